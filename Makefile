@@ -1,0 +1,49 @@
+# xinqu: `make run` installs, builds the data and serves the map; `make test` installs and runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+XINQU := $(VENV)/bin/xinqu
+STAMP := $(VENV)/.installed
+STORE := data/build/xinqu.gpkg
+STORE_INPUTS := $(wildcard data/sources/* data/*.yaml data/places/*.yaml data/linking/*.yaml geo/*.py layers/*.py layers/*/*.py)
+
+.PHONY: setup system-deps build run test lint bench constraints clean
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+$(STAMP): setup.py requirements.txt requirements-test.txt constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $@
+
+$(STORE): $(STAMP) $(STORE_INPUTS)
+	$(XINQU) build
+
+build: setup $(STORE)
+
+run: build
+	$(XINQU) serve --host 127.0.0.1 --port 8000
+
+test: build
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+bench: build
+	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done
+
+# Re-pin after changing requirements*.txt (in a fresh venv, so nothing stale is pinned).
+constraints:
+	rm -rf /tmp/xinqu-pin && $(PYTHON) -m venv /tmp/xinqu-pin
+	/tmp/xinqu-pin/bin/pip install --quiet -r requirements.txt -r requirements-test.txt
+	( echo "# Exact pins for a reproducible install: pip install -c constraints.txt ..."; \
+	  echo "# Regenerate with: make constraints"; /tmp/xinqu-pin/bin/pip freeze ) > constraints.txt
+
+clean:
+	rm -rf data/build

@@ -1,0 +1,1 @@
+"""Geometry that knows nothing of policy: boundaries, CRS, geodesy, GIS formats."""

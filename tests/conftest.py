@@ -1,0 +1,1 @@
+"""Shared fixtures: the repository's data folder and the built store."""

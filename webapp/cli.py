@@ -1,0 +1,37 @@
+"""The `xinqu` console script: one entry point for build, units, links, export and serve.
+
+Each subcommand lives in its own module under webapp.commands and exposes
+`register(subparsers)`, which adds its parser and sets `func` to a callable that takes
+the parsed arguments and returns an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from webapp.errors import UsageError
+
+COMMANDS = ("build", "units", "links", "export", "serve")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="xinqu", description=__doc__.splitlines()[0])
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"webapp.commands.{name}").register(sub)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as error:
+        print(f"xinqu {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

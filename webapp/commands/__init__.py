@@ -1,0 +1,1 @@
+"""Subcommands of the `xinqu` console script, one module each."""

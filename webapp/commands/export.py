@@ -1,0 +1,12 @@
+"""`xinqu export` (not built yet)."""
+
+from webapp.errors import UsageError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("export", help="(not built yet)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    raise UsageError("not built yet")
