@@ -1,0 +1,123 @@
+"""Coordinate reference systems from user input, and moving features into them.
+
+Users name a CRS by code (`EPSG:4490`, `ESRI:102025`, an OGC URN or URI, or a bare EPSG
+number). Whatever pyproj knows by code is accepted, as long as it can place 2-D features:
+a vertical-only, geocentric, temporal or engineering CRS cannot, and neither can one on
+another celestial body. A compound CRS (horizontal + height) is reduced to its horizontal
+part: the features have no heights, so the vertical half would describe nothing, and
+neither ESRI WKT1 nor most GIS readers carry a compound CRS in a .prj.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError as PyprojCRSError
+from pyproj.exceptions import ProjError
+
+WGS84 = CRS.from_epsg(4326)
+
+# Longest input worth handing to PROJ: codes and URIs are short.
+_MAX_INPUT = 200
+_CODE = re.compile(r"^(?P<auth>[A-Za-z][A-Za-z0-9_]*):(?P<code>[A-Za-z0-9_.]+)$")
+_URN = re.compile(r"^urn:ogc:def:crs:[A-Za-z0-9_]+:[^:]*:[A-Za-z0-9_.]+$", re.IGNORECASE)
+_URI = re.compile(r"^https?://www\.opengis\.net/def/crs/[A-Za-z0-9_]+/[^/]+/[A-Za-z0-9_.]+$")
+
+# Round-trip tolerance (degrees) when checking that a CRS can hold the features: 1e-9° is
+# about 0.1 mm, far below any survey precision and far above floating-point noise.
+_ROUND_TRIP_DEGREES = 1e-9
+
+
+class CRSError(ValueError):
+    """A CRS the user named that cannot be used; `value` is what they wrote."""
+
+    def __init__(self, value: str, message: str):
+        super().__init__(message)
+        self.value = value
+
+
+def parse_crs(value: str) -> CRS:
+    """The horizontal CRS the user means by `value`, or CRSError saying why not."""
+    text = (value or "").strip()
+    if not text:
+        raise CRSError(value, "no CRS given: name one by code, e.g. EPSG:4490")
+    if len(text) > _MAX_INPUT:
+        raise CRSError(value, "CRS is too long: name one by code, e.g. EPSG:4490")
+    if text.isdigit():
+        text = f"EPSG:{text}"
+    if not (_CODE.match(text) or _URN.match(text) or _URI.match(text)):
+        raise CRSError(value, f"{value!r} is not a CRS code: give one like EPSG:4490 or "
+                              "ESRI:102025")
+    try:
+        crs = CRS.from_user_input(text)
+    except PyprojCRSError:
+        raise CRSError(value, f"unknown CRS {value!r}: pyproj has no such code") from None
+    return _horizontal(value, crs)
+
+
+def _horizontal(value: str, crs: CRS) -> CRS:
+    if crs.is_compound:
+        parts = [part for part in crs.sub_crs_list if part.is_geographic or part.is_projected]
+        if not parts:
+            raise CRSError(value, f"CRS {value!r} ({crs.name}) has no horizontal part")
+        crs = parts[0]
+    if crs.is_geocentric:
+        raise CRSError(value, f"CRS {value!r} ({crs.name}) is geocentric (X, Y, Z from the "
+                              "Earth's centre): it cannot hold 2-D map features")
+    if not (crs.is_geographic or crs.is_projected):
+        raise CRSError(value, f"CRS {value!r} ({crs.name}) is a {crs.type_name}, not a "
+                              "horizontal CRS: it cannot hold 2-D map features")
+    if len(crs.axis_info) == 3:
+        crs = crs.to_2d()
+    try:
+        Transformer.from_crs(WGS84, crs, always_xy=True)
+    except ProjError as error:
+        reason = re.search(r"proj_create_operations: ([^.]*)", str(error))
+        why = reason.group(1) if reason else "PROJ knows no transformation"
+        raise CRSError(value, f"CRS {value!r} ({crs.name}) cannot be reached from WGS 84: "
+                              f"{why}") from None
+    return crs
+
+
+def crs_code(crs: CRS) -> str:
+    """`AUTHORITY:CODE` for a CRS (e.g. "EPSG:4490"), or its name when it has no code."""
+    found = crs.to_authority(min_confidence=90)
+    return f"{found[0]}:{found[1]}" if found else crs.name
+
+
+def crs_uri(crs: CRS) -> str:
+    """The OGC URI of a CRS, as OGC API - Features writes it in a Content-Crs header."""
+    found = crs.to_authority(min_confidence=90)
+    if not found:
+        return crs.name
+    return f"http://www.opengis.net/def/crs/{found[0]}/0/{found[1]}"
+
+
+def reproject(frame, crs: CRS):
+    """`frame` (a GeoDataFrame with a CRS) moved into `crs`; CRSError if it cannot hold it.
+
+    The features must come back to where they were: a projection used far outside its
+    zone gives infinite or wrong coordinates, and a file of those must not be written.
+    """
+    if frame.crs is None:
+        raise ValueError("the features have no CRS to transform from")
+    if frame.crs.equals(crs):
+        return frame
+    moved = frame.to_crs(crs)
+    coordinates = shapely.get_coordinates(moved.geometry.values)
+    if not np.isfinite(coordinates).all():
+        raise CRSError(crs_code(crs), f"CRS {crs_code(crs)} ({crs.name}) cannot hold these "
+                                      "features: some fall where it has no coordinates")
+    if frame.crs.is_geographic and len(coordinates):
+        back = np.column_stack(Transformer.from_crs(crs, frame.crs, always_xy=True).transform(
+            coordinates[:, 0], coordinates[:, 1]))
+        drift = np.abs(back - shapely.get_coordinates(frame.geometry.values))
+        drift[:, 0] = np.minimum(drift[:, 0], 360.0 - drift[:, 0])  # the same meridian
+        if not np.nanmax(drift) <= _ROUND_TRIP_DEGREES:
+            raise CRSError(crs_code(crs), f"CRS {crs_code(crs)} ({crs.name}) cannot hold these "
+                                          "features: they lie too far outside its area of use "
+                                          "to be transformed faithfully")
+    return moved
