@@ -1,0 +1,35 @@
+"""Writing GIS formats: one module per format, each taking `Table`s and a target CRS.
+
+These modules know file formats and nothing of policy: which rows, columns, names and
+notes go into a file is decided by the caller (layers.export). Every writer uses pyogrio
+(GDAL), so what they write is what GDAL, QGIS and ArcGIS read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table to write: a layer (GeoDataFrame) or an attribute table (DataFrame).
+
+    `name` is the file or table name; `title` and `description` go wherever the format
+    keeps them (GeoPackage contents, a GeoJSON description member).
+    """
+
+    name: str
+    frame: pd.DataFrame
+    title: str = ""
+    description: str = ""
+
+    @property
+    def spatial(self) -> bool:
+        return isinstance(self.frame, gpd.GeoDataFrame)
+
+
+class FormatError(ValueError):
+    """Data that the format cannot hold as it is (the caller must reshape it first)."""
