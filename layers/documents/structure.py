@@ -1,0 +1,209 @@
+"""From clean paragraphs to the units of one language version, read off the numbering.
+
+The shape every document here shares: front matter (a title line and a preamble), then
+chapters headed 一、/ I. / 4., each with numbered units (（一） / (1) / (Thirteen)), and
+maybe a closing after the last unit. Units are numbered straight through the document
+(measures: keys 1, 2, … 25) or afresh in every chapter (sections: keys 1.1 … 3.5); the
+numbers tell which. Nothing here knows a particular file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+
+from layers.documents.cleaning import Paragraph, join_pieces
+from layers.documents.errors import SourceError
+from layers.documents.numbering import Marker, match_marker
+from layers.documents.registry import capture_rules
+from layers.documents.sentences import (
+    ends_paragraph,
+    first_sentence,
+    has_inner_sentence_end,
+    starts_with_fragment,
+    strip_end,
+)
+
+
+@dataclass
+class VersionUnit:
+    """A unit as one language version has it; `chapter_title` None if the heading is missing."""
+
+    key: str
+    kind: str
+    chapter_number: int | None
+    chapter_title: str | None
+    title: str
+    paragraphs: list[str]
+    line: int
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.paragraphs)
+
+
+@dataclass
+class _Item:
+    number: int
+    title: str
+    line: int
+    paragraphs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Chapter:
+    number: int | None
+    title: str | None
+    line: int
+    lead: list[str] = field(default_factory=list)
+    items: list[_Item] = field(default_factory=list)
+
+
+def _is_heading(paragraph: Paragraph, rest: str) -> bool:
+    """A numbered line is a heading when written as one or short with no sentence inside."""
+    limit = capture_rules()["punctuation"]["heading_max_chars"]
+    return paragraph.heading or (len(rest) <= limit and not has_inner_sentence_end(rest))
+
+
+def _append(body: list[str], text: str) -> None:
+    """Add a paragraph to a unit's body, joining what a page break split."""
+    if body and (not ends_paragraph(body[-1]) or starts_with_fragment(text)):
+        body[-1] = join_pieces(body[-1], text)
+    else:
+        body.append(text)
+
+
+def _new_item(marker: Marker, paragraph: Paragraph, lang: str) -> _Item:
+    if _is_heading(paragraph, marker.rest):
+        return _Item(marker.number, strip_end(marker.rest), paragraph.line)
+    title = first_sentence(marker.rest, lang)
+    return _Item(marker.number, title, paragraph.line, [marker.rest])
+
+
+def _outline(paragraphs: list[Paragraph], lang: str) -> tuple[list[Paragraph], list[_Chapter]]:
+    """Front matter and chapters with their numbered items, in reading order."""
+    front: list[Paragraph] = []
+    chapters: list[_Chapter] = []
+    for paragraph in paragraphs:
+        marker = match_marker(paragraph.text)
+        if marker and marker.level == "chapter" and _is_heading(paragraph, marker.rest):
+            chapters.append(_Chapter(marker.number, strip_end(marker.rest), paragraph.line))
+        elif marker and marker.level == "item":
+            if not chapters:  # numbered units with no chapter headings above them
+                chapters.append(_Chapter(None, "", paragraph.line))
+            chapters[-1].items.append(_new_item(marker, paragraph, lang))
+        elif chapters and chapters[-1].items:
+            _append(chapters[-1].items[-1].paragraphs, paragraph.text)
+        elif chapters:
+            _append(chapters[-1].lead, paragraph.text)
+        else:
+            front.append(paragraph)
+    return front, chapters
+
+
+def _restore_first_chapter(front: list[Paragraph], chapters: list[_Chapter],
+                           path: Path) -> None:
+    """Chapter 一 whose heading the capture lost: the paragraph just before chapter 二.
+
+    Its title is left None, for the document's other versions to supply.
+    """
+    if not chapters or chapters[0].number in (None, 1):
+        return
+    first = chapters[0]
+    if first.number != 2 or not front:
+        raise SourceError(path, f"the text starts at chapter {first.number} "
+                                f"(line {first.line}); chapters before it are missing")
+    lost = front.pop()
+    chapters.insert(0, _Chapter(1, None, lost.line, [lost.text]))
+
+
+def _check_chapters(chapters: list[_Chapter], path: Path) -> None:
+    numbered = [c for c in chapters if c.number is not None]
+    for previous, chapter in pairwise(numbered):
+        if chapter.number != previous.number + 1:
+            raise SourceError(path, f"chapter {chapter.number} (line {chapter.line}) follows "
+                                    f"chapter {previous.number}: numbering out of order")
+
+
+def _numbering(chapters: list[_Chapter], path: Path) -> str:
+    """"measure" when items run 1…N through the document, "section" when each chapter restarts."""
+    flat = [item for chapter in chapters for item in chapter.items]
+    if [item.number for item in flat] == list(range(1, len(flat) + 1)):
+        return "measure"
+    for chapter in chapters:
+        expected = 1
+        for item in chapter.items:
+            if item.number != expected:
+                raise SourceError(path, f"unit ({item.number}) at line {item.line} where "
+                                        f"({expected}) was expected: numbering out of order")
+            expected += 1
+    return "section"
+
+
+def _split_closing(chapters: list[_Chapter], closing: int, path: Path) -> list[str]:
+    """The closing paragraphs taken off the end of the last unit.
+
+    `closing` prose paragraphs, plus the lines after them that end in no sentence mark
+    (a signature or a list of names).
+    """
+    if not closing or not chapters:
+        return []
+    last = chapters[-1]
+    body = last.items[-1].paragraphs if last.items else last.lead
+    take = 0
+    while take < len(body) and not ends_paragraph(body[-1 - take]):
+        take += 1
+    take += closing
+    if take >= len(body):
+        raise SourceError(path, f"expected {closing} closing paragraph(s) after the last "
+                                f"unit (line {last.line}), but it has too few paragraphs")
+    out = body[-take:]
+    del body[-take:]
+    return out
+
+
+def _preamble(front: list[Paragraph]) -> tuple[str, list[str]]:
+    """The title line (a heading, or a first line that ends in no sentence mark) and the rest."""
+    if front and (front[0].heading or not ends_paragraph(front[0].text)):
+        return strip_end(front[0].text), [p.text for p in front[1:]]
+    return "", [p.text for p in front]
+
+
+def parse_version(paragraphs: list[Paragraph], lang: str, path: Path,
+                  closing: int = 0) -> list[VersionUnit]:
+    """The units of one copy of one language version, in document order."""
+    front, chapters = _outline(paragraphs, lang)
+    if not chapters:
+        raise SourceError(path, "no recognisable structure: no chapter headings (一、 / I.) "
+                                "and no numbered units ((一) / (1))")
+    _restore_first_chapter(front, chapters, path)
+    _check_chapters(chapters, path)
+    kind = _numbering(chapters, path)
+    closing_paragraphs = _split_closing(chapters, closing, path)
+
+    units: list[VersionUnit] = []
+    title, preamble = _preamble(front)
+    if preamble:
+        units.append(VersionUnit("preamble", "preamble", None, None, title, preamble,
+                                 front[0].line))
+    for chapter in chapters:
+        if not chapter.items:
+            key = "overall" if chapter.number == 1 else f"chapter-{chapter.number}"
+            units.append(VersionUnit(key, "overall", chapter.number, chapter.title, "",
+                                     chapter.lead, chapter.line))
+            continue
+        for i, item in enumerate(chapter.items):
+            hierarchical = kind == "section" and chapter.number is not None
+            key = f"{chapter.number}.{item.number}" if hierarchical else str(item.number)
+            # A chapter's opening words go with its first unit.
+            lead = chapter.lead if i == 0 else []
+            units.append(VersionUnit(key, kind, chapter.number, chapter.title, item.title,
+                                     [*lead, *item.paragraphs], item.line))
+    if closing_paragraphs:
+        units.append(VersionUnit("closing", "closing", None, None, "", closing_paragraphs,
+                                 chapters[-1].line))
+    for unit in units:
+        if not unit.text.strip():
+            raise SourceError(path, f"unit {unit.key} (line {unit.line}) has no text")
+    return units

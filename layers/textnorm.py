@@ -1,0 +1,92 @@
+"""The matching form of document text, with a map back to the display text.
+
+Display text keeps each language version's own script; matching (linking places, comparing
+versions) works on a normal form: traditional script converted to simplified with OpenCC
+(config ``t2s``) and full-width ASCII forms folded to ASCII. `normalize_with_offsets`
+also says, for every normalised character, which original character it came from, so a
+match found in the normal form can be shown on the display text.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import opencc
+
+# Conversion phrases never cross punctuation or spaces, so text is converted clause by
+# clause: a clause whose length OpenCC keeps maps position by position.
+_CLAUSE = re.compile(r"[^\s\u3000-\u303f\uff00-\uffef!-/:-@\[-`{-~]+|.", re.S)
+
+_FULL_WIDTH_START, _FULL_WIDTH_END, _FULL_WIDTH_SHIFT = 0xFF01, 0xFF5E, 0xFEE0
+_IDEOGRAPHIC_SPACE = "\u3000"
+
+
+@cache
+def converter(config: str) -> opencc.OpenCC:
+    """One OpenCC converter per config (``t2s``, ``s2t``), built once."""
+    return opencc.OpenCC(config)
+
+
+def convert(text: str, config: str) -> str:
+    """Convert script with OpenCC, e.g. ``convert(text, "s2t")``."""
+    return converter(config).convert(text)
+
+
+def fold_width(char: str) -> str:
+    """Full-width ASCII forms and the ideographic space as their ASCII characters."""
+    code = ord(char)
+    if _FULL_WIDTH_START <= code <= _FULL_WIDTH_END:
+        return chr(code - _FULL_WIDTH_SHIFT)
+    if char == _IDEOGRAPHIC_SPACE:
+        return " "
+    return char
+
+
+def _convert_span(text: str, start: int, end: int, out: list[str], offsets: list[int]) -> None:
+    """Convert text[start:end] to simplified script, recording each output's source index.
+
+    A span whose length conversion keeps maps one to one. One whose length changes is cut
+    in two wherever converting the halves gives the same result as the whole, down to the
+    smallest span that changes length; its output characters all point into it.
+    """
+    span = text[start:end]
+    converted = convert(span, "t2s")
+    if len(converted) == len(span):
+        out.extend(converted)
+        offsets.extend(range(start, end))
+        return
+    for cut in range(start + 1, end):
+        if convert(text[start:cut], "t2s") + convert(text[cut:end], "t2s") == converted:
+            _convert_span(text, start, cut, out, offsets)
+            _convert_span(text, cut, end, out, offsets)
+            return
+    out.extend(converted)
+    offsets.extend(min(start + i, end - 1) for i in range(len(converted)))
+
+
+def normalize_with_offsets(text: str, lang: str) -> tuple[str, list[int]]:
+    """The matching form of `text` and, per character of it, its index in `text`.
+
+    The offsets list has one more entry than the normal form: the end offset, len(text),
+    so ``text[offsets[i]:offsets[j]]`` is the original of ``normal[i:j]``.
+    """
+    out: list[str] = []
+    offsets: list[int] = []
+    if lang == "zh-Hant":
+        for match in _CLAUSE.finditer(text):
+            _convert_span(text, match.start(), match.end(), out, offsets)
+    else:
+        out.extend(text)
+        offsets.extend(range(len(text)))
+    offsets.append(len(text))
+    return "".join(fold_width(c) for c in out), offsets
+
+
+def normalize(text: str, lang: str) -> str:
+    """The matching form: zh-Hant converted to zh-Hans, full-width forms folded.
+
+    Always the same string as `normalize_with_offsets` gives, so offsets found on one
+    hold for the other.
+    """
+    return normalize_with_offsets(text, lang)[0]
