@@ -43,26 +43,57 @@ def fold_width(char: str) -> str:
     return char
 
 
-def _convert_span(text: str, start: int, end: int, out: list[str], offsets: list[int]) -> None:
-    """Convert text[start:end] to simplified script, recording each output's source index.
+# Which OpenCC conversion gives the matching form of each language version.
+MATCHING_CONVERSION = {"zh-Hant": "t2s"}
 
-    A span whose length conversion keeps maps one to one. One whose length changes is cut
-    in two wherever converting the halves gives the same result as the whole, down to the
-    smallest span that changes length; its output characters all point into it.
+
+def _char_by_char(span: str, converted: str, config: str) -> bool:
+    """True if `converted` is `span` converted one character at a time, each to one.
+
+    One call converts every character on its own line (no phrase spans a line break).
+    """
+    singles = convert("\n".join(span), config).split("\n")
+    return (len(singles) == len(span) and all(len(c) == 1 for c in singles)
+            and "".join(singles) == converted)
+
+
+def _convert_span(text: str, start: int, end: int, config: str, out: list[str],
+                  offsets: list[int]) -> None:
+    """Convert text[start:end], recording each output character's source index.
+
+    A span converted character by character maps one to one. Otherwise it is cut in two
+    wherever converting the halves gives the same result as the whole, down to spans that
+    cannot be cut (one dictionary phrase): a phrase of unchanged length maps position by
+    position, any other one maps all its output into itself.
     """
     span = text[start:end]
-    converted = convert(span, "t2s")
-    if len(converted) == len(span):
-        out.extend(converted)
-        offsets.extend(range(start, end))
-        return
-    for cut in range(start + 1, end):
-        if convert(text[start:cut], "t2s") + convert(text[cut:end], "t2s") == converted:
-            _convert_span(text, start, cut, out, offsets)
-            _convert_span(text, cut, end, out, offsets)
-            return
+    converted = convert(span, config)
+    if len(span) > 1 and not _char_by_char(span, converted, config):
+        for cut in range(start + 1, end):
+            if convert(text[start:cut], config) + convert(text[cut:end], config) == converted:
+                _convert_span(text, start, cut, config, out, offsets)
+                _convert_span(text, cut, end, config, out, offsets)
+                return
     out.extend(converted)
-    offsets.extend(min(start + i, end - 1) for i in range(len(converted)))
+    if len(converted) == len(span):
+        offsets.extend(range(start, end))
+    else:
+        offsets.extend(min(start + i, end - 1) for i in range(len(converted)))
+
+
+def convert_with_offsets(text: str, config: str) -> tuple[str, list[int]]:
+    """OpenCC conversion that also gives, per output character, its index in `text`.
+
+    Phrases never span punctuation or spaces, so text is converted clause by clause. The
+    offsets list ends with len(text), so ``text[offsets[i]:offsets[j]]`` is the original
+    of ``converted[i:j]``.
+    """
+    out: list[str] = []
+    offsets: list[int] = []
+    for match in _CLAUSE.finditer(text):
+        _convert_span(text, match.start(), match.end(), config, out, offsets)
+    offsets.append(len(text))
+    return "".join(out), offsets
 
 
 def normalize_with_offsets(text: str, lang: str) -> tuple[str, list[int]]:
@@ -71,16 +102,12 @@ def normalize_with_offsets(text: str, lang: str) -> tuple[str, list[int]]:
     The offsets list has one more entry than the normal form: the end offset, len(text),
     so ``text[offsets[i]:offsets[j]]`` is the original of ``normal[i:j]``.
     """
-    out: list[str] = []
-    offsets: list[int] = []
-    if lang == "zh-Hant":
-        for match in _CLAUSE.finditer(text):
-            _convert_span(text, match.start(), match.end(), out, offsets)
+    config = MATCHING_CONVERSION.get(lang)
+    if config:
+        converted, offsets = convert_with_offsets(text, config)
     else:
-        out.extend(text)
-        offsets.extend(range(len(text)))
-    offsets.append(len(text))
-    return "".join(fold_width(c) for c in out), offsets
+        converted, offsets = text, [*range(len(text)), len(text)]
+    return "".join(fold_width(c) for c in converted), offsets
 
 
 def normalize(text: str, lang: str) -> str:

@@ -71,7 +71,6 @@ def first_sentence(text: str, lang: str) -> str:
     return strip_end(found[0]) if found else ""
 
 
-def has_inner_sentence_end(text: str) -> bool:
+def has_inner_sentence_end(text: str, lang: str) -> bool:
     """True if a sentence ends somewhere before the end of `text`."""
-    body = _strip_closers(text)[:-1]
-    return any(c in _rules()["sentence_end"] for c in body)
+    return len(sentences(text, lang)) > 1

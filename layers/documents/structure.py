@@ -60,10 +60,10 @@ class _Chapter:
     items: list[_Item] = field(default_factory=list)
 
 
-def _is_heading(paragraph: Paragraph, rest: str) -> bool:
+def _is_heading(paragraph: Paragraph, rest: str, lang: str) -> bool:
     """A numbered line is a heading when written as one or short with no sentence inside."""
     limit = capture_rules()["punctuation"]["heading_max_chars"]
-    return paragraph.heading or (len(rest) <= limit and not has_inner_sentence_end(rest))
+    return paragraph.heading or (len(rest) <= limit and not has_inner_sentence_end(rest, lang))
 
 
 def _append(body: list[str], text: str) -> None:
@@ -75,7 +75,7 @@ def _append(body: list[str], text: str) -> None:
 
 
 def _new_item(marker: Marker, paragraph: Paragraph, lang: str) -> _Item:
-    if _is_heading(paragraph, marker.rest):
+    if _is_heading(paragraph, marker.rest, lang):
         return _Item(marker.number, strip_end(marker.rest), paragraph.line)
     title = first_sentence(marker.rest, lang)
     return _Item(marker.number, title, paragraph.line, [marker.rest])
@@ -87,7 +87,8 @@ def _outline(paragraphs: list[Paragraph], lang: str) -> tuple[list[Paragraph], l
     chapters: list[_Chapter] = []
     for paragraph in paragraphs:
         marker = match_marker(paragraph.text)
-        if marker and marker.level == "chapter" and _is_heading(paragraph, marker.rest):
+        if (marker and marker.level == "chapter"
+                and _is_heading(paragraph, marker.rest, lang)):
             chapters.append(_Chapter(marker.number, strip_end(marker.rest), paragraph.line))
         elif marker and marker.level == "item":
             if not chapters:  # numbered units with no chapter headings above them

@@ -1,12 +1,79 @@
-"""`xinqu units` (not built yet)."""
+"""`xinqu units`: list the units the documents are parsed into, straight from the sources.
 
+Useful to check a re-captured source before a build: a source that cannot be parsed
+stops with one line naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import unicodedata
+from dataclasses import asdict
+
+from layers.documents import SourceError, Unit, load_documents, load_units
+from layers.documents.model import LANGS
 from webapp.errors import UsageError
+
+_TITLE_WIDTH = 48
 
 
 def register(sub) -> None:
-    p = sub.add_parser("units", help="(not built yet)")
+    p = sub.add_parser("units", help="list the document units parsed from the sources",
+                       description=__doc__.splitlines()[0])
+    p.add_argument("--document", metavar="ID", help="only this document (e.g. ndrc-2024)")
+    p.add_argument("--format", choices=("table", "json"), default="table",
+                   help="a table for reading (default) or JSON with every text")
     p.set_defaults(func=run)
 
 
+def _width(text: str) -> int:
+    """Columns `text` takes in a terminal: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _fit(text: str, width: int) -> str:
+    """`text` cut and padded to exactly `width` terminal columns."""
+    out = ""
+    for char in text:
+        if _width(out + char) > width - 1 and _width(text) > width:
+            out += "…"
+            break
+        out += char
+    return out + " " * (width - _width(out))
+
+
+def _table(units: list[Unit]) -> str:
+    rows = [("ID", "KIND", "CH", "LANGS", "TITLE")]
+    for unit in units:
+        titles = unit.title if any(unit.title.values()) else unit.chapter_title
+        title = next((titles[lang] for lang in LANGS if titles.get(lang)), "")
+        chapter = "" if unit.chapter_number is None else str(unit.chapter_number)
+        rows.append((unit.id, unit.kind, chapter, ",".join(unit.langs), title))
+    widths = [max(_width(row[i]) for row in rows) for i in range(4)]
+    lines = []
+    for row in rows:
+        cells = [_fit(cell, width) for cell, width in zip(row[:4], widths, strict=True)]
+        lines.append("  ".join([*cells, _fit(row[4], _TITLE_WIDTH).rstrip()]))
+    return "\n".join(lines)
+
+
 def run(args) -> int:
-    raise UsageError("not built yet")
+    try:
+        known = [document.id for document in load_documents()]
+        if args.document and args.document not in known:
+            raise UsageError(f"unknown document {args.document!r}; known: {', '.join(known)}")
+        units = load_units()
+    except SourceError as error:
+        raise UsageError(str(error)) from error
+    if args.document:
+        units = [unit for unit in units if unit.document == args.document]
+    out = (json.dumps([asdict(unit) for unit in units], ensure_ascii=False, indent=1)
+           if args.format == "json" else _table(units))
+    try:
+        print(out)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader stopped early (`| head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
