@@ -66,8 +66,10 @@ def spatial_facts(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
     """One row per new area (indexed by its id) with the facts named in COLUMNS.
 
     `layers` maps layer ids to GeoDataFrames in EPSG:4326 indexed by place id, as the store
-    holds them (full resolution). List columns hold place ids, sorted.
+    holds them (full resolution; an `id` column instead of the index will do too). List
+    columns hold place ids, sorted.
     """
+    layers = {layer_id: _by_id(frame) for layer_id, frame in layers.items()}
     areas = layers[NEW_AREAS]
     config = settings()
     rows = {}
@@ -89,6 +91,21 @@ def spatial_facts(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
     facts = pd.DataFrame.from_dict(rows, orient="index", columns=COLUMNS)
     facts.index.name = "id"
     return facts
+
+
+def as_columns(facts: pd.DataFrame) -> pd.DataFrame:
+    """The facts with list columns as comma-separated text, as the store keeps lists."""
+    out = facts.copy()
+    for column in LIST_COLUMNS:
+        out[column] = out[column].map(lambda ids: ", ".join(ids) if ids else None)
+    return out
+
+
+def _by_id(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The frame indexed by place id."""
+    if "id" in frame.columns:
+        return frame.set_index("id", drop=False).rename_axis(None)
+    return frame
 
 
 def is_exact(area: pd.Series) -> bool:
