@@ -1,0 +1,14 @@
+"""Place linking: which places every unit names, where, and in which language versions.
+
+`link_units(units, gazetteer)` finds the mentions (data/linking/aliases.yaml and
+rules.yaml say which forms name which places and when); `roll_up(unit_places, layers)`
+carries a unit from a place to the new area that place lies in (a spatial join, at build
+time).
+"""
+
+from layers.linking.errors import AmbiguousAliasError, LinkingError, UnknownPlaceError
+from layers.linking.linker import Linker, Links, Mention, link_units
+from layers.linking.rollup import roll_up
+
+__all__ = ["AmbiguousAliasError", "Linker", "LinkingError", "Links", "Mention",
+           "UnknownPlaceError", "link_units", "roll_up"]

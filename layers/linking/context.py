@@ -1,0 +1,20 @@
+"""Which reading of a form holds at one place in a text (the context rules at work)."""
+
+from __future__ import annotations
+
+from layers.linking.lexicon import Key, Reading
+from layers.linking.rules import Rules
+
+
+def reading_at(key: Key, rules: Rules, document: str, family: str, text: str, start: int,
+               end: int) -> Reading | None:
+    """The first conditional reading whose rule holds here, else the plain one, else None.
+
+    哈尔滨 in 哈尔滨、长春等新区 is the Harbin New Area; elsewhere it has no plain reading
+    and names nothing.
+    """
+    for reading in key.conditional:
+        for name in reading.when:
+            if rules.contexts[name].holds(document, family, text, start, end, rules.window):
+                return reading
+    return key.plain

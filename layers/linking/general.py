@@ -1,0 +1,25 @@
+"""Units addressed to all new areas: the class noun (新区, new areas) outside any name.
+
+In 支持有关新区… the noun speaks of new areas as a class; in 上海浦东新区 it is part of a
+name, and in 高新区 it is another word (a nothing-form). rules.yaml `general` lists the
+documents whose 新区 means new areas in general and the patterns of the noun.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from layers.linking.overlaps import Candidate
+from layers.linking.rules import Rules
+
+
+def speaks_to_all(rules: Rules, document: str, family: str, text: str,
+                  spans: Sequence[Candidate]) -> bool:
+    """True when `text` (a matching form) names new areas as a class outside `spans`."""
+    if document not in rules.general_documents:
+        return False
+    for pattern in rules.general_patterns[family]:
+        for match in pattern.finditer(text):
+            if not any(s.start <= match.start() and match.end() <= s.end for s in spans):
+                return True
+    return False

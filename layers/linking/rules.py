@@ -1,0 +1,156 @@
+"""The linker's rules (data/linking/rules.yaml), read and checked once.
+
+Context rules say when a conditional form counts; nothing-forms hide what they contain;
+the general rule finds units addressed to all new areas; the roll-up settings say which
+point places can carry a unit into the new area they lie in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from layers.linking.errors import LinkingError
+from layers.paths import LINKING_DIR
+
+FAMILIES = ("zh", "en")
+_PATTERN_KEYS = ("before", "after", "not_before", "not_after")
+
+
+def family_of(lang: str) -> str:
+    """The matching family of a language version: both Chinese scripts match as zh."""
+    return "en" if lang == "en" else "zh"
+
+
+@dataclass(frozen=True)
+class ContextRule:
+    """When a conditional form counts: its document, and what comes before or after it."""
+
+    name: str
+    documents: frozenset[str] | None
+    patterns: dict[str, dict[str, tuple[re.Pattern, ...]]]  # family -> key -> patterns
+
+    def holds(self, document: str, family: str, text: str, start: int, end: int,
+              window: int) -> bool:
+        """True when the rule allows the form at text[start:end] in a unit of `document`."""
+        if self.documents is not None and document not in self.documents:
+            return False
+        patterns = self.patterns.get(family, {})
+        before = text[max(0, start - window) : start]
+        after = text[end : end + window]
+        if any(p.search(before) for p in patterns.get("not_before", ())):
+            return False
+        if any(p.search(after) for p in patterns.get("not_after", ())):
+            return False
+        positive = patterns.get("before", ()) + patterns.get("after", ())
+        if not positive:
+            return True
+        return any(p.search(before) for p in patterns.get("before", ())) or any(
+            p.search(after) for p in patterns.get("after", ())
+        )
+
+
+@dataclass(frozen=True)
+class RollUpRule:
+    """Which point places roll a unit up into the new area they lie in."""
+
+    into: str
+    from_layers: tuple[str, ...]
+    precision: dict[str, frozenset[str]]  # new area extent -> point precisions that count
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything rules.yaml says, compiled."""
+
+    window: int
+    contexts: dict[str, ContextRule]
+    quote_pairs: tuple[tuple[str, str], ...]
+    dashes: tuple[str, ...]
+    nothing: dict[str, tuple[str, ...]]
+    general_documents: frozenset[str]
+    general_patterns: dict[str, tuple[re.Pattern, ...]]
+    roll_up: RollUpRule
+
+
+def _compile(patterns: Any, where: str) -> tuple[re.Pattern, ...]:
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    if not isinstance(patterns, list):
+        raise LinkingError(f"{where}: expected a list of regular expressions")
+    compiled = []
+    for pattern in patterns:
+        try:
+            compiled.append(re.compile(pattern))
+        except (re.error, TypeError) as error:
+            raise LinkingError(f"{where}: bad regular expression {pattern!r}: {error}") from None
+    return tuple(compiled)
+
+
+def _context(name: str, spec: Any, where: str) -> ContextRule:
+    if not isinstance(spec, dict):
+        raise LinkingError(f"{where}: context {name!r} must be a mapping")
+    unknown = set(spec) - {"documents", *FAMILIES}
+    if unknown:
+        raise LinkingError(f"{where}: context {name!r} has unknown keys {sorted(unknown)}")
+    documents = spec.get("documents")
+    patterns: dict[str, dict[str, tuple[re.Pattern, ...]]] = {}
+    for family in FAMILIES:
+        by_key = spec.get(family) or {}
+        bad = set(by_key) - set(_PATTERN_KEYS)
+        if bad:
+            raise LinkingError(f"{where}: context {name!r} {family} has unknown keys {sorted(bad)}")
+        patterns[family] = {
+            key: _compile(value, f"{where}: context {name!r} {family}.{key}")
+            for key, value in by_key.items()
+        }
+    if documents is None and not any(patterns.values()):
+        raise LinkingError(f"{where}: context {name!r} says nothing (no documents, no patterns)")
+    return ContextRule(name, frozenset(documents) if documents is not None else None, patterns)
+
+
+def load_rules(linking_dir: Path = LINKING_DIR) -> Rules:
+    """Read and check rules.yaml; a bad entry raises LinkingError naming it."""
+    path = Path(linking_dir) / "rules.yaml"
+    where = str(path.name)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise LinkingError(f"{where}: cannot read: {error}") from None
+    contexts = {
+        name: _context(name, spec, where) for name, spec in (data.get("contexts") or {}).items()
+    }
+    variants = data.get("variants") or {}
+    quote_pairs = tuple(tuple(pair) for pair in variants.get("quotes", []))
+    if any(len(pair) != 2 for pair in quote_pairs):
+        raise LinkingError(f"{where}: variants.quotes must be pairs [open, close]")
+    general = data.get("general") or {}
+    roll = data.get("roll_up") or {}
+    try:
+        roll_up = RollUpRule(
+            into=roll["into"],
+            from_layers=tuple(roll["from_layers"]),
+            precision={extent: frozenset(p) for extent, p in roll["precision"].items()},
+        )
+    except (KeyError, TypeError, AttributeError) as error:
+        raise LinkingError(f"{where}: roll_up needs into, from_layers and precision ({error})") \
+            from None
+    nothing = data.get("nothing") or {}
+    return Rules(
+        window=int(data.get("context_window", 240)),
+        contexts=contexts,
+        quote_pairs=quote_pairs,
+        dashes=tuple(variants.get("dashes", [])),
+        nothing={family: tuple(nothing.get(family) or ()) for family in FAMILIES},
+        general_documents=frozenset(general.get("documents") or ()),
+        general_patterns={
+            family: _compile((general.get("patterns") or {}).get(family) or [],
+                             f"{where}: general.patterns.{family}")
+            for family in FAMILIES
+        },
+        roll_up=roll_up,
+    )
