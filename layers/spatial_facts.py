@@ -1,7 +1,8 @@
 """Spatial facts of every new area, computed once at build time for popups, pages and exports.
 
 For each new area: the strategy regions it lies in and those it only touches, the nearest
-hub port and its geodesic distance, the corridors it is an end of, and the places inside it.
+hub port and its geodesic distance, the corridors it is an end of (and those passing through
+it), and the places inside it (by the linker's roll-up rule).
 
 Distances are geodesic on the WGS84 ellipsoid (pyproj's Geod), never degrees. What the
 distance to a port is measured from depends on how well the polygon describes the area:
@@ -33,6 +34,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from geo.geodesy import GEOD, area_km2
+from layers.linking import roll_up
 from layers.paths import DATA_DIR
 
 NEW_AREAS = "new-areas"
@@ -50,9 +52,11 @@ COLUMNS = [
     "nearest_port_from_lon",
     "nearest_port_from_lat",
     "corridors",
+    "corridors_via",
     "places_inside",
 ]
-LIST_COLUMNS = ["strategy_regions", "strategy_regions_touching", "corridors", "places_inside"]
+LIST_COLUMNS = ["strategy_regions", "strategy_regions_touching", "corridors", "corridors_via",
+                "places_inside"]
 
 
 @cache
@@ -72,6 +76,7 @@ def spatial_facts(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
     layers = {layer_id: _by_id(frame) for layer_id, frame in layers.items()}
     areas = layers[NEW_AREAS]
     config = settings()
+    inside = _places_inside(layers)
     rows = {}
     for area_id, area in areas.iterrows():
         geometry = area.geometry
@@ -85,8 +90,9 @@ def spatial_facts(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
             "nearest_port_basis": basis,
             "nearest_port_from_lon": origin[0] if origin else None,
             "nearest_port_from_lat": origin[1] if origin else None,
-            "corridors": _corridor_ends(str(area_id), layers.get(CORRIDORS)),
-            "places_inside": _places_inside(str(area_id), geometry, layers),
+            "corridors": _corridors(str(area_id), layers.get(CORRIDORS), "joins"),
+            "corridors_via": _corridors(str(area_id), layers.get(CORRIDORS), "via"),
+            "places_inside": inside.get(str(area_id), []),
         }
     facts = pd.DataFrame.from_dict(rows, orient="index", columns=COLUMNS)
     facts.index.name = "id"
@@ -203,34 +209,44 @@ def _within_metres(a: BaseGeometry, b: BaseGeometry, metres: float) -> bool:
     return bool(shapely.dwithin(pa, pb, metres))
 
 
-def _corridor_ends(area_id: str, corridors: gpd.GeoDataFrame | None) -> list[str]:
-    """Ids of the corridors whose `joins` list this new area."""
-    if corridors is None or corridors.empty or "joins" not in corridors.columns:
+def _corridors(area_id: str, corridors: gpd.GeoDataFrame | None, column: str) -> list[str]:
+    """Ids of the corridors that list this new area in `column` (`joins`: it is an end;
+    `via`: the corridor passes through it)."""
+    if corridors is None or corridors.empty or column not in corridors.columns:
         return []
     return sorted(
         str(corridor_id)
-        for corridor_id, joins in corridors["joins"].items()
-        if area_id in _ids(joins)
+        for corridor_id, ids in corridors[column].items()
+        if area_id in _ids(ids)
     )
 
 
-def _places_inside(area_id: str, geometry: BaseGeometry, layers: dict) -> list[str]:
-    """Ids of the point places (ports, science cities, sites …) inside the new area."""
-    inside = []
-    for layer_id, frame in layers.items():
-        if layer_id == NEW_AREAS or frame.empty:
-            continue
-        if not frame.geom_type.isin(POINT_TYPES).all():
-            continue
-        hits = frame.geometry.intersects(geometry)
-        inside.extend(str(i) for i in frame.index[hits] if str(i) != area_id)
-    return sorted(inside)
+def _places_inside(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, list[str]]:
+    """New area id -> ids of the places inside it, by the linker's own roll-up rule.
+
+    "Inside" must mean the same here as where the links reach a new area through a place
+    (layers.linking.roll_up: which point layers count, and for an approximate area, whose
+    county union overstates it, only points placed at the site itself). So the roll-up is
+    asked directly, as if one unit named every point place.
+    """
+    point_ids = [
+        str(place_id)
+        for frame in layers.values()
+        if len(frame) and frame.geom_type.isin(POINT_TYPES).all()
+        for place_id in frame.index
+    ]
+    everything = pd.DataFrame({"unit_id": "*", "place_id": point_ids})
+    reached = roll_up(everything, layers)
+    inside: dict[str, list[str]] = {}
+    for area_id, group in reached.groupby("place_id"):
+        inside[str(area_id)] = sorted(set(map(str, group["via_place_id"])))
+    return inside
 
 
 def _ids(value) -> list[str]:
     """A list of ids from a list, or from a string joined by commas (as stored)."""
-    if value is None:
-        return []
     if isinstance(value, str):
         return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
-    return [str(v) for v in value]
+    if isinstance(value, list | tuple | set):
+        return [str(v) for v in value]
+    return []  # None or NaN: no ids
