@@ -122,6 +122,22 @@ def layer_ids(store) -> list[str]:
     return list(store.layers)
 
 
+def layer(store, id: str) -> dict[str, Any]:
+    """A layer's id, geometry type, title and description per language, and its size."""
+    frame = _frame(store, id)
+    meta = store.layer_meta
+    if "id" in getattr(meta, "columns", ()):
+        meta = meta.set_index("id")
+    row = meta.loc[id] if id in meta.index else pd.Series(dtype=object)
+    return {
+        "id": id,
+        "geometry": _scalar(row.get("geometry")) or _scalar(row.get("geometry_type")),
+        "title": _lang_fields(row, "title"),
+        "description": _lang_fields(row, "description"),
+        "count": len(frame),
+    }
+
+
 def _frame(store, layer: str) -> gpd.GeoDataFrame:
     try:
         return store.layers[layer]
@@ -284,6 +300,16 @@ def place(store, id: str) -> dict[str, Any]:
         "via": via,
         "general": general,
     }
+
+
+def documents(store) -> list[dict[str, Any]]:
+    """The documents: id, title and publisher per language, date."""
+    frame = store.documents
+    if "id" in getattr(frame, "columns", ()):
+        frame = frame.set_index("id")
+    return [{"id": str(id), "title": _lang_fields(row, "title"),
+             "publisher": _lang_fields(row, "publisher"), "date": _scalar(row.get("date"))}
+            for id, row in frame.iterrows()]
 
 
 # --- units --------------------------------------------------------------------------------

@@ -1,0 +1,154 @@
+"""The Flask app factory: load the built store once, serialise it, register the blueprints."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, jsonify, request
+from flask_compress import Compress
+from werkzeug.exceptions import HTTPException
+
+from layers import paths
+from layers.query import NotFound, QueryError
+from webapp.errors import UsageError
+from webapp.geojson import Catalogue, build_catalogue
+from webapp.i18n import Strings, load_strings
+
+log = logging.getLogger(__name__)
+
+# Dynamic responses may be reused for a few minutes and are then revalidated by ETag;
+# vendored assets do not change between releases.
+CACHE_DYNAMIC = "public, max-age=300"
+CACHE_STATIC = "public, max-age=86400"
+
+# Optional blueprints of other parts of the service: (module, attribute).
+OPTIONAL_BLUEPRINTS = (("webapp.exports", "blueprint"),)
+
+
+@dataclass
+class Service:
+    """What every request reads: the store, its serialised layers and the interface strings."""
+
+    store: Any
+    catalogue: Catalogue
+    strings: Strings
+    loaded_at: str
+    cache: dict = field(default_factory=dict)  # rendered pages that depend only on lang
+
+
+def current_service() -> Service:
+    return current_app.extensions["xinqu"]
+
+
+def open_store(path: Path):
+    """Open the built store, or explain in one line how to make it."""
+    if not Path(path).exists():
+        shown = os.path.relpath(path) if Path(path).is_absolute() else str(path)
+        raise UsageError(f"no built data at {shown}: run `xinqu build`")
+    from layers.store import Store, StoreError
+
+    try:
+        return Store.open(path)
+    except StoreError as error:
+        raise UsageError(f"{error}; run `xinqu build`") from None
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. config may set STORE (an opened Store) or STORE_PATH, and Flask keys."""
+    app = Flask(__name__)
+    app.config.update(
+        STORE_PATH=paths.STORE_PATH,
+        JSON_SORT_KEYS=False,
+        COMPRESS_MIMETYPES=[
+            "text/html", "text/css", "text/javascript", "application/javascript",
+            "application/json", "application/geo+json", "application/vnd.oai.openapi+json",
+            "image/svg+xml", "font/ttf",
+        ],
+        COMPRESS_MIN_SIZE=1024,
+        SEND_FILE_MAX_AGE_DEFAULT=86400,
+    )
+    app.config.update(config or {})
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    store = app.config.get("STORE") or open_store(app.config["STORE_PATH"])
+    app.extensions["xinqu"] = Service(
+        store=store,
+        catalogue=build_catalogue(store),
+        strings=load_strings(),
+        loaded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
+
+    Compress(app)  # registered first, so it runs after the ETag hook below
+    app.after_request(_cache_headers)
+    _register_errors(app)
+
+    from webapp.views import ogc, pages
+
+    app.register_blueprint(ogc.blueprint)
+    app.register_blueprint(pages.blueprint)
+    for module_name, attribute in OPTIONAL_BLUEPRINTS:
+        module = _optional_module(module_name)
+        if module is not None:
+            app.register_blueprint(getattr(module, attribute))
+    return app
+
+
+def _optional_module(name: str):
+    """Import a module another part of the service may not have written yet."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name != name:
+            raise
+        return None
+
+
+def _cache_headers(response):
+    """ETag and Cache-Control on successful GETs; If-None-Match answers 304."""
+    if request.method not in ("GET", "HEAD") or response.status_code != 200:
+        return response
+    static = request.endpoint == "static"
+    response.headers.setdefault("Cache-Control", CACHE_STATIC if static else CACHE_DYNAMIC)
+    if not static and not response.is_streamed and not response.direct_passthrough:
+        response.vary.update(("Accept", "Accept-Language"))
+        if not response.get_etag()[0]:
+            response.add_etag()
+        response.make_conditional(request)
+    return response
+
+
+def _error(status: int, code: str, description: str, **extra):
+    body = {"code": code, "description": description, "status": status, **extra}
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _register_errors(app: Flask) -> None:
+    """Every error answers JSON naming what was wrong; never a traceback."""
+
+    @app.errorhandler(QueryError)
+    def bad_parameter(error: QueryError):
+        return _error(400, "InvalidParameterValue", f"{error.param}: {error.message}",
+                      parameter=error.param)
+
+    @app.errorhandler(NotFound)
+    def not_found(error: NotFound):
+        return _error(404, "NotFound", str(error), kind=error.kind, id=error.id)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return _error(error.code or 500, error.name.replace(" ", ""), error.description or "")
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unexpected error on %s", request.path)
+        return _error(500, "ServerError", "the server could not answer this request")

@@ -1,0 +1,228 @@
+"""The folium maps: the full map of every layer and the small maps of unit and place pages.
+
+The page carries no geometry: each layer is a `RemoteGeoJson`, an L.GeoJSON that
+webapp/static/xinqu/map.js fills from the service's own API with display-simplified
+GeoJSON. Every script, stylesheet, font and icon is served from webapp/static/vendor, so
+the map works without the internet. Later planner views (filters, choropleth, permalinks)
+add their own elements to what `full_map` builds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import folium
+import yaml
+from branca.element import MacroElement
+from folium.map import Layer
+from folium.template import Template
+from markupsafe import Markup, escape
+
+from layers.paths import DATA_DIR
+
+STYLE_PATH = DATA_DIR / "map_style.yaml"
+
+# China's mainland with room for the partners to the south and west.
+CHINA_BOUNDS = [[17.0, 73.0], [54.0, 136.0]]
+
+# folium 0.20's Map.default_js / default_css, pointed at the vendored copies (see
+# webapp/static/vendor/README.md). folium's glyphicons and rotated-icon stylesheets are
+# left out: the map uses neither glyphicons nor rotated icons.
+VENDOR_JS = [
+    ("leaflet", "vendor/leaflet/leaflet.js"),
+    ("jquery", "vendor/jquery/jquery.min.js"),
+    ("bootstrap", "vendor/bootstrap/js/bootstrap.bundle.min.js"),
+    ("awesome_markers", "vendor/leaflet.awesome-markers/leaflet.awesome-markers.js"),
+    ("xinqu_map", "xinqu/map.js"),
+]
+VENDOR_CSS = [
+    ("leaflet_css", "vendor/leaflet/leaflet.css"),
+    ("bootstrap_css", "vendor/bootstrap/css/bootstrap.min.css"),
+    ("awesome_markers_font_css", "vendor/fontawesome-free/css/all.min.css"),
+    ("awesome_markers_css", "vendor/leaflet.awesome-markers/leaflet.awesome-markers.css"),
+    ("xinqu_map_css", "xinqu/map.css"),
+]
+
+
+def load_style(path: Path = STYLE_PATH) -> dict[str, Any]:
+    """data/map_style.yaml: how each layer is drawn."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    """One overlay: its id, the name shown in the layer control and where its data is."""
+
+    id: str
+    name: str
+    url: str
+    show: bool = True
+
+
+class RemoteGeoJson(Layer):
+    """A GeoJSON layer loaded by the browser from a URL, styled by map.js.
+
+    folium.GeoJson given a URL fetches it while rendering (on the server, per page) and
+    loads it with a synchronous request; this layer leaves both to the browser.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = xinqu.remoteLayer(
+            {{ this._parent.get_name() }}, {{ this.layer_id|tojson }}, {{ this.url|tojson }},
+            {{ this.spec|tojson }}, {{ this.options|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layer_id: str, url: str, spec: dict, options: dict, name: str,
+                 overlay: bool = True, show: bool = True, control: bool = True):
+        super().__init__(name=name, overlay=overlay, show=show, control=control)
+        self._name = "RemoteGeoJson"
+        self.layer_id = layer_id
+        self.url = url
+        self.spec = spec
+        self.options = options
+
+
+class Legend(MacroElement):
+    """A legend control; its HTML is built from escaped strings by `legend_html`."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var legend = L.control({position: "bottomleft"});
+            legend.onAdd = function () {
+                var div = L.DomUtil.create("div", "xinqu-legend");
+                div.innerHTML = {{ this.html|tojson }};
+                return div;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html: str):
+        super().__init__()
+        self._name = "Legend"
+        self.html = str(html)
+
+
+def legend_html(style: dict, titles: dict[str, str], text: Callable[[str], str]) -> Markup:
+    """Legend rows: one per layer, and the exact/approximate/core distinction of new areas."""
+    rows = [Markup("<h4>{}</h4>").format(text("legend_title"))]
+    for layer, spec in style["layers"].items():
+        if layer not in titles:
+            continue
+        if layer == "new-areas":
+            rows.append(_swatch_row(spec, text("legend_exact"), fill=spec["fill_opacity"]))
+            rows.append(_swatch_row(spec, text("legend_approximate"),
+                                    fill=spec["approximate_fill_opacity"], dashed=True))
+            rows.append(Markup('<div class="row"><span class="dot"><i style="background:{}">'
+                               "</i></span>{}</div>").format(spec["color"], text("legend_core")))
+        elif spec["kind"] == "marker":
+            rows.append(Markup('<div class="row"><span class="pin" style="background:{}">'
+                               '<i class="fa fa-{}"></i></span>{}</div>').format(
+                _MARKER_COLORS.get(spec["marker_color"], spec["marker_color"]), spec["icon"],
+                titles[layer]))
+        elif spec["kind"] == "line":
+            rows.append(Markup('<div class="row"><span class="swatch" style="border-top:{}px '
+                               'dashed {};height:0"></span>{}</div>').format(
+                spec["weight"], spec["color"], titles[layer]))
+        else:
+            rows.append(_swatch_row(spec, titles[layer], fill=spec.get("fill_opacity", 0),
+                                    dashed=spec["kind"] == "outline"))
+    return Markup("").join(rows)
+
+
+# awesome-markers' named colours, for drawing the legend's pins.
+_MARKER_COLORS = {"blue": "#38aadd", "purple": "#d252b9", "orange": "#f69730", "red": "#d63e2a",
+                  "green": "#72b026", "darkred": "#a23336", "cadetblue": "#436978"}
+
+
+def _swatch_row(spec: dict, label: str, fill: float, dashed: bool = False) -> Markup:
+    border = "dashed" if dashed else "solid"
+    return Markup('<div class="row"><span class="swatch" style="border:2px {} {};'
+                  'background:{};opacity:1"><span style="display:block;height:100%;'
+                  'background:{};opacity:{}"></span></span>{}</div>').format(
+        border, spec["color"], "transparent", spec["color"], fill, label)
+
+
+def base_map(static_url: Callable[[str], str], **options) -> folium.Map:
+    """A folium Map with no tiles whose assets all come from this service."""
+    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, **options)
+    m.default_js = [(name, static_url(path)) for name, path in VENDOR_JS]
+    m.default_css = [(name, static_url(path)) for name, path in VENDOR_CSS]
+    return m
+
+
+def popup_options(lang: str, text: Callable[[str], str], popup_url: str, **extra) -> dict:
+    return {"lang": lang, "popupUrl": popup_url, "loadingText": text("loading"),
+            "coreText": text("legend_core"), **extra}
+
+
+def add_basemaps(m: folium.Map, style: dict, basemap_url: str, text: Callable[[str], str],
+                 online: bool = True) -> None:
+    """The offline boundaries basemap (on) and, as an extra choice, online tiles (off)."""
+    RemoteGeoJson("basemap", basemap_url, {"kind": "basemap", **style["basemap"]}, {},
+                  name=text("basemap_boundaries"), overlay=False).add_to(m)
+    if online:
+        folium.TileLayer("OpenStreetMap", name=text("basemap_online"), overlay=False,
+                         show=False, control=True).add_to(m)
+
+
+def full_map(layers: list[MapLayer], style: dict, *, lang: str, text: Callable[[str], str],
+             static_url: Callable[[str], str], basemap_url: str, popup_url: str) -> folium.Map:
+    """The main map: basemaps, every layer as an overlay, the layer control and the legend."""
+    m = base_map(static_url, min_zoom=3, max_zoom=14, zoom_start=4, location=[35.0, 108.0])
+    add_basemaps(m, style, basemap_url, text)
+    options = popup_options(lang, text, popup_url)
+    for layer in layers:
+        RemoteGeoJson(layer.id, layer.url, style["layers"][layer.id], options, name=layer.name,
+                      show=layer.show).add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    Legend(legend_html(style, {layer.id: layer.name for layer in layers}, text)).add_to(m)
+    m.fit_bounds(CHINA_BOUNDS)
+    return m
+
+
+def small_map(layers: list[MapLayer], style: dict, *, lang: str, text: Callable[[str], str],
+              static_url: Callable[[str], str], basemap_url: str, popup_url: str) -> folium.Map:
+    """A map of a few places (a unit's or one place), fitted to them once they load."""
+    m = base_map(static_url, min_zoom=2, max_zoom=14, zoom_start=4, location=[35.0, 108.0],
+                 height="360px", width="100%")
+    add_basemaps(m, style, basemap_url, text, online=False)
+    options = popup_options(lang, text, popup_url, fit=True, maxZoom=9)
+    for layer in layers:
+        RemoteGeoJson(layer.id, layer.url, style["layers"][layer.id], options,
+                      name=layer.name).add_to(m)
+    m.fit_bounds(CHINA_BOUNDS)
+    return m
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """A rendered folium map split for embedding in a page: head, body and script."""
+
+    header: Markup
+    html: Markup
+    script: Markup
+
+
+def render_parts(m: folium.Map) -> MapParts:
+    """folium's own output (its values pass through tojson) for a page template."""
+    root = m.get_root()
+    root.render()
+    return MapParts(header=Markup(root.header.render()), html=Markup(root.html.render()),
+                    script=Markup(root.script.render()))
+
+
+def escape_text(value: Any) -> Markup:
+    """Escaped text for building markup in Python."""
+    return escape(value)

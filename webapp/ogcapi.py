@@ -1,0 +1,276 @@
+"""OGC API - Features (Part 1: Core) documents as plain dicts.
+
+Every function takes the service's base URL and returns the JSON document of one
+resource (landing page, conformance, collections, items links, OpenAPI); the Flask
+views only call them and send the result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from layers import query
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+HTML = "text/html"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+]
+
+
+def link(href: str, rel: str, type: str, title: str | None = None) -> dict[str, str]:
+    out = {"href": href, "rel": rel, "type": type}
+    if title:
+        out["title"] = title
+    return out
+
+
+def url(base: str, path: str, **params) -> str:
+    """base + path with the non-empty params as a query string."""
+    clean = {k: v for k, v in params.items() if v is not None and v != ""}
+    return f"{base.rstrip('/')}{path}" + (f"?{urlencode(clean)}" if clean else "")
+
+
+def landing(base: str, title: str, description: str) -> dict[str, Any]:
+    return {
+        "title": title,
+        "description": description,
+        "links": [
+            link(url(base, "/", f="json"), "self", JSON, "this document"),
+            link(url(base, "/", f="html"), "alternate", HTML, "the map"),
+            link(url(base, "/openapi", f="json"), "service-desc", OPENAPI, "the API definition"),
+            link(url(base, "/openapi", f="html"), "service-doc", HTML, "the API documentation"),
+            link(url(base, "/conformance", f="json"), "conformance", JSON,
+                 "OGC API conformance classes implemented by this server"),
+            link(url(base, "/collections", f="json"), "data", JSON, "the map layers"),
+            link(url(base, "/units", f="json"), "related", JSON, "the policy units"),
+        ],
+    }
+
+
+def conformance() -> dict[str, Any]:
+    return {"conformsTo": list(CONFORMANCE)}
+
+
+def collection(store, layer: str, bbox: list[float], base: str, lang: str) -> dict[str, Any]:
+    """The metadata of one layer; lang is a language version (zh-Hans, en) for the texts."""
+    info = query.layer(store, layer)
+    path = f"/collections/{layer}"
+    return {
+        "id": layer,
+        "title": info["title"].get(lang) or info["title"].get("en") or layer,
+        "description": info["description"].get(lang) or info["description"].get("en") or "",
+        "itemType": "feature",
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "extent": {"spatial": {"bbox": [bbox] if bbox else [], "crs": CRS84}},
+        "links": [
+            link(url(base, path, f="json"), "self", JSON, "this collection"),
+            link(url(base, path, f="html"), "alternate", HTML, "this collection as HTML"),
+            link(url(base, f"{path}/items", f="json"), "items", GEOJSON, "the places"),
+            link(url(base, f"{path}/items", f="html"), "items", HTML, "the places as HTML"),
+        ],
+    }
+
+
+def collections(store, bboxes: dict[str, list[float]], base: str, lang: str) -> dict[str, Any]:
+    return {
+        "links": [
+            link(url(base, "/collections", f="json"), "self", JSON, "this document"),
+            link(url(base, "/collections", f="html"), "alternate", HTML, "this document as HTML"),
+        ],
+        "collections": [collection(store, layer, bboxes.get(layer, []), base, lang)
+                        for layer in query.layer_ids(store)],
+    }
+
+
+def items_links(base: str, layer: str, filters: dict[str, Any], number_matched: int,
+                limit: int, offset: int, format: str = "json") -> list[dict[str, str]]:
+    """self, alternate, collection, next and prev links of a page of items."""
+    path = f"/collections/{layer}/items"
+    this, other = (GEOJSON, HTML) if format == "json" else (HTML, GEOJSON)
+    other_f = "html" if format == "json" else "json"
+
+    def page(f: str, at: int) -> str:
+        return url(base, path, f=f, limit=limit, offset=at or None, **filters)
+
+    links = [
+        link(page(format, offset), "self", this, "this page"),
+        link(page(other_f, offset), "alternate", other, "this page as " + other_f.upper()),
+        link(url(base, f"/collections/{layer}", f="json"), "collection", JSON, "the collection"),
+    ]
+    if offset + limit < number_matched:
+        links.append(link(page(format, offset + limit), "next", this, "next page"))
+    if offset > 0:
+        links.append(link(page(format, max(0, offset - limit)), "prev", this, "previous page"))
+    return links
+
+
+def item_links(base: str, layer: str, id: str) -> list[dict[str, str]]:
+    path = f"/collections/{layer}/items/{id}"
+    return [
+        link(url(base, path, f="json"), "self", GEOJSON, "this place"),
+        link(url(base, path, f="html"), "alternate", HTML, "this place as HTML"),
+        link(url(base, f"/collections/{layer}", f="json"), "collection", JSON, "the collection"),
+    ]
+
+
+# --- OpenAPI ------------------------------------------------------------------------------
+
+def _param(name: str, where: str, description: str, schema: dict, required: bool = False,
+           **extra) -> dict[str, Any]:
+    return {"name": name, "in": where, "description": description, "required": required,
+            "schema": schema, **extra}
+
+
+F_PARAM = _param("f", "query", "output format; default by the Accept header, else HTML",
+                 {"type": "string", "enum": ["json", "html"]})
+LANG_PARAM = _param("lang", "query", "interface language; default by Accept-Language",
+                    {"type": "string", "enum": ["zh", "en"]})
+LIMIT_PARAM = _param("limit", "query", "number of items per page", {
+    "type": "integer", "minimum": 1, "maximum": query.LIMIT_MAX,
+    "default": query.LIMIT_DEFAULT}, style="form", explode=False)
+OFFSET_PARAM = _param("offset", "query", "number of matching items to skip",
+                      {"type": "integer", "minimum": 0, "default": 0})
+BBOX_PARAM = _param(
+    "bbox", "query", "only items whose geometry intersects this box (CRS84: "
+    "minlon,minlat,maxlon,maxlat; a minlon above maxlon crosses the antimeridian)",
+    {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+    style="form", explode=False)
+UNIT_PARAM = _param("unit", "query", "only places linked to this unit (e.g. ndrc-2024:13)",
+                    {"type": "string"})
+DOCUMENT_PARAM = _param("document", "query", "only places linked to a unit of this document",
+                        {"type": "string"})
+DISPLAY_PARAM = _param("display", "query", "1: geometry simplified for web maps, with the "
+                       "properties the map needs", {"type": "boolean", "default": False})
+COLLECTION_ID = _param("collectionId", "path", "a layer id", {"type": "string"}, True)
+FEATURE_ID = _param("featureId", "path", "a place id", {"type": "string"}, True)
+UNIT_ID = _param("unitId", "path", "a unit id, DOCUMENT:KEY", {"type": "string"}, True)
+PLACE_ID = _param("placeId", "path", "a place id", {"type": "string"}, True)
+
+_ERRORS = {
+    "400": {"description": "a parameter is malformed; the body names it",
+            "content": {JSON: {"schema": {"$ref": "#/components/schemas/exception"}}}},
+    "404": {"description": "no such resource",
+            "content": {JSON: {"schema": {"$ref": "#/components/schemas/exception"}}}},
+}
+
+
+def _get(summary: str, parameters: list[dict], content: dict[str, Any], op: str,
+         tags: list[str]) -> dict[str, Any]:
+    return {"get": {
+        "summary": summary, "operationId": op, "tags": tags, "parameters": parameters,
+        "responses": {"200": {"description": summary, "content": content}, **_ERRORS,
+                      "304": {"description": "not modified since the ETag given"}},
+    }}
+
+
+def _content(*types: str, schema: str | None = None) -> dict[str, Any]:
+    body = {"schema": {"$ref": f"#/components/schemas/{schema}"}} if schema else {}
+    return {t: dict(body) for t in types}
+
+
+def openapi(base: str, title: str, description: str, layer_ids: list[str],
+            extra_paths: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.0 definition of every endpoint."""
+    paths = {
+        "/": _get("landing page (JSON) or the map (HTML)", [F_PARAM, LANG_PARAM],
+                  _content(JSON, HTML, schema="landingPage"), "getLandingPage", ["Capabilities"]),
+        "/conformance": _get("conformance classes implemented", [F_PARAM],
+                             _content(JSON, HTML, schema="confClasses"), "getConformance",
+                             ["Capabilities"]),
+        "/collections": _get("the map layers", [F_PARAM, LANG_PARAM],
+                             _content(JSON, HTML, schema="collections"), "getCollections",
+                             ["Capabilities"]),
+        "/collections/{collectionId}": _get(
+            "one layer's metadata", [COLLECTION_ID, F_PARAM, LANG_PARAM],
+            _content(JSON, HTML, schema="collection"), "describeCollection", ["Capabilities"]),
+        "/collections/{collectionId}/items": _get(
+            "the places of a layer", [COLLECTION_ID, BBOX_PARAM, LIMIT_PARAM, OFFSET_PARAM,
+                                      UNIT_PARAM, DOCUMENT_PARAM, DISPLAY_PARAM, F_PARAM,
+                                      LANG_PARAM],
+            _content(GEOJSON, schema="featureCollectionGeoJSON") | _content(HTML), "getFeatures",
+            ["Data"]),
+        "/collections/{collectionId}/items/{featureId}": _get(
+            "one place", [COLLECTION_ID, FEATURE_ID, DISPLAY_PARAM, F_PARAM, LANG_PARAM],
+            _content(GEOJSON, schema="featureGeoJSON") | _content(HTML), "getFeature", ["Data"]),
+        "/openapi": _get("this API definition", [F_PARAM], _content(OPENAPI, HTML), "getOpenAPI",
+                         ["Capabilities"]),
+        "/units": _get(
+            "policy units, filtered by document, linked place and a text query in any script",
+            [_param("document", "query", "a document id", {"type": "string"}),
+             _param("place", "query", "a place id the unit is linked to", {"type": "string"}),
+             _param("q", "query", "text to find (traditional and simplified match alike)",
+                    {"type": "string", "maxLength": 200}), F_PARAM, LANG_PARAM],
+            _content(JSON, HTML), "getUnits", ["Units"]),
+        "/units/{unitId}": _get("one unit: its texts, mentions and places",
+                                [UNIT_ID, F_PARAM, LANG_PARAM], _content(JSON, HTML), "getUnit",
+                                ["Units"]),
+        "/places/{placeId}": _get("one place: facts and every unit linked to it",
+                                  [PLACE_ID, F_PARAM, LANG_PARAM], _content(JSON, HTML),
+                                  "getPlace", ["Units"]),
+        "/places/{placeId}/popup": _get("the map popup of a place (HTML fragment)",
+                                        [PLACE_ID, LANG_PARAM], _content(HTML), "getPlacePopup",
+                                        ["Map"]),
+        "/basemap": _get("the offline basemap: provinces and the country outline", [],
+                         _content(GEOJSON), "getBasemap", ["Map"]),
+    }
+    paths.update(extra_paths or {})
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": title, "description": description, "version": "1.0.0",
+                 "license": {"name": "see the project's sources"}},
+        "servers": [{"url": base.rstrip("/") or "/"}],
+        "tags": [{"name": n} for n in ("Capabilities", "Data", "Units", "Map")],
+        "paths": paths,
+        "components": {
+            "parameters": {"collectionId": COLLECTION_ID, "featureId": FEATURE_ID,
+                           "limit": LIMIT_PARAM, "bbox": BBOX_PARAM, "offset": OFFSET_PARAM},
+            "schemas": _SCHEMAS | {"collectionId": {"type": "string", "enum": layer_ids}},
+        },
+    }
+
+
+_LINK = {"type": "object", "required": ["href"], "properties": {
+    "href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"},
+    "title": {"type": "string"}}}
+_LINKS = {"type": "array", "items": {"$ref": "#/components/schemas/link"}}
+_SCHEMAS: dict[str, Any] = {
+    "link": _LINK,
+    "exception": {"type": "object", "required": ["code"], "properties": {
+        "code": {"type": "string"}, "description": {"type": "string"},
+        "parameter": {"type": "string"}, "status": {"type": "integer"}}},
+    "landingPage": {"type": "object", "required": ["links"], "properties": {
+        "title": {"type": "string"}, "description": {"type": "string"}, "links": _LINKS}},
+    "confClasses": {"type": "object", "required": ["conformsTo"], "properties": {
+        "conformsTo": {"type": "array", "items": {"type": "string"}}}},
+    "collection": {"type": "object", "required": ["id", "links"], "properties": {
+        "id": {"type": "string"}, "title": {"type": "string"},
+        "description": {"type": "string"}, "links": _LINKS,
+        "extent": {"type": "object"}, "itemType": {"type": "string"},
+        "crs": {"type": "array", "items": {"type": "string"}}}},
+    "collections": {"type": "object", "required": ["links", "collections"], "properties": {
+        "links": _LINKS,
+        "collections": {"type": "array", "items": {"$ref": "#/components/schemas/collection"}}}},
+    "featureGeoJSON": {"type": "object", "required": ["type", "geometry", "properties"],
+                       "properties": {"type": {"type": "string", "enum": ["Feature"]},
+                                      "id": {"type": "string"},
+                                      "geometry": {"type": "object", "nullable": True},
+                                      "properties": {"type": "object", "nullable": True},
+                                      "links": _LINKS}},
+    "featureCollectionGeoJSON": {
+        "type": "object", "required": ["type", "features"], "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {"type": "array", "items": {"$ref": "#/components/schemas/featureGeoJSON"}},
+            "links": _LINKS, "timeStamp": {"type": "string", "format": "date-time"},
+            "numberMatched": {"type": "integer", "minimum": 0},
+            "numberReturned": {"type": "integer", "minimum": 0}}},
+}

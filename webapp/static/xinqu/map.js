@@ -1,0 +1,182 @@
+/* xinqu map layers: GeoJSON fetched from the service's own API, styled per layer.
+ *
+ * Every layer is an L.GeoJSON filled asynchronously from a URL (the page itself carries
+ * no geometry). Names go into tooltips as text nodes, never as HTML; popups are HTML
+ * fragments rendered (and escaped) by the server, fetched when a popup opens.
+ */
+(function () {
+  "use strict";
+
+  var xinqu = (window.xinqu = window.xinqu || { layers: {}, loading: 0 });
+
+  function nameOf(props, lang) {
+    var order = lang === "en" ? ["name_en", "name_zh_hans"] : ["name_zh_hans", "name_en"];
+    for (var i = 0; i < order.length; i++) {
+      if (props[order[i]]) return props[order[i]];
+    }
+    return props.id;
+  }
+
+  function textElement(text, className) {
+    var span = document.createElement("span");
+    if (className) span.className = className;
+    span.textContent = text;
+    return span;
+  }
+
+  function isApproximate(feature) {
+    return feature.properties && feature.properties.extent === "approximate";
+  }
+
+  function styleFor(spec, feature) {
+    var style = { color: spec.color, weight: spec.weight || 1, opacity: 0.9 };
+    if (spec.kind === "area") {
+      style.fillColor = spec.color;
+      style.fillOpacity = spec.fill_opacity;
+      if (isApproximate(feature)) {
+        style.dashArray = spec.approximate_dash;
+        style.fillOpacity = spec.approximate_fill_opacity;
+      }
+    } else if (spec.kind === "region") {
+      style.fillColor = spec.color;
+      style.fillOpacity = spec.fill_opacity;
+    } else if (spec.kind === "outline") {
+      style.fill = false;
+      style.dashArray = spec.dash;
+    } else if (spec.kind === "line") {
+      style.fill = false;
+      style.dashArray = spec.dash;
+    }
+    return style;
+  }
+
+  function basemapStyle(spec, feature) {
+    var country = feature.properties && feature.properties.kind === "country";
+    return {
+      color: country ? spec.country_color : spec.color,
+      weight: country ? spec.country_weight : spec.weight,
+      fillColor: spec.fill_color,
+      fillOpacity: country ? 0 : spec.fill_opacity,
+      interactive: false,
+    };
+  }
+
+  function markerFor(spec, latlng) {
+    var icon = L.AwesomeMarkers.icon({
+      icon: spec.icon,
+      prefix: "fa",
+      markerColor: spec.marker_color,
+      iconColor: "white",
+    });
+    return L.marker(latlng, { icon: icon });
+  }
+
+  function bindPopup(layer, id, options) {
+    layer.bindPopup(
+      function () {
+        var box = document.createElement("div");
+        box.className = "xinqu-popup";
+        box.appendChild(textElement(options.loadingText));
+        var url = options.popupUrl.replace("__ID__", encodeURIComponent(id));
+        fetch(url, { headers: { Accept: "text/html" } })
+          .then(function (r) {
+            if (!r.ok) throw new Error(r.status);
+            return r.text();
+          })
+          .then(function (html) {
+            box.innerHTML = html; // escaped by the server's templates
+            if (layer.getPopup()) layer.getPopup().update();
+          })
+          .catch(function () {
+            box.textContent = "—";
+          });
+        return box;
+      },
+      { maxWidth: 380, minWidth: 240, maxHeight: 360 }
+    );
+  }
+
+  function bindFeature(feature, layer, options) {
+    var props = feature.properties || {};
+    var label = nameOf(props, options.lang);
+    layer.bindTooltip(textElement(label), { sticky: !layer.getLatLng });
+    bindPopup(layer, props.id || feature.id, options);
+  }
+
+  /* The core point of each approximate new area, drawn at its anchor. */
+  function corePoints(group, spec, options) {
+    group.eachLayer(function (layer) {
+      var feature = layer.feature;
+      if (!feature || !isApproximate(feature)) return;
+      var p = feature.properties;
+      if (p.anchor_lat == null || p.anchor_lon == null) return;
+      var core = L.circleMarker([p.anchor_lat, p.anchor_lon], {
+        radius: spec.core_radius,
+        color: "#ffffff",
+        weight: 1.5,
+        fillColor: spec.color,
+        fillOpacity: 1,
+      });
+      core.feature = feature;
+      var label = nameOf(p, options.lang) + " · " + options.coreText;
+      core.bindTooltip(textElement(label));
+      bindPopup(core, p.id || feature.id, options);
+      group.addLayer(core);
+    });
+  }
+
+  function load(group, url, after) {
+    xinqu.loading += 1;
+    return fetch(url, { headers: { Accept: "application/geo+json" } })
+      .then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status + " for " + url);
+        return r.json();
+      })
+      .then(function (data) {
+        group.addData(data);
+        if (after) after();
+        group.fire("xinqu:loaded");
+      })
+      .catch(function (error) {
+        if (window.console) console.error(error);
+      })
+      .finally(function () {
+        xinqu.loading -= 1;
+      });
+  }
+
+  /* A map layer filled from url; spec comes from data/map_style.yaml. */
+  xinqu.remoteLayer = function (map, id, url, spec, options) {
+    xinqu.map = map;
+    var group;
+    if (spec.kind === "basemap") {
+      group = L.geoJSON(null, {
+        style: function (f) { return basemapStyle(spec, f); },
+        interactive: false,
+      });
+      if (spec.background) map.getContainer().style.background = spec.background;
+      load(group, url);
+    } else {
+      group = L.geoJSON(null, {
+        style: function (f) { return styleFor(spec, f); },
+        pointToLayer: function (f, latlng) {
+          return spec.kind === "marker"
+            ? markerFor(spec, latlng)
+            : L.circleMarker(latlng, { radius: 6 });
+        },
+        onEachFeature: function (f, layer) { bindFeature(f, layer, options); },
+      });
+      load(group, url, function () {
+        if (spec.kind === "area") corePoints(group, spec, options);
+        if (options.fit && group.getLayers().length) {
+          // small maps: fit everything loaded so far
+          var bounds = group.getBounds();
+          xinqu.bounds = xinqu.bounds ? xinqu.bounds.extend(bounds) : L.latLngBounds(bounds);
+          map.fitBounds(xinqu.bounds, { maxZoom: options.maxZoom || 9, padding: [20, 20] });
+        }
+      });
+    }
+    xinqu.layers[id] = group;
+    return group;
+  };
+})();

@@ -1,0 +1,1 @@
+"""Flask blueprints: thin adapters from requests to layers.query and webapp.ogcapi."""

@@ -1,0 +1,177 @@
+"""Pages for people: the map, units, places, the map popup; each also answers JSON."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from flask import Blueprint, request, url_for
+
+from layers import query
+from webapp import map as maps
+from webapp import params
+from webapp.highlight import highlight
+from webapp.views.common import (
+    html_reply,
+    json_reply,
+    lang,
+    pick,
+    render,
+    service,
+    text,
+    text_reply,
+    version,
+)
+
+blueprint = Blueprint("pages", __name__)
+
+
+@blueprint.before_request
+def _check_common_parameters() -> None:
+    lang()
+
+
+def _static(path: str) -> str:
+    return url_for("static", filename=path)
+
+
+def _layer_url(layer: str, **filters) -> str:
+    return url_for("ogc.items", layer=layer, f="json", display=1, limit=query.LIMIT_MAX,
+                   **filters)
+
+
+def _map_layers(store, **filters) -> list[maps.MapLayer]:
+    return [maps.MapLayer(id=layer, name=pick(query.layer(store, layer)["title"]),
+                          url=_layer_url(layer, **filters))
+            for layer in query.layer_ids(store)]
+
+
+def _map_kwargs() -> dict:
+    return {"lang": lang(), "text": text, "static_url": _static,
+            "basemap_url": url_for("pages.basemap"),
+            "popup_url": url_for("pages.popup", id="__ID__", lang=lang())}
+
+
+def _style() -> dict:
+    cache = service().cache
+    if "style" not in cache:
+        cache["style"] = maps.load_style()
+    return cache["style"]
+
+
+def map_page():
+    """The full map; rendered once per interface language."""
+    cache = service().cache
+    key = ("map", lang())
+    if key not in cache:
+        store = service().store
+        m = maps.full_map(_map_layers(store), _style(), **_map_kwargs())
+        cache[key] = render("map.html", parts=maps.render_parts(m), layer=None, filters={},
+                            export_menu=True)
+    return html_reply(cache[key])
+
+
+@blueprint.get("/basemap")
+def basemap():
+    return text_reply(service().catalogue.basemap, "application/geo+json")
+
+
+# --- units --------------------------------------------------------------------------------
+
+def _documents() -> dict[str, dict]:
+    return {d["id"]: d for d in query.documents(service().store)}
+
+
+@blueprint.get("/units")
+def units():
+    store = service().store
+    f = params.output_format(request)
+    document = params.text(request, "document")
+    place = params.text(request, "place")
+    q = params.text(request, "q")
+    try:
+        found = query.units(store, document=document, place=place, q=q)
+    except query.NotFound as missing:
+        raise query.QueryError(missing.kind, str(missing)) from None
+    if f == "json":
+        return json_reply({"units": [query.unit(store, u["id"]) for u in found],
+                           "numberMatched": len(found),
+                           "filters": {"document": document, "place": place, "q": q}})
+    places = sorted(
+        ((pid, query.names(row)) for layer in query.layer_ids(store)
+         for pid, row in store.layers[layer].iterrows()),
+        key=lambda item: pick(item[1]))
+    return html_reply(render("units.html", units=found, documents=_documents(), places=places,
+                             filters={"document": document, "place": place, "q": q}))
+
+
+def _place_href(place_id: str) -> str:
+    return url_for("pages.place", id=place_id, lang=request.args.get("lang"))
+
+
+@blueprint.get("/units/<path:id>")
+def unit(id: str):
+    store = service().store
+    data = query.unit(store, id)
+    if params.output_format(request) == "json":
+        return json_reply(data)
+    columns = []
+    for version_ in ("zh-Hans", "zh-Hant", "en"):
+        body = data["text"].get(version_) or ""
+        if not body:
+            continue
+        spans = [(m["start"], m["end"], m["place_id"]) for m in data["mentions"]
+                 if m["lang"] == version_]
+        columns.append({"lang": version_, "title": data["title"].get(version_, ""),
+                        "html": highlight(body, spans, _place_href)})
+    layers = sorted({p["layer"] for p in data["places"]}, key=query.layer_ids(store).index)
+    parts = None
+    if layers:
+        m = maps.small_map([ml for ml in _map_layers(store, unit=id) if ml.id in layers],
+                           _style(), **_map_kwargs())
+        parts = maps.render_parts(m)
+    return html_reply(render("unit.html", unit=data, columns=columns, documents=_documents(),
+                             parts=parts))
+
+
+# --- places -------------------------------------------------------------------------------
+
+def _grouped(units: list[dict]) -> OrderedDict:
+    groups: OrderedDict = OrderedDict()
+    for u in units:
+        groups.setdefault(u["document"], []).append(u)
+    return groups
+
+
+def place_page(id: str):
+    store = service().store
+    data = query.place(store, id)
+    m = maps.small_map([maps.MapLayer(id=data["layer"], name=data["layer"],
+                                      url=url_for("ogc.item", layer=data["layer"], id=id,
+                                                  f="json", display=1))],
+                       _style(), **_map_kwargs())
+    return html_reply(render("place.html", place=data, named=_grouped(data["named"]),
+                             via=_grouped(data["via"]), documents=_documents(),
+                             info=query.layer(store, data["layer"]),
+                             parts=maps.render_parts(m)))
+
+
+@blueprint.get("/places/<id>")
+def place(id: str):
+    if params.output_format(request) == "json":
+        store = service().store
+        data = query.place(store, id)
+        data["links"] = [
+            {"href": url_for("ogc.item", layer=data["layer"], id=id, f="json", _external=True),
+             "rel": "alternate", "type": "application/geo+json", "title": "as a GeoJSON feature"},
+        ]
+        return json_reply(data)
+    return place_page(id)
+
+
+@blueprint.get("/places/<id>/popup")
+def popup(id: str):
+    store = service().store
+    data = query.place(store, id)
+    return html_reply(render("_popup.html", place=data, documents=_documents(),
+                             info=query.layer(store, data["layer"]),
+                             version=version()))
