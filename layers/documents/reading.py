@@ -15,6 +15,8 @@ def read_source(path: Path) -> str:
         data = path.read_bytes()
     except OSError as error:
         raise SourceError(path, f"cannot read the file ({error.strerror})") from error
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceError(path, "UTF-16 text; convert the capture to UTF-8")
     if b"\x00" in data:
         raise SourceError(path, "binary data (NUL bytes): not a text capture")
     try:
