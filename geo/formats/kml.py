@@ -1,8 +1,11 @@
 """KML for Google Earth: always WGS 84, as the KML standard (OGC 07-147r2) requires.
 
-Each feature is a Placemark whose <name> and <description> come from the columns the
-caller names; the other columns are kept as ExtendedData. The description is shown as
-HTML in Google Earth's balloon, so the caller escapes any text in it.
+Written with GDAL's LIBKML driver: each feature becomes a Placemark (its id from the `id`
+column) whose <name> and <description> come from the columns the caller names, with the
+other columns kept as typed ExtendedData. The description is shown as HTML in Google
+Earth's balloon, so the caller escapes any text that goes into it. The document's own
+name and description (`title`, `description` of the table) say what the file is, and are
+where the caller notes that a CRS asked for was not applied.
 """
 
 from __future__ import annotations
@@ -14,13 +17,22 @@ import pyogrio
 from geo.crs import WGS84, reproject
 from geo.formats import FormatError, Table
 
+# LIBKML's default field names for a placemark's name and description.
+_NAME, _DESCRIPTION = "name", "description"
+
 
 def write_kml(table: Table, path: Path, name_field: str, description_field: str) -> None:
-    """Write the spatial `table` as one KML folder of placemarks."""
+    """Write the spatial `table` as one KML document of placemarks."""
+    frame = table.frame
     for field in (name_field, description_field):
-        if field not in table.frame.columns:
+        if field not in frame.columns:
             raise FormatError(f"{table.name}: no column {field!r} for the KML placemarks")
-    pyogrio.write_dataframe(reproject(table.frame, WGS84), path, layer=table.name,
-                            driver="KML",
-                            dataset_options={"NameField": name_field,
-                                             "DescriptionField": description_field})
+    clash = {_NAME, _DESCRIPTION} & (set(frame.columns) - {name_field, description_field})
+    if clash:
+        raise FormatError(f"{table.name}: column(s) {sorted(clash)} would be taken for the "
+                          "placemark name or description")
+    frame = reproject(frame, WGS84).rename(
+        columns={name_field: _NAME, description_field: _DESCRIPTION})
+    pyogrio.write_dataframe(frame, path, layer=table.name, driver="LIBKML",
+                            dataset_options={"NAME": table.title or table.name,
+                                             "DESCRIPTION": table.description})

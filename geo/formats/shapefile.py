@@ -33,6 +33,11 @@ MAX_TEXT_BYTES = 254
 SIDE_CAR_SUFFIXES = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
 
+def is_text(values: pd.Series) -> bool:
+    """Whether a column holds text (pandas' str dtype or Python objects)."""
+    return pd.api.types.is_string_dtype(values) or pd.api.types.is_object_dtype(values)
+
+
 def fits(values: pd.Series) -> pd.Series:
     """Whether each value of a column fits a .dbf text field (nulls and non-text fit)."""
     def ok(value) -> bool:
@@ -53,7 +58,7 @@ def check_fields(table: Table) -> None:
             raise FormatError(f"{table.name}: field names {seen[column.lower()]!r} and "
                               f"{column!r} differ only in case")
         seen[column.lower()] = column
-        if table.frame[column].dtype == object:
+        if is_text(table.frame[column]):
             long = ~fits(table.frame[column])
             if long.any():
                 raise FormatError(f"{table.name}: {int(long.sum())} value(s) of {column!r} "

@@ -1,0 +1,512 @@
+"""What goes into an export, and writing it: layers as files for planners' own GIS.
+
+The rows come from `layers.query.items` with the same bbox/unit/document filters as the
+API, so a filter selects the same places everywhere. To each row this adds the ids of the
+units linked to it; beside the layer it puts the place-unit link table (and, in a
+GeoPackage, the units themselves), so a file is complete on its own. Files are built in
+a directory the caller owns (a TemporaryDirectory per export), never in the data folder.
+
+Shapefile policy (limits enforced by geo.formats.shapefile): field names come from
+data/export-fields.yaml; a text value longer than a .dbf field (254 bytes) is left empty
+in the .dbf and written whole to long_values.csv in the zip, and the full link table is
+always there as links.dbf, so nothing is ever cut silently.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import yaml
+from markupsafe import Markup
+from pyproj import CRS
+
+from geo.crs import WGS84, CRSError, crs_code, parse_crs
+from geo.formats import Table
+from geo.formats.csv import write_csv
+from geo.formats.geojson import write_geojson
+from geo.formats.gpkg import write_gpkg
+from geo.formats.kml import write_kml
+from geo.formats.shapefile import fits, is_text, write_shapefiles, write_zip
+from layers import query
+from layers.paths import DATA_DIR
+from layers.progress import step, track
+
+SETTINGS_PATH = DATA_DIR / "export.yaml"
+FIELDS_PATH = DATA_DIR / "export-fields.yaml"
+ALL = "all"
+LANGS = ("zh-Hans", "zh-Hant", "en")
+# Lists in a cell are written as the store writes its own (adcodes, joins): comma-separated.
+LIST_SEPARATOR = ", "
+# Relations listed in a place's `units` field: the units that name it or a place inside it
+# (as the API's items do); `general` units address all new areas and are in the link table.
+UNIT_RELATIONS = ("named", "via")
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+class ExportError(ValueError):
+    """A request that cannot be exported: `param` names what was wrong, `valid` what would do."""
+
+    def __init__(self, param: str, message: str, valid: tuple[str, ...] = ()):
+        super().__init__(f"{param}: {message}")
+        self.param = param
+        self.message = message
+        self.valid = tuple(valid)
+
+
+class ExportNotFound(ExportError):
+    """The layer or format named does not exist (an HTTP 404, not a 400)."""
+
+
+# --- settings (data/export.yaml, data/export-fields.yaml) --------------------------------
+
+@dataclass(frozen=True)
+class Format:
+    id: str
+    media_type: str
+    all_layers: bool
+    wgs84_only: bool
+    title: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CRSChoice:
+    code: str
+    label: dict[str, str]
+    group: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Settings:
+    default_crs: str
+    formats: dict[str, Format]
+    crs_choices: tuple[CRSChoice, ...]
+    fields: dict[str, tuple[str, str]]  # column -> (shapefile name, meaning)
+    menu: dict[str, dict[str, str]]  # strings of the export menu per language
+
+
+@functools.cache
+def settings() -> Settings:
+    """The export settings from data/ (read once)."""
+    data = yaml.safe_load(SETTINGS_PATH.read_text(encoding="utf-8"))
+    formats = {
+        f["id"]: Format(id=f["id"], media_type=f["media_type"], all_layers=bool(f["all_layers"]),
+                        wgs84_only=bool(f.get("wgs84_only", False)), title=dict(f["title"]))
+        for f in data["formats"]}
+    choices = []
+    for group in data["crs_choices"]:
+        for entry in group["entries"]:
+            values = {k: v for k, v in entry.items() if k != "code"}
+            label = entry.get("label") or {lang: text.format(**values)
+                                           for lang, text in group["label"].items()}
+            choices.append(CRSChoice(code=entry["code"], label=dict(label),
+                                     group=dict(group["group"])))
+    fields = yaml.safe_load(FIELDS_PATH.read_text(encoding="utf-8"))["fields"]
+    return Settings(default_crs=data["default_crs"], formats=formats,
+                    crs_choices=tuple(choices),
+                    fields={column: (names[0], names[1]) for column, names in fields.items()},
+                    menu={key: dict(value) for key, value in data["menu"].items()})
+
+
+def format_ids() -> tuple[str, ...]:
+    return tuple(settings().formats)
+
+
+# --- requests -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """One export: a layer id (or ALL), a format id, the target CRS and the filters."""
+
+    layer: str
+    format: str
+    crs: CRS
+    bbox: tuple[float, float, float, float] | None = None
+    unit: str | None = None
+    document: str | None = None
+    layers: tuple[str, ...] = ()  # the layer ids `layer` stands for
+
+
+def make_request(store, layer: str, format: str, crs: str | None = None, bbox=None,
+                 unit: str | None = None, document: str | None = None) -> ExportRequest:
+    """Check every part of an export request against the store; ExportError or QueryError
+    (bad bbox/unit/document, as the API raises it) name the first thing wrong."""
+    known = tuple(query.layer_ids(store))
+    if layer != ALL and layer not in known:
+        raise ExportNotFound("layer", f"no layer {layer!r}", valid=(*known, ALL))
+    formats = settings().formats
+    if format not in formats:
+        raise ExportNotFound("format", f"no export format {format!r}", valid=tuple(formats))
+    if layer == ALL and not formats[format].all_layers:
+        raise ExportError("format", f"{format} holds one layer; all layers export as",
+                          valid=tuple(f for f in formats if formats[f].all_layers))
+    try:
+        target = parse_crs(crs if crs is not None else settings().default_crs)
+    except CRSError as error:
+        raise ExportError("crs", str(error)) from None
+    bbox = query.check_bbox(bbox)
+    if unit is not None or document is not None:
+        query.places_linked(store, unit=unit, document=document)  # QueryError if unknown
+    layers = known if layer == ALL else (layer,)
+    return ExportRequest(layer=layer, format=format, crs=target, bbox=bbox, unit=unit,
+                         document=document, layers=layers)
+
+
+# --- what goes in ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Selection:
+    """The places of one layer that a request selects, with the units linked to each."""
+
+    layer: str
+    frame: gpd.GeoDataFrame  # a column per store column, plus units and n_units
+    number_matched: int
+
+
+def table_name(layer: str) -> str:
+    """File and table name of a layer: ArcGIS tools reject hyphens in table names."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", layer)
+
+
+def select(store, layer: str, request: ExportRequest) -> Selection:
+    """Every place of `layer` the request's filters select, through layers.query.items."""
+    frames, units = [], {}
+    offset, matched = 0, 0
+    while True:
+        page = query.items(store, layer, bbox=request.bbox, unit=request.unit,
+                           document=request.document, limit=query.LIMIT_MAX, offset=offset)
+        frames.append(page.frame)
+        units.update(page.units)
+        matched = page.number_matched
+        offset += page.number_returned
+        if offset >= matched or page.number_returned == 0:
+            break
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames)
+    frame = _with_id_column(frame)
+    linked = [_linked_units(store, units, place) for place in frame["id"]]
+    geometry = frame.geometry.name
+    frame = frame.drop(columns=[geometry]).assign(
+        units=[LIST_SEPARATOR.join(u) if u else None for u in linked],
+        n_units=pd.array([len(u) for u in linked], dtype="int32"),
+    ).assign(**{geometry: frame.geometry.values})
+    frame = gpd.GeoDataFrame(frame, geometry=geometry, crs=page.frame.crs)
+    return Selection(layer=layer, frame=frame, number_matched=matched)
+
+
+def _with_id_column(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if "id" in frame.columns:
+        return frame.reset_index(drop=True)
+    return frame.rename_axis("id").reset_index()
+
+
+def _linked_units(store, units: dict[str, list[str]], place: str) -> list[str]:
+    if place in units:
+        return list(units[place])
+    return query.units_of_places(store, [place], relations=UNIT_RELATIONS)[place]
+
+
+def anchors(selection: Selection) -> gpd.GeoDataFrame | None:
+    """The core points of a polygon layer's places (a new area's administrative centre), as a
+    point layer of their own; None when the layer has none.
+
+    An approximate new area is drawn as whole districts, so its polygon alone overstates
+    where it is; its core point says where it actually lies. Label points computed from
+    the geometry (anchor_kind "representative point") carry no information and stay out.
+    """
+    frame = selection.frame
+    if not {"anchor_lon", "anchor_lat", "anchor_kind"} <= set(frame.columns):
+        return None
+    frame = frame[frame["anchor_kind"] == "core"]
+    if frame.empty and not selection.frame.empty:
+        return None
+    keep = [c for c in ("id", "name_zh_hans", "name_zh_hant", "name_en", "extent",
+                        "anchor_kind", "anchor_lon", "anchor_lat") if c in frame.columns]
+    points = gpd.points_from_xy(frame["anchor_lon"], frame["anchor_lat"], crs=WGS84)
+    return gpd.GeoDataFrame(pd.DataFrame(frame[keep]).reset_index(drop=True),
+                            geometry=points, crs=WGS84)
+
+
+def link_table(store, place_ids) -> pd.DataFrame:
+    """Every place-unit link of these places (named, via and general), in document order."""
+    links = store.links
+    links = links[links["place_id"].isin(list(place_ids))]
+    order = {uid: i for i, uid in enumerate(store.units.index)}
+    columns = [c for c in ("unit_id", "place_id", "relation", "via_place_id") if c in links]
+    links = links[columns].assign(_order=links["unit_id"].map(order))
+    return (links.sort_values(["place_id", "_order", "relation"], kind="stable")
+            .drop(columns="_order").reset_index(drop=True))
+
+
+def unit_table(store, unit_ids) -> pd.DataFrame:
+    """The units with these ids, every column of the store (titles and texts in 3 versions)."""
+    units = store.units[store.units.index.isin(set(unit_ids))]
+    return units.rename_axis("id").reset_index()
+
+
+def _layer_meta(store, layer: str) -> dict[str, str]:
+    meta = store.layer_meta
+    if isinstance(meta, pd.DataFrame):
+        row = meta.set_index("id").loc[layer] if "id" in meta.columns else meta.loc[layer]
+        return {str(k): ("" if pd.isna(v) else str(v)) for k, v in row.items()}
+    return {}
+
+
+def _text(meta: dict[str, str], name: str, lang: str) -> str:
+    return meta.get(f"{name}_{query.suffix(lang)}", "")
+
+
+def layer_title(store, layer: str) -> str:
+    meta = _layer_meta(store, layer)
+    titles = [t for t in (_text(meta, "title", "zh-Hans"), _text(meta, "title", "en")) if t]
+    return " · ".join(titles) or layer
+
+
+def layer_description(store, layer: str, request: ExportRequest, crs: CRS) -> str:
+    meta = _layer_meta(store, layer)
+    parts = [t for t in (_text(meta, "description", "zh-Hans"),
+                         _text(meta, "description", "en")) if t]
+    return "\n".join([*parts, filter_note(request, crs)])
+
+
+def filter_note(request: ExportRequest, crs: CRS) -> str:
+    """One line saying what was exported: filters and CRS, for descriptions and READMEs."""
+    parts = []
+    if request.bbox is not None:
+        parts.append("bbox=" + ",".join(f"{v:g}" for v in request.bbox))
+    if request.unit:
+        parts.append(f"unit={request.unit}")
+    if request.document:
+        parts.append(f"document={request.document}")
+    selected = "places " + " ".join(parts) if parts else "all places"
+    return f"xinqu export: {selected}; CRS {crs_code(crs)}"
+
+
+# --- shapefile field names ------------------------------------------------------------------
+
+def shapefile_names(columns, taken: set[str] | None = None) -> dict[str, str]:
+    """Column -> .dbf field name: the chosen name from data/export-fields.yaml, else a
+    mechanical one (cut to 10 characters, made unique); see `unmapped`."""
+    chosen = settings().fields
+    used = {t.lower() for t in (taken or set())}
+    out: dict[str, str] = {}
+    for column in columns:
+        name = chosen[column][0] if column in chosen else re.sub(r"\W", "_", column)[:10]
+        base, n = name, 1
+        while name.lower() in used:
+            suffix = f"_{n}"
+            name, n = base[:10 - len(suffix)] + suffix, n + 1
+        used.add(name.lower())
+        out[column] = name
+    return out
+
+
+def unmapped(columns) -> list[str]:
+    """Columns that have no chosen shapefile name in data/export-fields.yaml."""
+    return [c for c in columns if c not in settings().fields]
+
+
+@dataclass
+class _Shapefiles:
+    """Tables renamed for .dbf limits, and what was renamed or set aside."""
+
+    tables: list[Table] = field(default_factory=list)
+    field_map: list[dict[str, str]] = field(default_factory=list)
+    long_values: list[dict[str, str]] = field(default_factory=list)
+
+    def add(self, name: str, frame: pd.DataFrame) -> None:
+        spatial = isinstance(frame, gpd.GeoDataFrame)
+        geometry = frame.geometry.name if spatial else None
+        columns = [c for c in frame.columns if c != geometry]
+        names = shapefile_names(columns)
+        frame = frame.copy()
+        for column in columns:
+            if not is_text(frame[column]):
+                continue
+            long = ~fits(frame[column])
+            for position in long[long].index:
+                key = frame.at[position, "id"] if "id" in frame.columns else position
+                self.long_values.append({
+                    "table": name, "id": str(key),
+                    "field": names[column], "column": column,
+                    "value": frame.at[position, column]})
+            frame.loc[long, column] = None
+        meanings = settings().fields
+        for column in columns:
+            self.field_map.append({
+                "table": name, "field": names[column], "column": column,
+                "meaning": meanings[column][1] if column in meanings else ""})
+        renamed = frame.rename(columns=names)
+        if spatial:
+            renamed = gpd.GeoDataFrame(renamed, geometry=geometry, crs=frame.crs)
+        self.tables.append(Table(name, renamed))
+
+
+# --- writing --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Export:
+    """A written export: the file, how to serve it, and what the user should be told."""
+
+    path: Path
+    filename: str
+    media_type: str
+    crs: CRS  # the CRS of the coordinates in the file
+    notes: tuple[str, ...]
+    counts: dict[str, int]  # features written per layer
+
+
+def wgs84_note(request: ExportRequest, format: Format) -> str | None:
+    """The note a WGS 84-only format carries when another CRS was asked for."""
+    if not format.wgs84_only or request.crs.equals(WGS84, ignore_axis_order=True):
+        return None
+    standard = {"geojson": "RFC 7946", "kml": "the KML standard (OGC 07-147r2)"}.get(
+        format.id, "the format")
+    return (f"Coordinates are WGS 84 longitude/latitude (EPSG:4326), as {standard} requires; "
+            f"the CRS asked for ({crs_code(request.crs)}) was not applied to this "
+            f"{format.id} file.")
+
+
+def filename(request: ExportRequest, format: Format) -> str:
+    code = "" if format.wgs84_only else "_" + re.sub(r"\W", "-", crs_code(request.crs))
+    return f"xinqu_{table_name(request.layer)}{code}.{format.id}"
+
+
+def write_export(store, request: ExportRequest, directory: Path) -> Export:
+    """Write the export into `directory` (which the caller owns and cleans up)."""
+    format = settings().formats[request.format]
+    directory = Path(directory)
+    selections = [select(store, layer, request)
+                  for layer in track(request.layers, "selecting places")]
+    counts = {s.layer: len(s.frame) for s in selections}
+    note = wgs84_note(request, format)
+    target = directory / filename(request, format)
+    step(f"writing {target.name}")
+    writer = {"shp.zip": _write_shapefile_zip, "gpkg": _write_gpkg, "geojson": _write_geojson,
+              "kml": _write_kml, "csv": _write_csv}[format.id]
+    try:
+        writer(store, request, selections, target, note)
+    except CRSError as error:  # the CRS parses but cannot hold these features
+        raise ExportError("crs", str(error)) from None
+    crs = WGS84 if format.wgs84_only else request.crs
+    return Export(path=target, filename=target.name, media_type=format.media_type, crs=crs,
+                  notes=(note,) if note else (), counts=counts)
+
+
+@contextlib.contextmanager
+def exported(store, request: ExportRequest) -> Iterator[Export]:
+    """Write the export in a private temporary directory, removed on leaving the block; two
+    exports at once never see each other's files."""
+    with tempfile.TemporaryDirectory(prefix="xinqu-export-") as directory:
+        yield write_export(store, request, Path(directory))
+
+
+def export_bytes(store, request: ExportRequest) -> tuple[Export, bytes]:
+    """The export as bytes in memory (its temporary files already removed)."""
+    with exported(store, request) as export:
+        return export, export.path.read_bytes()
+
+
+def _write_shapefile_zip(store, request, selections, target: Path, note) -> None:
+    shapefiles = _Shapefiles()
+    place_ids: list[str] = []
+    for selection in selections:
+        name = table_name(selection.layer)
+        shapefiles.add(name, selection.frame)
+        points = anchors(selection)
+        if points is not None:
+            shapefiles.add(f"{name}_anchors", points)
+        place_ids += list(selection.frame["id"])
+    shapefiles.add("links", link_table(store, place_ids))
+    work = target.parent / "shapefiles"
+    work.mkdir()
+    files = write_shapefiles(shapefiles.tables, work, request.crs)
+    files.append(work / "fields.csv")
+    write_csv(Table("fields", pd.DataFrame(shapefiles.field_map)), files[-1])
+    if shapefiles.long_values:
+        files.append(work / "long_values.csv")
+        write_csv(Table("long_values", pd.DataFrame(shapefiles.long_values)), files[-1])
+    write_zip(files, target)
+
+
+def _write_gpkg(store, request, selections, target: Path, note) -> None:
+    tables: list[Table] = []
+    place_ids: list[str] = []
+    for selection in selections:
+        name = table_name(selection.layer)
+        title = layer_title(store, selection.layer)
+        description = layer_description(store, selection.layer, request, request.crs)
+        tables.append(Table(name, selection.frame, title, description))
+        points = anchors(selection)
+        if points is not None:
+            tables.append(Table(f"{name}_anchors", points, f"{title} (anchor points)",
+                                "Core or label point of each place of "
+                                f"{selection.layer}\n{filter_note(request, request.crs)}"))
+        place_ids += list(selection.frame["id"])
+    links = link_table(store, place_ids)
+    tables.append(Table("links", links, "Place–unit links",
+                        "Every link between an exported place and a unit of the documents: "
+                        "named (the unit names it), via (through a place inside it), "
+                        "general (addressed to all new areas)"))
+    tables.append(Table("units", unit_table(store, links["unit_id"]), "Units",
+                        "The document units (measures, sections) linked to the exported "
+                        "places: titles and texts in zh-Hans, zh-Hant and en"))
+    write_gpkg(tables, target, request.crs)
+
+
+def _write_geojson(store, request, selections, target: Path, note) -> None:
+    (selection,) = selections
+    description = layer_description(store, selection.layer, request, WGS84)
+    if note:
+        description = f"{note}\n{description}"
+    write_geojson(Table(table_name(selection.layer), selection.frame), target, description)
+
+
+def _write_kml(store, request, selections, target: Path, note) -> None:
+    (selection,) = selections
+    frame = selection.frame.copy()
+    frame["kml_name"] = frame["name_zh_hans"].fillna(frame["name_en"])
+    frame["kml_description"] = [
+        placemark_html(store, row) for row in frame.drop(columns="geometry").to_dict("records")]
+    description = layer_description(store, selection.layer, request, WGS84)
+    if note:
+        description = f"{note}\n{description}"
+    write_kml(Table(table_name(selection.layer), frame, layer_title(store, selection.layer),
+                    description), target, "kml_name", "kml_description")
+
+
+def placemark_html(store, row: dict) -> str:
+    """The balloon of a placemark: names, extent and the linked units; all text escaped."""
+    names = [row.get(f"name_{query.suffix(lang)}") for lang in LANGS]
+    html = Markup("<p><b>{}</b></p>").format(" · ".join(n for n in names if n))
+    if row.get("extent") == "approximate":
+        html += Markup("<p>{}</p>").format(
+            "近似范围：新区只占所列区县的一部分。Approximate: covers only parts of the "
+            f"listed districts ({row.get('adcodes') or ''}).")
+    unit_ids = (row.get("units") or "").split(LIST_SEPARATOR) if row.get("units") else []
+    if unit_ids:
+        items = Markup("").join(
+            Markup("<li>{} {}</li>").format(uid, _unit_title(store, uid)) for uid in unit_ids)
+        html += Markup("<p>{} ({}):</p><ul>{}</ul>").format(
+            "关联条目 Linked units", len(unit_ids), items)
+    return str(html)
+
+
+def _unit_title(store, unit_id: str) -> str:
+    if unit_id not in store.units.index:
+        return ""
+    row = store.units.loc[unit_id]
+    titles = [str(row.get(f"title_{query.suffix(lang)}") or "") for lang in ("zh-Hans", "en")]
+    return " / ".join(t for t in titles if t)
+
+
+def _write_csv(store, request, selections, target: Path, note) -> None:
+    (selection,) = selections
+    write_csv(Table(table_name(selection.layer), selection.frame), target, request.crs)

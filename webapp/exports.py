@@ -1,0 +1,131 @@
+"""Downloads of the layers as GIS files: `GET /export/<layer>.<format>` and the export menu.
+
+Thin on purpose: layers.export decides what goes into a file and writes it in a private
+temporary directory; this module reads the request, answers the bytes with a file name
+and the CRS, and turns bad requests into JSON errors that list what would have worked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, redirect, request, url_for
+
+from geo.crs import crs_code, crs_uri
+from layers import export
+from layers.query import NotFound, QueryError
+from webapp import params
+from webapp.app import current_service
+
+blueprint = Blueprint("exports", __name__)
+
+# Filters an export carries over from the page it is asked from (as the items endpoint).
+FILTERS = ("bbox", "unit", "document")
+
+
+def _error(status: int, code: str, param: str, description: str, valid=()) -> Response:
+    body: dict[str, Any] = {"code": code, "description": description, "status": status,
+                            "parameter": param}
+    if valid:
+        body["valid"] = list(valid)
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.errorhandler(export.ExportError)
+def _bad_export(error: export.ExportError):
+    status = 404 if isinstance(error, export.ExportNotFound) else 400
+    code = "NotFound" if status == 404 else "InvalidParameterValue"
+    valid = f" (valid: {', '.join(error.valid)})" if error.valid else ""
+    return _error(status, code, error.param, f"{error.param}: {error.message}{valid}",
+                  error.valid)
+
+
+@blueprint.errorhandler(QueryError)
+def _bad_filter(error: QueryError):
+    return _error(400, "InvalidParameterValue", error.param,
+                  f"{error.param}: {error.message}")
+
+
+@blueprint.errorhandler(NotFound)
+def _not_found(error: NotFound):
+    return _error(404, "NotFound", error.kind, str(error))
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """`new-areas.shp.zip` -> ("new-areas", "shp.zip"): layer ids have no dots, formats may."""
+    layer, dot, format = name.partition(".")
+    if not dot:
+        raise export.ExportNotFound("format", f"{name!r} names no format (layer.format)",
+                                    valid=export.format_ids())
+    return layer, format
+
+
+def request_from_args(layer: str, format: str) -> export.ExportRequest:
+    """An export request from the query string, filters read as the items endpoint reads them."""
+    return export.make_request(
+        current_service().store, layer, format, crs=request.args.get("crs"),
+        bbox=params.bbox(request), unit=params.text(request, "unit"),
+        document=params.text(request, "document"))
+
+
+@blueprint.get("/export")
+def menu_submit():
+    """The export menu's form (works without JavaScript): on to /export/<layer>.<format>.
+
+    Empty fields are dropped; a code typed in `crs_code` wins over the `crs` list.
+    """
+    args = {k: v.strip() for k, v in request.args.items() if v.strip()}
+    layer = args.pop("layer", export.ALL)
+    format = args.pop("format", "")
+    if "crs_code" in args:
+        args["crs"] = args.pop("crs_code")
+    return redirect(url_for("exports.download", name=f"{layer}.{format}", **args))
+
+
+@blueprint.get("/export/<name>")
+def download(name: str):
+    """The file: built in a temporary directory, answered from memory, never kept."""
+    layer, format = split_name(name)
+    wanted = request_from_args(layer, format)
+    result, content = export.export_bytes(current_service().store, wanted)
+    response = Response(content, mimetype=result.media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+    response.headers["Content-Crs"] = f"<{crs_uri(result.crs)}>"
+    response.headers["X-Export-Crs"] = crs_code(result.crs)
+    response.headers["X-Export-Counts"] = ", ".join(
+        f"{layer}={count}" for layer, count in result.counts.items())
+    if result.notes:
+        response.headers["X-Export-Note"] = " ".join(result.notes)
+    return response
+
+
+def export_menu_context(layer: str | None, args: Mapping) -> dict[str, Any]:
+    """What _export_menu.html needs: the layer ("all" for the map), the filters carried
+    over from `args` (the page's query string), the formats and the CRS choices."""
+    layer = layer or export.ALL
+    settings = export.settings()
+    formats = [f for f in settings.formats.values() if layer != export.ALL or f.all_layers]
+    chosen = (args.get("crs") or settings.default_crs) if args else settings.default_crs
+    return {
+        "layer": layer,
+        "filters": {k: args.get(k) for k in FILTERS if args and args.get(k)},
+        "crs_choices": settings.crs_choices,
+        "crs_selected": chosen,
+        "export_formats": formats,
+        "strings": settings.menu,
+        "layer_ids": export_layers(),
+    }
+
+
+def export_layers() -> list[str]:
+    return list(current_service().store.layers)
+
+
+@blueprint.app_context_processor
+def _menu_function() -> dict[str, Any]:
+    """Let any page render the menu: {% set m = export_menu(layer, request.args) %}."""
+    return {"export_menu": export_menu_context}
