@@ -165,10 +165,8 @@ def test_cli_unknown_document():
 
 
 def test_cli_broken_source_is_one_line_and_nonzero(tmp_path):
-    data = tmp_path / "data"
-    shutil.copytree(SOURCES_DIR, data / "sources")
-    for name in ("documents.yaml", "capture.yaml"):
-        shutil.copy(DATA_DIR / name, data / name)
+    data = tmp_path / "data"  # the whole data folder (other commands read it too), no build
+    shutil.copytree(DATA_DIR, data, ignore=shutil.ignore_patterns("build"))
     broken = data / "sources" / "mofcom-2025.zh-Hant.txt"
     broken.chmod(0o644)
     broken.write_bytes(b"\xff\xfe" + "(一)".encode("utf-16-le"))

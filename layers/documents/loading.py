@@ -74,6 +74,13 @@ def document_units(document: Document, sources_dir: Path = SOURCES_DIR) -> list[
                 document.versions[lang],
                 f"units do not line up with the {reference_lang} version "
                 f"(missing {missing or 'none'}, extra {extra or 'none'}, or out of order)")
+    for lang, units in versions.items():
+        for unit, other in zip(reference, units, strict=True):
+            if unit.chapter_number != other.chapter_number:
+                raise SourceError(
+                    document.versions[lang],
+                    f"unit {unit.key} is in chapter {other.chapter_number} (line {other.line}) "
+                    f"but in chapter {unit.chapter_number} in the {reference_lang} version")
     out = []
     for index, unit in enumerate(reference):
         out.append(Unit(

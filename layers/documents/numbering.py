@@ -55,19 +55,19 @@ def roman_numeral(text: str) -> int | None:
 
 
 def _to_roman(number: int, values: dict[str, int]) -> str:
-    out = ""
+    """The canonical spelling of `number`, with the subtractive pairs IV, IX, XL, XC…"""
     symbols = sorted(values.items(), key=lambda kv: -kv[1])
-    pairs = []
-    for i, (sym, val) in enumerate(symbols):
-        pairs.append((sym, val))
-        for sub_sym, sub_val in symbols[i + 1:]:
-            if sub_val * 10 >= val and sub_val * 2 < val and str(sub_val)[0] == "1":
-                pairs.append((sub_sym + sym, val - sub_val))
-                break
-    for sym, val in sorted(pairs, key=lambda kv: -kv[1]):
-        while number >= val:
-            out += sym
-            number -= val
+    tokens = []
+    for symbol, value in symbols:
+        tokens.append((symbol, value))
+        for smaller, small in symbols:  # a power of ten written before: IV, IX, XL, XC
+            if str(small).startswith("1") and value // 10 <= small < value / 2:
+                tokens.append((smaller + symbol, value - small))
+    out = ""
+    for symbol, value in sorted(tokens, key=lambda kv: -kv[1]):
+        while number >= value:
+            out += symbol
+            number -= value
     return out
 
 
@@ -87,12 +87,16 @@ def english_number(text: str) -> int | None:
     return None
 
 
-_NUMERAL_CLASSES = {
-    "zh": (r"[〇零一二两兩三四五六七八九十百]+", chinese_numeral),
-    "roman": (r"[IVXLC]+", roman_numeral),
-    "digits": (r"[0-9]{1,3}", int),
-    "words": (r"[A-Za-z]+(?:-[A-Za-z]+)?", english_number),
-}
+def _numeral_classes() -> dict[str, tuple[str, object]]:
+    """Per {placeholder} in a marker pattern: the regex of its numerals and their reader."""
+    tables = capture_rules()["numerals"]
+    chinese = "".join([*tables["chinese_digits"], *tables["chinese_units"]])
+    return {
+        "zh": (f"[{re.escape(chinese)}]+", chinese_numeral),
+        "roman": (f"[{''.join(tables['roman'])}]+", roman_numeral),
+        "digits": (r"[0-9]{1,3}", int),
+        "words": (r"[A-Za-z]+(?:-[A-Za-z]+)?", english_number),
+    }
 
 
 @cache
@@ -100,7 +104,7 @@ def _matchers() -> list[tuple[str, re.Pattern, object]]:
     out = []
     for level, patterns in capture_rules()["markers"].items():
         for pattern in patterns:
-            for name, (regex, reader) in _NUMERAL_CLASSES.items():
+            for name, (regex, reader) in _numeral_classes().items():
                 if "{" + name + "}" in pattern:
                     out.append((level, re.compile(pattern.replace("{" + name + "}", regex)),
                                 reader))

@@ -46,7 +46,7 @@ def starts_with_fragment(text: str) -> bool:
 
 def strip_end(text: str) -> str:
     """A heading or title without its final punctuation: "Further leverage… platforms"."""
-    return text.strip().rstrip(_rules()["paragraph_end"] + "，,、").strip()
+    return text.strip().rstrip(_rules()["paragraph_end"] + _rules()["clause_marks"]).strip()
 
 
 def sentences(text: str, lang: str) -> list[str]:
