@@ -21,6 +21,11 @@ from layers.paths import LINKING_DIR
 ROLL_UP_COLUMNS = ["unit_id", "place_id", "via_place_id"]
 
 
+def _by_id(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The layer indexed by place id (the store indexes so; a fresh frame has an id column)."""
+    return layer.set_index("id") if "id" in layer.columns else layer
+
+
 def _points(layers: dict[str, gpd.GeoDataFrame], names: tuple[str, ...]) -> gpd.GeoDataFrame:
     frames = []
     for name in names:
@@ -29,6 +34,7 @@ def _points(layers: dict[str, gpd.GeoDataFrame], names: tuple[str, ...]) -> gpd.
             continue
         if "precision" not in layer.columns:
             raise LinkingError(f"roll-up: layer {name!r} has no 'precision' column")
+        layer = _by_id(layer)
         frame = layer.loc[layer.geom_type == "Point", ["precision", "geometry"]]
         frames.append(frame.rename_axis("via_place_id").reset_index())
     if not frames:
@@ -48,9 +54,9 @@ def roll_up(unit_places: pd.DataFrame, layers: dict[str, gpd.GeoDataFrame],
     layers need `precision`, the new areas `extent`).
     """
     rule = load_rules(linking_dir).roll_up
-    areas = layers.get(rule.into)
-    if areas is None:
+    if rule.into not in layers:
         raise LinkingError(f"roll-up: no layer {rule.into!r} to roll up into")
+    areas = _by_id(layers[rule.into])
     if "extent" not in areas.columns:
         raise LinkingError(f"roll-up: layer {rule.into!r} has no 'extent' column")
     named = set(unit_places["place_id"])
