@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from layers.documents import SourceError, document_units, load_documents, load_units
+from layers.documents.numbering import match_marker
 from layers.paths import DATA_DIR, SOURCES_DIR
 
 FIXTURES = Path(__file__).parent / "fixtures" / "documents"
@@ -177,3 +178,31 @@ def test_cli_broken_source_is_one_line_and_nonzero(tmp_path):
     assert len(lines) == 1 and "Traceback" not in done.stderr
     assert lines[0] == ("xinqu units: mofcom-2025.zh-Hant.txt: "
                         "UTF-16 text; convert the capture to UTF-8")
+
+
+# --- numbering styles ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("line", "level", "number", "rest"), [
+    ("一、总体要求", "chapter", 1, "总体要求"),
+    ("二 、增強新區科技和產業競爭力", "chapter", 2, "增強新區科技和產業競爭力"),
+    ("III. Multiple Measures to Expand Effective Demand", "chapter", 3, "Multiple Measures"),
+    ("4. Support new districts in deepening reforms in key areas.", "chapter", 4, "Support"),
+    ("（十三）进一步发挥临港和开放平台优势。", "item", 13, "进一步发挥"),
+    ("(四) 支持新区优化重点产业布局。", "item", 4, "支持新区"),
+    ("(八)高水平谋划和建设重大项目。", "item", 8, "高水平"),
+    ("(二十五) 强化监测评估和跟踪督促。", "item", 25, "强化监测"),
+    ("(12) Cultivate new consumption formats.", "item", 12, "Cultivate"),
+    ("(Thirteen) Further leverage the advantages", "item", 13, "Further"),
+    ("(Twenty-five) Strengthen monitoring", "item", 25, "Strengthen"),
+])
+def test_numbering_styles(line, level, number, rest):
+    marker = match_marker(line)
+    assert marker is not None
+    assert (marker.level, marker.number) == (level, number)
+    assert marker.rest.startswith(rest)
+
+
+@pytest.mark.parametrize("line", ["一要狠抓外部通道。", "(5G)等网络", "(M0)。", "(市)要切实",
+                                  "IIII. Not a numeral", "(Foo) bar", "2018 年 2 月"])
+def test_not_markers(line):
+    assert match_marker(line) is None
