@@ -1,12 +1,117 @@
-"""`xinqu links` (not built yet)."""
+"""`xinqu links`: which places each unit names (with the words), and which units each place has.
 
+Reads the built store (`xinqu build` makes it). `--unit` gives one unit's places, with every
+mention (language version, offsets in the display text, the words as written); `--place`
+gives one place's units: named, via a place inside it, or addressed to all new areas.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import unicodedata
+
+import pandas as pd
+
+from layers.documents.model import LANGS
+from layers.store import Store, StoreError
 from webapp.errors import UsageError
+
+RELATION_ORDER = {"named": 0, "via": 1, "general": 2}
 
 
 def register(sub) -> None:
-    p = sub.add_parser("links", help="(not built yet)")
+    p = sub.add_parser("links", help="list unit–place links and mentions from the built store",
+                       description=__doc__.splitlines()[0])
+    p.add_argument("--unit", metavar="ID", help="only this unit (e.g. ndrc-2024:13)")
+    p.add_argument("--place", metavar="ID", help="only this place (e.g. pudong)")
+    p.add_argument("--format", choices=("table", "json"), default="table",
+                   help="a table for reading (default) or JSON")
     p.set_defaults(func=run)
 
 
+def _width(text: str) -> int:
+    """Columns `text` takes in a terminal: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True))
+        .rstrip()
+        for row in [header, *rows]
+    )
+
+
+def _cell(value) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+def _select(store: Store, unit: str | None, place: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The link and mention rows for the filters, in document order."""
+    if unit is not None and unit not in store.units.index:
+        raise UsageError(f"unknown unit {unit!r} (see `xinqu units` for the ids)")
+    if place is not None and not any(place in layer.index for layer in store.layers.values()):
+        raise UsageError(f"unknown place {place!r}; places are the ids of the map layers "
+                         f"({', '.join(store.layers)})")
+    links, mentions = store.links, store.mentions
+    if unit is not None:
+        links, mentions = links[links["unit_id"] == unit], mentions[mentions["unit_id"] == unit]
+    if place is not None:
+        links = links[links["place_id"] == place]
+        mentions = mentions[mentions["place_id"] == place]
+    order = {uid: i for i, uid in enumerate(store.units.index)}
+    langs = {lang: i for i, lang in enumerate(LANGS)}
+    links = links.assign(_u=links["unit_id"].map(order),
+                         _r=links["relation"].map(RELATION_ORDER))
+    links = links.sort_values(["_u", "_r", "place_id"], kind="stable").drop(columns=["_u", "_r"])
+    mentions = mentions.assign(_u=mentions["unit_id"].map(order),
+                               _l=mentions["lang"].map(langs))
+    mentions = mentions.sort_values(["_u", "_l", "start", "place_id"], kind="stable")
+    return links.reset_index(drop=True), mentions.drop(columns=["_u", "_l"]).reset_index(drop=True)
+
+
+def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
+    out = []
+    for row in frame[columns].itertuples(index=False):
+        record = {}
+        for column, value in zip(columns, row, strict=True):
+            if column in ("start", "end"):
+                record[column] = int(value)
+            else:
+                record[column] = _cell(value) or None
+        out.append(record)
+    return out
+
+
 def run(args) -> int:
-    raise UsageError("not built yet")
+    try:
+        store = Store.open()
+    except StoreError as error:
+        raise UsageError(str(error)) from error
+    links, mentions = _select(store, args.unit, args.place)
+    link_columns = ["unit_id", "place_id", "relation", "via_place_id"]
+    mention_columns = ["unit_id", "place_id", "lang", "start", "end", "surface"]
+    if args.format == "json":
+        out = json.dumps({"links": _records(links, link_columns),
+                          "mentions": _records(mentions, mention_columns)},
+                         ensure_ascii=False, indent=1)
+    else:
+        link_rows = [tuple(_cell(v) for v in row)
+                     for row in links[link_columns].itertuples(index=False)]
+        mention_rows = [(r.unit_id, r.place_id, r.lang, f"{r.start}–{r.end}", r.surface)
+                        for r in mentions.itertuples(index=False)]
+        parts = [f"{len(link_rows)} links",
+                 _table(("UNIT", "PLACE", "RELATION", "VIA"), link_rows) if link_rows else "",
+                 f"\n{len(mention_rows)} mentions",
+                 _table(("UNIT", "PLACE", "LANG", "SPAN", "WORDS"), mention_rows)
+                 if mention_rows else ""]
+        out = "\n".join(p for p in parts if p)
+    try:
+        print(out)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader stopped early (`| head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
