@@ -9,6 +9,8 @@ World Bank country boundaries are WGS84 already.
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 from dataclasses import dataclass
 from functools import cache
@@ -111,12 +113,21 @@ def units(level: str | None = None) -> list[Unit]:
 @cache
 def geometry(code: str | int) -> BaseGeometry:
     """The unit's land boundary as a valid (Multi)Polygon in WGS84 (full resolution)."""
+    geom = geometry_unrepaired(code)
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+    return geom
+
+
+@cache
+def geometry_unrepaired(code: str | int) -> BaseGeometry:
+    """The unit's boundary in WGS84 as the file draws it, possibly invalid (some country
+    files have touching or crossing rings). For callers that simplify first and repair
+    the much smaller result, such as the basemap."""
     entry = unit(code)
     geom = shapely.from_geojson(entry.path.read_text(encoding="utf-8"))
     if entry.datum == "GCJ-02":
         geom = geometry_gcj02_to_wgs84(geom)
-    if not geom.is_valid:
-        geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
     return geom
 
 
@@ -167,3 +178,17 @@ def maritime_boundary() -> BaseGeometry:
     """China's maritime boundary lines (Amap, converted to WGS84)."""
     path = data_root() / "administrative" / "amap" / "maritime" / "100000.geojson"
     return geometry_gcj02_to_wgs84(shapely.from_geojson(path.read_text(encoding="utf-8")))
+
+
+def properties(code: str | int) -> dict:
+    """The properties a boundary file carries (World Bank files: iso3, name, name_en…);
+    empty for the bare Amap geometries. Reads only the head of the file."""
+    with unit(code).path.open(encoding="utf-8") as handle:
+        head = handle.read(4096)
+    match = re.search(r'"properties"\s*:\s*(\{[^{}]*\})', head)
+    if not match:
+        return {}
+    try:
+        return json.loads(match.group(1))
+    except json.JSONDecodeError:
+        return {}

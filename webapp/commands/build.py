@@ -1,12 +1,37 @@
-"""`xinqu build` (not built yet)."""
+"""`xinqu build`: build the data store (data/build/xinqu.gpkg) from the sources and facts."""
 
-from webapp.errors import UsageError
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from layers import paths
 
 
 def register(sub) -> None:
-    p = sub.add_parser("build", help="(not built yet)")
+    p = sub.add_parser(
+        "build", help="build the data store from the sources, the gazetteer and the links",
+        description="Read the documents, the gazetteer and the boundaries, link them and "
+                    "write one GeoPackage atomically (a failed build keeps the old one).")
+    p.add_argument("--data", type=Path, default=paths.DATA_DIR,
+                   help="data folder to build from (default: %(default)s or $XINQU_DATA)")
+    p.add_argument("--output", type=Path, default=None,
+                   help="GeoPackage to write (default: <data>/build/xinqu.gpkg)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    raise UsageError("not built yet")
+    from layers.build import BuildError, build
+
+    started = time.monotonic()
+    try:
+        report = build(data_dir=args.data, store_path=args.output)
+    except BuildError as error:
+        print(f"xinqu build: {error}", file=sys.stderr)
+        return 1
+    counts = ", ".join(f"{layer} {n}" for layer, n in report.features.items())
+    print(f"built {report.path} in {time.monotonic() - started:.1f}s: {counts}; "
+          f"{report.units} units, {report.mentions} mentions, {report.links} links"
+          + ("" if report.linked else " (linking not available: links empty)"))
+    return 0

@@ -1,0 +1,204 @@
+"""The build: sources and facts in, one GeoPackage out.
+
+gazetteer → geometry (full and display) → basemap → units → links → store. Every input
+and the output are parameters, so tests build into a temporary data folder. Any bad input
+stops the build with a BuildError whose one-line message names the file and the entry;
+the store is written atomically, so the previous one stays in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo import boundaries
+from geo.simplify import coordinate_count, simplify_for_display
+from layers.gazetteer import LANGS, Gazetteer, GazetteerError, load_gazetteer
+from layers.geometry import build_layer_frames, column_suffix
+from layers.geometry_basemap import basemap_frame
+from layers.paths import DATA_DIR
+from layers.progress import step
+from layers.store import LINK_COLUMNS, MENTION_COLUMNS, write_store
+
+
+class BuildError(RuntimeError):
+    """Why the build stopped, in one line naming the file and entry at fault."""
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build wrote, for the CLI and the benchmark."""
+
+    path: Path
+    features: dict[str, int]
+    units: int
+    mentions: int
+    links: int
+    full_vertices: int
+    display_vertices: int
+    linked: bool  # False when layers.linking is not available and links are empty
+
+
+def build(
+    data_dir: Path = DATA_DIR,
+    store_path: Path | None = None,
+    sources_dir: Path | None = None,
+    places_dir: Path | None = None,
+) -> BuildReport:
+    """Build the store from `data_dir` (places/, layers.yaml, sources/, documents.yaml,
+    linking/, basemap.yaml) into `store_path` (default data_dir/build/xinqu.gpkg)."""
+    data_dir = Path(data_dir)
+    store_path = Path(store_path) if store_path else data_dir / "build" / "xinqu.gpkg"
+    sources_dir = Path(sources_dir) if sources_dir else data_dir / "sources"
+    places_dir = Path(places_dir) if places_dir else data_dir / "places"
+    try:
+        return _build(data_dir, store_path, sources_dir, places_dir)
+    except (GazetteerError, boundaries.BoundaryError) as error:
+        raise BuildError(_one_line(error)) from error
+    except BuildError:
+        raise
+    except Exception as error:
+        if _is_input_error(error):
+            raise BuildError(_one_line(error)) from error
+        raise
+
+
+def _build(data_dir: Path, store_path: Path, sources_dir: Path, places_dir: Path) -> BuildReport:
+    step("reading the gazetteer")
+    gazetteer = load_gazetteer(places_dir, layers_path=data_dir / "layers.yaml")
+    step("drawing the layers")
+    frames = build_layer_frames(gazetteer)
+    layers = {lid: frame.set_index("id") for lid, frame in frames.items()}
+    step("simplifying for display")
+    display = {
+        lid: _display(frame, gazetteer.layers[lid].display_tolerance_deg)
+        for lid, frame in layers.items()
+    }
+    step("drawing the basemap")
+    basemap = basemap_frame(data_dir / "basemap.yaml")
+    step("reading the documents")
+    documents, units_list = _documents_and_units(data_dir, sources_dir)
+    units = _units_table(units_list)
+    step("linking units to places")
+    mentions, links, linked = _links(units_list, gazetteer, layers, data_dir / "linking")
+    meta = _layer_meta(gazetteer, layers, display)
+    info = pd.DataFrame({"key": ["built_at", "boundaries", "crs"], "value": [
+        dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        f"{boundaries.PACKAGE} {boundaries.VERSION}", "EPSG:4326"]})
+    step(f"writing {store_path}")
+    write_store(store_path, layers, display, basemap, {
+        "layers": meta, "documents": documents, "units": units, "mentions": mentions,
+        "links": links, "build_info": info})
+    return BuildReport(
+        path=store_path,
+        features={lid: len(frame) for lid, frame in layers.items()},
+        units=len(units), mentions=len(mentions), links=len(links),
+        full_vertices=int(meta["full_vertices"].sum()),
+        display_vertices=int(meta["display_vertices"].sum()),
+        linked=linked,
+    )
+
+
+def _display(frame: gpd.GeoDataFrame, tolerance: float) -> gpd.GeoDataFrame:
+    out = frame.copy()
+    if tolerance > 0 and len(out):
+        out["geometry"] = simplify_for_display(out.geometry.values, tolerance)
+    return out
+
+
+def _layer_meta(gazetteer: Gazetteer, layers: dict[str, gpd.GeoDataFrame],
+                display: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+    rows = []
+    for meta in gazetteer.layers.values():
+        row = {"id": meta.id, "geometry_type": meta.geometry, "order": meta.order}
+        for lang in LANGS:
+            row[f"title_{column_suffix(lang)}"] = meta.title[lang]
+        for lang in LANGS:
+            row[f"description_{column_suffix(lang)}"] = meta.description[lang]
+        row["display_tolerance_deg"] = meta.display_tolerance_deg
+        row["feature_count"] = len(layers[meta.id])
+        row["full_vertices"] = coordinate_count(layers[meta.id].geometry.values)
+        row["display_vertices"] = coordinate_count(display[meta.id].geometry.values)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _documents_and_units(data_dir: Path, sources_dir: Path) -> tuple[pd.DataFrame, list]:
+    from layers.documents import load_documents, load_units
+
+    documents = load_documents(data_dir / "documents.yaml")
+    rows = []
+    for doc in documents:
+        row = {"id": doc.id, "date": doc.date}
+        for lang in LANGS:
+            row[f"title_{column_suffix(lang)}"] = doc.title.get(lang)
+        for lang in LANGS:
+            row[f"publisher_{column_suffix(lang)}"] = doc.publisher.get(lang)
+        row["langs"] = ", ".join(lang for lang in LANGS if lang in doc.versions)
+        for lang in LANGS:
+            row[f"file_{column_suffix(lang)}"] = doc.versions.get(lang)
+        rows.append(row)
+    return pd.DataFrame(rows), load_units(sources_dir)
+
+
+def _units_table(units: list) -> pd.DataFrame:
+    """Every field of every unit; per-language fields as `<field>_<lang>` columns."""
+    rows = []
+    for unit in units:
+        row = {"id": unit.id, "document": unit.document, "key": unit.key, "kind": unit.kind,
+               "order": unit.order, "chapter_number": unit.chapter_number}
+        for name in ("chapter_title", "title", "text"):
+            values = getattr(unit, name) or {}
+            for lang in LANGS:
+                row[f"{name}_{column_suffix(lang)}"] = values.get(lang)
+        row["langs"] = ", ".join(lang for lang in LANGS if (unit.text or {}).get(lang))
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if len(frame):
+        frame["chapter_number"] = frame["chapter_number"].astype("Int64")
+    return frame
+
+
+def linking_available() -> bool:
+    """True when the linker (layers.linking) is installed in this tree."""
+    return importlib.util.find_spec("layers.linking") is not None
+
+
+def _links(units: list, gazetteer: Gazetteer, layers: dict[str, gpd.GeoDataFrame],
+           linking_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
+    """The `mentions` and `links` tables: named, via (roll-up) and general links."""
+    if not linking_available():
+        return (pd.DataFrame(columns=list(MENTION_COLUMNS)),
+                pd.DataFrame(columns=list(LINK_COLUMNS)), False)
+    from layers.linking import link_units, roll_up
+
+    found = link_units(units, gazetteer, linking_dir)
+    mentions = found.mentions.reindex(columns=list(MENTION_COLUMNS))
+    named = found.unit_places[["unit_id", "place_id"]].assign(relation="named",
+                                                              via_place_id=None)
+    via = roll_up(found.unit_places, layers, linking_dir)
+    via = via.assign(relation="via")[list(LINK_COLUMNS)]
+    new_areas = list(layers["new-areas"].index) if "new-areas" in layers else []
+    general = pd.DataFrame(
+        [(u, p, "general", None) for u in found.general_units for p in new_areas],
+        columns=list(LINK_COLUMNS))
+    links = pd.concat([frame for frame in (named[list(LINK_COLUMNS)], via, general)
+                       if len(frame)], ignore_index=True)
+    links = links.reindex(columns=list(LINK_COLUMNS))
+    return mentions, links, True
+
+
+def _is_input_error(error: Exception) -> bool:
+    """Errors raised by the documents and linking parts about their input files."""
+    names = {cls.__name__ for cls in type(error).__mro__}
+    return bool(names & {"SourceError", "LinkingError"})
+
+
+def _one_line(error: Exception) -> str:
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
