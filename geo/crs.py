@@ -22,13 +22,16 @@ WGS84 = CRS.from_epsg(4326)
 
 # Longest input worth handing to PROJ: codes and URIs are short.
 _MAX_INPUT = 200
-_CODE = re.compile(r"^(?P<auth>[A-Za-z][A-Za-z0-9_]*):(?P<code>[A-Za-z0-9_.]+)$")
+_CODE = re.compile(r"^(?P<auth>[A-Za-z][A-Za-z0-9_]*):(?P<code>[A-Za-z0-9_.+]+)$")
 _URN = re.compile(r"^urn:ogc:def:crs:[A-Za-z0-9_]+:[^:]*:[A-Za-z0-9_.]+$", re.IGNORECASE)
 _URI = re.compile(r"^https?://www\.opengis\.net/def/crs/[A-Za-z0-9_]+/[^/]+/[A-Za-z0-9_.]+$")
 
-# Round-trip tolerance (degrees) when checking that a CRS can hold the features: 1e-9° is
-# about 0.1 mm, far below any survey precision and far above floating-point noise.
-_ROUND_TRIP_DEGREES = 1e-9
+# How far a vertex may move when transformed into the target CRS and back (metres). Exact
+# projections move it by nanometres; more means the features lie outside the CRS's area
+# of use, or PROJ picks different datum shifts there and back (Beijing 1954 does), and a
+# file in that CRS would not put them where they are.
+ROUND_TRIP_METRES = 0.001
+_METRES_PER_DEGREE = 111_320.0
 
 
 class CRSError(ValueError):
@@ -112,12 +115,24 @@ def reproject(frame, crs: CRS):
         raise CRSError(crs_code(crs), f"CRS {crs_code(crs)} ({crs.name}) cannot hold these "
                                       "features: some fall where it has no coordinates")
     if frame.crs.is_geographic and len(coordinates):
-        back = np.column_stack(Transformer.from_crs(crs, frame.crs, always_xy=True).transform(
-            coordinates[:, 0], coordinates[:, 1]))
-        drift = np.abs(back - shapely.get_coordinates(frame.geometry.values))
-        drift[:, 0] = np.minimum(drift[:, 0], 360.0 - drift[:, 0])  # the same meridian
-        if not np.nanmax(drift) <= _ROUND_TRIP_DEGREES:
+        drift = round_trip_metres(coordinates, crs, frame.crs,
+                                  shapely.get_coordinates(frame.geometry.values))
+        if not drift <= ROUND_TRIP_METRES:
             raise CRSError(crs_code(crs), f"CRS {crs_code(crs)} ({crs.name}) cannot hold these "
-                                          "features: they lie too far outside its area of use "
-                                          "to be transformed faithfully")
+                                          "features faithfully: transformed there and back, "
+                                          f"vertices move by up to {drift:.3g} m (they lie "
+                                          "outside its area of use, or PROJ has no consistent "
+                                          "transformation to it there)")
     return moved
+
+
+def round_trip_metres(moved, crs: CRS, source: CRS, original) -> float:
+    """The largest distance (metres, approximately) between `original` lon/lat vertices and
+    the same vertices `moved` into `crs` and transformed back."""
+    back = np.column_stack(Transformer.from_crs(crs, source, always_xy=True).transform(
+        moved[:, 0], moved[:, 1]))
+    dlon = np.abs(back[:, 0] - original[:, 0])
+    dlon = np.minimum(dlon, 360.0 - dlon)  # -180 and 180 are the same meridian
+    dlat = np.abs(back[:, 1] - original[:, 1])
+    east = dlon * np.cos(np.radians(original[:, 1]))
+    return float(np.nanmax(np.hypot(east, dlat)) * _METRES_PER_DEGREE)
