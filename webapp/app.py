@@ -19,6 +19,7 @@ from layers.query import NotFound, QueryError
 from webapp.errors import UsageError
 from webapp.geojson import Catalogue, build_catalogue
 from webapp.i18n import Strings, load_strings
+from webapp.map import load_style
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +79,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
 
     store = app.config.get("STORE") or open_store(app.config["STORE_PATH"])
+    web = load_style().get("web", {})
     app.extensions["xinqu"] = Service(
         store=store,
-        catalogue=build_catalogue(store),
+        catalogue=build_catalogue(store, web.get("min_part_factor", 0),
+                                  web.get("basemap_tolerance_deg", 0)),
         strings=load_strings(),
         loaded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     )

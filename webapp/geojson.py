@@ -8,17 +8,19 @@ returns and joins them, so no geometry is serialised per request.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import shapely
+from shapely.geometry import MultiPolygon
 
+from geo.simplify import simplify_for_display
 from layers import query
 
-# Decimal places of display coordinates: 1e-4 degrees is about 11 m, far below the
-# display simplification tolerance, and keeps the map's downloads small.
-DISPLAY_DECIMALS = 4
+# Decimal places of display coordinates where a layer is not simplified (points).
+DISPLAY_DECIMALS = 5
 # Properties the map needs to draw and label a place; the popup fetches the rest.
 DISPLAY_PROPERTIES = ("id", "layer", "name_zh_hans", "name_zh_hant", "name_en", "extent",
                       "anchor_lon", "anchor_lat", "precision", "province")
@@ -32,6 +34,37 @@ def dumps(value: Any) -> str:
 def rounded(geometry, decimals: int):
     """The geometry with coordinates rounded (display only: may touch validity)."""
     return shapely.transform(geometry, lambda coords: np.round(coords, decimals))
+
+
+def decimals_for(tolerance: float) -> int:
+    """Fewest decimals that resolve a fifth of the simplification tolerance."""
+    if not tolerance or tolerance <= 0:
+        return DISPLAY_DECIMALS
+    return max(1, min(DISPLAY_DECIMALS, math.ceil(-math.log10(tolerance / 5))))
+
+
+def without_small_parts(geometry, min_area: float):
+    """A (multi)polygon without the parts under min_area (the largest part always stays)."""
+    if geometry is None or geometry.geom_type != "MultiPolygon" or min_area <= 0:
+        return geometry
+    parts = sorted(geometry.geoms, key=lambda part: -part.area)
+    keep = [part for part in parts if part.area >= min_area] or parts[:1]
+    return MultiPolygon(keep) if len(keep) > 1 else keep[0]
+
+
+@dataclass(frozen=True)
+class WebCopy:
+    """How the map's copy of a geometry is made from the display geometry."""
+
+    tolerance: float = 0.0
+    min_part_factor: float = 0.0
+
+    def __call__(self, geometry):
+        if geometry is None or geometry.is_empty:
+            return geometry
+        if self.tolerance > 0:
+            geometry = without_small_parts(geometry, (self.min_part_factor * self.tolerance) ** 2)
+        return rounded(geometry, decimals_for(self.tolerance))
 
 
 def feature_json(id: str, properties: dict[str, Any], geometry) -> str:
@@ -61,7 +94,7 @@ def place_properties(layer: str, id: str, row, units: list[str]) -> dict[str, An
     return properties
 
 
-def layer_features(store, layer: str) -> LayerFeatures:
+def layer_features(store, layer: str, web: WebCopy = WebCopy()) -> LayerFeatures:
     """Serialise one layer, full and display geometry."""
     frame = store.layers[layer]
     display = store.display.get(layer) if hasattr(store.display, "get") else None
@@ -75,25 +108,30 @@ def layer_features(store, layer: str) -> LayerFeatures:
         geometry = row.geometry
         if display is not None and id in display.index:
             geometry = display.geometry.loc[id]
-        if geometry is not None and not geometry.is_empty:
-            geometry = rounded(geometry, DISPLAY_DECIMALS)
-        out.display[id] = feature_json(id, small, geometry)
+        out.display[id] = feature_json(id, small, web(geometry))
     if len(frame):
         out.bbox = [round(float(v), 6) for v in frame.total_bounds]
     return out
 
 
-def basemap_json(store) -> str:
-    """The offline basemap (provinces and the country outline) as a FeatureCollection."""
+def basemap_json(store, web: WebCopy = WebCopy()) -> str:
+    """The offline basemap (provinces, China's outline, neighbours) as a FeatureCollection.
+
+    Each kind is simplified as a coverage (geo.simplify) to the web tolerance first, so
+    province borders stay shared edges.
+    """
     frame = store.basemap
+    geometries = list(frame.geometry)
+    if web.tolerance > 0:
+        for kind in frame["kind"].unique() if "kind" in frame.columns else [None]:
+            rows = [i for i, k in enumerate(frame.get("kind", [None] * len(frame))) if k == kind]
+            simple = simplify_for_display([geometries[i] for i in rows], web.tolerance)
+            for i, geometry in zip(rows, simple, strict=True):
+                geometries[i] = geometry
     features = []
-    for i, (idx, row) in enumerate(frame.iterrows()):
+    for i, ((_, row), geometry) in enumerate(zip(frame.iterrows(), geometries, strict=True)):
         properties = {str(k): query._scalar(v) for k, v in row.items() if k != "geometry"}
-        geometry = row.geometry
-        if geometry is not None and not geometry.is_empty:
-            geometry = rounded(geometry, DISPLAY_DECIMALS - 1)
-        features.append(feature_json(str(idx) if idx is not None else str(i), properties,
-                                     geometry))
+        features.append(feature_json(str(properties.get("code") or i), properties, web(geometry)))
     return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
 
 
@@ -112,9 +150,20 @@ class Catalogue:
     basemap: str
 
 
-def build_catalogue(store) -> Catalogue:
+def build_catalogue(store, min_part_factor: float = 0.0,
+                    basemap_tolerance: float = 0.0) -> Catalogue:
     """Serialise every layer of the store (done once, at app start)."""
+    tolerances = _display_tolerances(store)
     return Catalogue(
-        layers={layer: layer_features(store, layer) for layer in query.layer_ids(store)},
-        basemap=basemap_json(store),
+        layers={layer: layer_features(store, layer,
+                                      WebCopy(tolerances.get(layer, 0.0), min_part_factor))
+                for layer in query.layer_ids(store)},
+        basemap=basemap_json(store, WebCopy(basemap_tolerance, min_part_factor)),
     )
+
+
+def _display_tolerances(store) -> dict[str, float]:
+    meta = store.layer_meta
+    if "display_tolerance_deg" not in getattr(meta, "columns", ()):
+        return {}
+    return {str(k): float(v or 0) for k, v in meta["display_tolerance_deg"].items()}

@@ -19,7 +19,7 @@ import yaml
 from branca.element import MacroElement
 from folium.map import Layer
 from folium.template import Template
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from layers.paths import DATA_DIR
 
@@ -28,23 +28,33 @@ STYLE_PATH = DATA_DIR / "map_style.yaml"
 # China's mainland with room for the partners to the south and west.
 CHINA_BOUNDS = [[17.0, 73.0], [54.0, 136.0]]
 
-# folium 0.20's Map.default_js / default_css, pointed at the vendored copies (see
-# webapp/static/vendor/README.md). folium's glyphicons and rotated-icon stylesheets are
-# left out: the map uses neither glyphicons nor rotated icons.
-VENDOR_JS = [
-    ("leaflet", "vendor/leaflet/leaflet.js"),
-    ("jquery", "vendor/jquery/jquery.min.js"),
-    ("bootstrap", "vendor/bootstrap/js/bootstrap.bundle.min.js"),
-    ("awesome_markers", "vendor/leaflet.awesome-markers/leaflet.awesome-markers.js"),
-    ("xinqu_map", "xinqu/map.js"),
-]
-VENDOR_CSS = [
-    ("leaflet_css", "vendor/leaflet/leaflet.css"),
-    ("bootstrap_css", "vendor/bootstrap/css/bootstrap.min.css"),
-    ("awesome_markers_font_css", "vendor/fontawesome-free/css/all.min.css"),
-    ("awesome_markers_css", "vendor/leaflet.awesome-markers/leaflet.awesome-markers.css"),
-    ("xinqu_map_css", "xinqu/map.css"),
-]
+# Every asset folium 0.20's Map.default_js / default_css names, as vendored copies under
+# webapp/static (see webapp/static/vendor/README.md), by folium's own asset names.
+# folium's glyphicons and rotated-icon stylesheets have no copy: xinqu draws neither.
+LOCAL_ASSETS = {
+    "leaflet": "vendor/leaflet/leaflet.js",
+    "jquery": "vendor/jquery/jquery.min.js",
+    "bootstrap": "vendor/bootstrap/js/bootstrap.bundle.min.js",
+    "awesome_markers": "vendor/leaflet.awesome-markers/leaflet.awesome-markers.js",
+    "leaflet_css": "vendor/leaflet/leaflet.css",
+    "bootstrap_css": "vendor/bootstrap/css/bootstrap.min.css",
+    "awesome_markers_font_css": "vendor/fontawesome-free/css/all.min.css",
+    "awesome_markers_css": "vendor/leaflet.awesome-markers/leaflet.awesome-markers.css",
+}
+# What xinqu's maps load: Leaflet, awesome-markers with Font Awesome, and map.js/map.css.
+# jQuery and Bootstrap (vendored for folium elements that need them) are left out: no
+# element of these maps uses them, and the page stays lighter without them.
+MAP_JS = ["leaflet", "awesome_markers", ("xinqu_map", "xinqu/map.js")]
+MAP_CSS = ["leaflet_css", "awesome_markers_font_css", "awesome_markers_css",
+           ("xinqu_map_css", "xinqu/map.css")]
+
+
+def _assets(names: list, static_url: Callable[[str], str]) -> list[tuple[str, str]]:
+    out = []
+    for entry in names:
+        name, path = entry if isinstance(entry, tuple) else (entry, LOCAL_ASSETS[entry])
+        out.append((name, static_url(path)))
+    return out
 
 
 def load_style(path: Path = STYLE_PATH) -> dict[str, Any]:
@@ -124,15 +134,15 @@ def legend_html(style: dict, titles: dict[str, str], text: Callable[[str], str])
             rows.append(_swatch_row(spec, text("legend_exact"), fill=spec["fill_opacity"]))
             rows.append(_swatch_row(spec, text("legend_approximate"),
                                     fill=spec["approximate_fill_opacity"], dashed=True))
-            rows.append(Markup('<div class="row"><span class="dot"><i style="background:{}">'
+            rows.append(Markup('<div class="xinqu-row"><span class="dot"><i style="background:{}">'
                                "</i></span>{}</div>").format(spec["color"], text("legend_core")))
         elif spec["kind"] == "marker":
-            rows.append(Markup('<div class="row"><span class="pin" style="background:{}">'
+            rows.append(Markup('<div class="xinqu-row"><span class="pin" style="background:{}">'
                                '<i class="fa fa-{}"></i></span>{}</div>').format(
                 _MARKER_COLORS.get(spec["marker_color"], spec["marker_color"]), spec["icon"],
                 titles[layer]))
         elif spec["kind"] == "line":
-            rows.append(Markup('<div class="row"><span class="swatch" style="border-top:{}px '
+            rows.append(Markup('<div class="xinqu-row"><span class="swatch" style="border-top:{}px '
                                'dashed {};height:0"></span>{}</div>').format(
                 spec["weight"], spec["color"], titles[layer]))
         else:
@@ -148,7 +158,7 @@ _MARKER_COLORS = {"blue": "#38aadd", "purple": "#d252b9", "orange": "#f69730", "
 
 def _swatch_row(spec: dict, label: str, fill: float, dashed: bool = False) -> Markup:
     border = "dashed" if dashed else "solid"
-    return Markup('<div class="row"><span class="swatch" style="border:2px {} {};'
+    return Markup('<div class="xinqu-row"><span class="swatch" style="border:2px {} {};'
                   'background:{};opacity:1"><span style="display:block;height:100%;'
                   'background:{};opacity:{}"></span></span>{}</div>').format(
         border, spec["color"], "transparent", spec["color"], fill, label)
@@ -157,8 +167,8 @@ def _swatch_row(spec: dict, label: str, fill: float, dashed: bool = False) -> Ma
 def base_map(static_url: Callable[[str], str], **options) -> folium.Map:
     """A folium Map with no tiles whose assets all come from this service."""
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, **options)
-    m.default_js = [(name, static_url(path)) for name, path in VENDOR_JS]
-    m.default_css = [(name, static_url(path)) for name, path in VENDOR_CSS]
+    m.default_js = _assets(MAP_JS, static_url)
+    m.default_css = _assets(MAP_CSS, static_url)
     return m
 
 
@@ -222,7 +232,3 @@ def render_parts(m: folium.Map) -> MapParts:
     return MapParts(header=Markup(root.header.render()), html=Markup(root.html.render()),
                     script=Markup(root.script.render()))
 
-
-def escape_text(value: Any) -> Markup:
-    """Escaped text for building markup in Python."""
-    return escape(value)

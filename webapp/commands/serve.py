@@ -58,6 +58,8 @@ def run(args) -> int:
             self.cfg.set("preload_app", True)
             self.cfg.set("proc_name", "xinqu")
             self.cfg.set("timeout", 60)
+            if "control_socket_disable" in self.cfg.settings:  # no admin socket in $HOME
+                self.cfg.set("control_socket_disable", True)
             if args.access_log:
                 self.cfg.set("accesslog", "-")
 

@@ -59,15 +59,13 @@ def _style() -> dict:
 
 
 def map_page():
-    """The full map; rendered once per interface language."""
+    """The full map; folium renders it once per interface language."""
     cache = service().cache
     key = ("map", lang())
     if key not in cache:
-        store = service().store
-        m = maps.full_map(_map_layers(store), _style(), **_map_kwargs())
-        cache[key] = render("map.html", parts=maps.render_parts(m), layer=None, filters={},
-                            export_menu=True)
-    return html_reply(cache[key])
+        m = maps.full_map(_map_layers(service().store), _style(), **_map_kwargs())
+        cache[key] = maps.render_parts(m)
+    return html_reply(render("map.html", parts=cache[key], layer=None, show_export_menu=True))
 
 
 @blueprint.get("/basemap")

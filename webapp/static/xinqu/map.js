@@ -51,12 +51,15 @@
   }
 
   function basemapStyle(spec, feature) {
-    var country = feature.properties && feature.properties.kind === "country";
+    var kind = (feature.properties && feature.properties.kind) || "province";
+    var s = spec.kinds[kind] || spec.kinds.province;
     return {
-      color: country ? spec.country_color : spec.color,
-      weight: country ? spec.country_weight : spec.weight,
-      fillColor: spec.fill_color,
-      fillOpacity: country ? 0 : spec.fill_opacity,
+      color: s.color,
+      weight: s.weight,
+      dashArray: s.dash,
+      fill: s.fill !== false,
+      fillColor: s.fill_color,
+      fillOpacity: s.fill_opacity,
       interactive: false,
     };
   }
@@ -133,7 +136,7 @@
         return r.json();
       })
       .then(function (data) {
-        group.addData(data);
+        group.addData(group.sortFeatures ? group.sortFeatures(data) : data);
         if (after) after();
         group.fire("xinqu:loaded");
       })
@@ -155,6 +158,13 @@
         interactive: false,
       });
       if (spec.background) map.getContainer().style.background = spec.background;
+      group.sortFeatures = function (data) {
+        var order = spec.order || [];
+        data.features.sort(function (a, b) {
+          return order.indexOf(a.properties.kind) - order.indexOf(b.properties.kind);
+        });
+        return data;
+      };
       load(group, url);
     } else {
       group = L.geoJSON(null, {
