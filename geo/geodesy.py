@@ -25,9 +25,18 @@ def area_km2(geometry: BaseGeometry) -> float:
     """Geodesic area of a (Multi)Polygon in km² (holes subtracted, orientation ignored)."""
     if geometry is None or geometry.is_empty:
         return 0.0
-    oriented = shapely.orient_polygons(geometry, exterior_cw=False)
-    area, _perimeter = GEOD.geometry_area_perimeter(oriented)
-    return abs(area) / 1e6
+    if geometry.geom_type not in ("Polygon", "MultiPolygon"):
+        oriented = shapely.orient_polygons(geometry, exterior_cw=False)
+        return abs(GEOD.geometry_area_perimeter(oriented)[0]) / 1e6
+    total = 0.0
+    for polygon in shapely.get_parts(geometry):
+        rings = [shapely.get_exterior_ring(polygon),
+                 *shapely.get_interior_ring(polygon, range(shapely.get_num_interior_rings(polygon)))]
+        for n, ring in enumerate(rings):
+            xy = shapely.get_coordinates(ring)
+            ring_area = abs(GEOD.polygon_area_perimeter(xy[:, 0], xy[:, 1])[0])
+            total += ring_area if n == 0 else -ring_area
+    return total / 1e6
 
 
 def length_km(geometry: BaseGeometry) -> float:

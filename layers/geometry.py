@@ -60,6 +60,33 @@ def build_layer_frames(gazetteer: Gazetteer) -> dict[str, gpd.GeoDataFrame]:
     return {lid: frames[lid] for lid in gazetteer.layers}
 
 
+def forms_coverage(places: list[Place]) -> bool:
+    """True if the polygons built from these places cannot overlap: no unit is used by
+    two places, nor lies inside another place's unit (a county inside a city or a
+    province). Decided from the recipes, so it costs nothing."""
+    owner: dict[str, str] = {}
+    for place in places:
+        for code in place.geometry.get("units", []) + place.geometry.get("countries", []):
+            if owner.setdefault(code, place.id) != place.id:
+                return False
+    adcodes = [c for c in owner if c.isdigit()]
+    for a in adcodes:
+        for b in adcodes:
+            if owner[a] != owner[b] and _contains_code(a, b):
+                return False
+    return True
+
+
+def _contains_code(outer: str, inner: str) -> bool:
+    if outer == inner:
+        return True
+    if outer.endswith("0000"):
+        return inner[:2] == outer[:2]
+    if outer.endswith("00"):
+        return inner[:4] == outer[:4]
+    return False
+
+
 def end_point(place: Place, geometry: BaseGeometry) -> Point:
     """Where a corridor meets a place: the point itself, a polygon's anchor, else a point
     guaranteed to lie on the polygon (its representative point)."""

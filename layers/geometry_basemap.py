@@ -31,7 +31,7 @@ def basemap_frame(spec_path: Path = BASEMAP_PATH) -> gpd.GeoDataFrame:
     rows = []
     provinces = [u for u in boundaries.units("province") if u.datum == "GCJ-02"]
     outlines = simplify_for_display([boundaries.geometry(u.code) for u in provinces],
-                                    province_tol)
+                                    province_tol, coverage=True)
     for unit, outline in zip(provinces, outlines, strict=True):
         rows.append(_row(unit, "province", outline))
     china = boundaries.unit("100000")
