@@ -30,8 +30,8 @@ def area_km2(geometry: BaseGeometry) -> float:
         return abs(GEOD.geometry_area_perimeter(oriented)[0]) / 1e6
     total = 0.0
     for polygon in shapely.get_parts(geometry):
-        rings = [shapely.get_exterior_ring(polygon),
-                 *shapely.get_interior_ring(polygon, range(shapely.get_num_interior_rings(polygon)))]
+        holes = range(shapely.get_num_interior_rings(polygon))
+        rings = [shapely.get_exterior_ring(polygon), *shapely.get_interior_ring(polygon, holes)]
         for n, ring in enumerate(rings):
             xy = shapely.get_coordinates(ring)
             ring_area = abs(GEOD.polygon_area_perimeter(xy[:, 0], xy[:, 1])[0])
