@@ -13,6 +13,8 @@ def reading_at(key: Key, rules: Rules, document: str, family: str, text: str, st
     哈尔滨 in 哈尔滨、长春等新区 is the Harbin New Area; elsewhere it has no plain reading
     and names nothing.
     """
+    if not key.conditional:
+        return key.plain
     for reading in key.conditional:
         for name in reading.when:
             if rules.contexts[name].holds(document, family, text, start, end, rules.window):

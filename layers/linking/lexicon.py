@@ -36,18 +36,20 @@ class Reading:
 
 @dataclass
 class Key:
-    """A matching key and its readings: conditional ones first, then the plain one."""
+    """A matching key and its readings: conditional ones first, then the plain one.
+
+    `plain` and `conditional` are kept ready (see `settle`): they are read for every hit.
+    """
 
     text: str
     readings: list[Reading] = field(default_factory=list)
+    plain: Reading | None = None
+    conditional: tuple[Reading, ...] = ()
 
-    @property
-    def plain(self) -> Reading | None:
-        return next((r for r in self.readings if not r.when), None)
-
-    @property
-    def conditional(self) -> list[Reading]:
-        return [r for r in self.readings if r.when]
+    def settle(self) -> None:
+        """Fix `plain` and `conditional` once every reading is in."""
+        self.plain = next((r for r in self.readings if not r.when), None)
+        self.conditional = tuple(r for r in self.readings if r.when)
 
 
 @dataclass
@@ -213,4 +215,7 @@ def load_lexicon(gazetteer, rules: Rules, linking_dir: Path = LINKING_DIR) -> Le
         lang = "en" if family == "en" else "zh-Hans"
         for form in forms:
             builder.add(form, lang, Reading(NOTHING, source="rules.yaml (nothing)"))
+    for keys in builder.keys.values():
+        for key in keys.values():
+            key.settle()
     return Lexicon(builder.keys)

@@ -19,7 +19,7 @@ from layers.linking import automaton, english
 from layers.linking.context import reading_at
 from layers.linking.general import speaks_to_all
 from layers.linking.lexicon import Lexicon, load_lexicon
-from layers.linking.overlaps import Candidate, resolve
+from layers.linking.overlaps import resolve
 from layers.linking.rules import FAMILIES, Rules, family_of, load_rules
 from layers.paths import LINKING_DIR
 from layers.textnorm import normalize_with_offsets
@@ -68,19 +68,17 @@ class Linker:
         rules = load_rules(linking_dir)
         return cls(load_lexicon(gazetteer, rules, linking_dir), rules)
 
-    def link_text(self, document: str, lang: str, text: str) -> tuple[list[tuple], bool]:
+    def link_text(self, document: str, lang: str, text: str,
+                  general_known: bool = False) -> tuple[list[tuple], bool]:
         """The (place_id, start, end) mentions in one display text, and whether it speaks
-        to all new areas."""
+        to all new areas (not looked for when `general_known`: another version said so)."""
         family = family_of(lang)
         normal, offsets = normalize_with_offsets(text, lang)
         folded, fold_map = english.fold(normal) if family == "en" else (normal, None)
-        candidates = []
-        for hit in automaton.scan(self.automata[family], folded, words=family == "en"):
-            reading = reading_at(hit.key, self.rules, document, family, folded, hit.start,
-                                 hit.end)
-            if reading is not None:
-                candidates.append(Candidate(hit.start, hit.end, reading))
-        kept = resolve(candidates)
+        hits = automaton.scan(self.automata[family], folded, words=family == "en")
+        rules = self.rules
+        kept = resolve(hits, lambda hit: reading_at(hit.key, rules, document, family, folded,
+                                                    hit.start, hit.end))
         found = []
         for cand in kept:
             start, end = cand.start, cand.end
@@ -88,6 +86,8 @@ class Linker:
                 start, end = fold_map[start], fold_map[end]
             start, end = offsets[start], offsets[end]
             found.extend((place, start, end) for place in cand.reading.places)
+        if general_known:
+            return found, True
         return found, speaks_to_all(self.rules, document, family, folded, kept)
 
     def iter_unit(self, unit) -> tuple[list[Mention], bool]:
@@ -98,8 +98,7 @@ class Linker:
             text = unit.text.get(lang)
             if not text:
                 continue
-            found, speaks = self.link_text(unit.document, lang, text)
-            general = general or speaks
+            found, general = self.link_text(unit.document, lang, text, general)
             mentions.extend(Mention(unit.id, place, lang, start, end, text[start:end])
                             for place, start, end in found)
         return mentions, general

@@ -7,38 +7,45 @@ places named wholly inside it count as well, but never itself again.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
+from layers.linking.automaton import Hit
 from layers.linking.lexicon import Reading
 
 
 class Candidate(NamedTuple):
-    """A form at text[start:end] with the reading its context gave it."""
+    """A form that stands at text[start:end], with the reading its context gave it."""
 
     start: int
     end: int
     reading: Reading
 
 
-def resolve(candidates: list[Candidate]) -> list[Candidate]:
-    """The candidates that stand, in text order.
+def resolve(hits: Iterable[Hit], reading_of: Callable[[Hit], Reading | None]) -> list[Candidate]:
+    """The hits that stand, with their readings, in text order.
 
-    Longest first (leftmost among equals); a candidate stands when everything it overlaps
-    that already stands is a keep-inner form containing it wholly and naming other places.
+    Longest first (leftmost among equals). A hit stands when its context gives it a
+    reading and everything it overlaps that already stands is a keep-inner form holding
+    it wholly and naming other places. A hit without a reading hides nothing. Contexts
+    are read lazily, only for hits not already hidden, which gives the same result as
+    reading them all first.
     """
-    order = sorted(candidates, key=lambda c: (c.start - c.end, c.start))
     kept: list[Candidate] = []
-    for cand in order:
-        ok = True
+    for hit in sorted(hits, key=lambda h: (h.start - h.end, h.start)):
+        holders = []
         for other in kept:
-            if other.end <= cand.start or cand.end <= other.start:
+            if other.end <= hit.start or hit.end <= other.start:
                 continue
-            inside = other.start <= cand.start and cand.end <= other.end
-            if not (inside and other.reading.keep_inner
-                    and not set(cand.reading.places) & set(other.reading.places)):
-                ok = False
-                break
-        if ok:
-            kept.append(cand)
+            if other.reading.keep_inner and other.start <= hit.start and hit.end <= other.end:
+                holders.append(other)
+                continue
+            break
+        else:
+            reading = reading_of(hit)
+            if reading is not None and not any(
+                set(reading.places) & set(h.reading.places) for h in holders
+            ):
+                kept.append(Candidate(hit.start, hit.end, reading))
     kept.sort(key=lambda c: (c.start, c.end))
     return kept

@@ -1,0 +1,169 @@
+"""Place-linking throughput and memory on a large corpus, beside a bare automaton scan.
+
+The corpus is the real units repeated in shuffled rounds (each copy with its own id) until
+it holds the requested megabytes of UTF-8 text over all language versions. It is generated
+and linked in chunks, so memory stays flat whatever the size. Each run happens in its own
+forked process, so its peak memory is its own:
+
+- end to end: `Linker.link` on each chunk (normalisation with layers.textnorm, automaton
+  scan, context rules, overlap resolution, general-unit rule, offsets, DataFrames);
+- normalisation only: layers.textnorm.normalize_with_offsets on every text (the share of
+  the end-to-end cost that belongs to the script conversion);
+- raw scan: the bare automaton over the same display texts, no other work.
+
+Run: .venv/bin/python benchmarks/linking.py [--sizes 50 100] [--chunk 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import multiprocessing
+import random
+import resource
+import sys
+import time
+from collections.abc import Callable, Iterator
+
+from layers.documents import load_units
+from layers.gazetteer import load_gazetteer
+from layers.linking import Linker
+from layers.linking.rules import family_of
+from layers.progress import step
+from layers.textnorm import normalize_with_offsets
+
+MB = 1_000_000
+
+
+def unit_bytes(unit) -> int:
+    return sum(len(text.encode("utf-8")) for text in unit.text.values())
+
+
+def corpus(units: list, megabytes: float, seed: int) -> Iterator:
+    """Copies of `units` in shuffled rounds until `megabytes` of text have been yielded."""
+    rng = random.Random(seed)
+    target, total, copy = megabytes * MB, 0, 0
+    order = list(units)
+    while total < target:
+        rng.shuffle(order)
+        for unit in order:
+            copy += 1
+            total += unit_bytes(unit)
+            yield dataclasses.replace(unit, id=f"{unit.id}#{copy}")
+            if total >= target:
+                return
+
+
+def chunks(items: Iterator, size: int) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def end_to_end(linker: Linker, units: Iterator, chunk: int) -> tuple[int, int]:
+    done = mentions = 0
+    for part in chunks(units, chunk):
+        links = linker.link(part)
+        mentions += len(links.mentions)
+        done += sum(unit_bytes(u) for u in part)
+    return done, mentions
+
+
+def normalisation_only(linker: Linker, units: Iterator, chunk: int) -> tuple[int, int]:
+    done = chars = 0
+    for unit in units:
+        for lang, text in unit.text.items():
+            chars += len(normalize_with_offsets(text, lang)[0])
+        done += unit_bytes(unit)
+    return done, chars
+
+
+def raw_scan(linker: Linker, units: Iterator, chunk: int) -> tuple[int, int]:
+    done = hits = 0
+    automata = linker.automata
+    for unit in units:
+        for lang, text in unit.text.items():
+            for _ in automata[family_of(lang)].iter(text):
+                hits += 1
+        done += unit_bytes(unit)
+    return done, hits
+
+
+def _child(run: Callable, linker, units, megabytes, seed, chunk, queue) -> None:
+    start_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    began = time.perf_counter()
+    done, count = run(linker, corpus(units, megabytes, seed), chunk)
+    seconds = time.perf_counter() - began
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    queue.put((done, count, seconds, start_rss, peak))
+
+
+def measure(run: Callable, linker, units, megabytes, seed, chunk) -> dict:
+    """Run one measurement in a forked child; its peak RSS is its own."""
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_child,
+                            args=(run, linker, units, megabytes, seed, chunk, queue))
+    child.start()
+    done, count, seconds, start_rss, peak = queue.get()
+    child.join()
+    return {"mb": done / MB, "count": count, "seconds": seconds,
+            "mb_s": done / MB / seconds, "start_rss_mb": start_rss / 1024,
+            "peak_rss_mb": peak / 1024}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=float, nargs="+", default=[50, 100],
+                        help="corpus sizes in MB (default 50 100)")
+    parser.add_argument("--chunk", type=int, default=2000, help="units linked per call")
+    parser.add_argument("--seed", type=int, default=20240318)
+    args = parser.parse_args(argv)
+
+    step("loading units, gazetteer and linking data")
+    units = load_units()
+    linker = Linker.load(load_gazetteer())
+    print(f"corpus: {len(units)} units, {sum(map(unit_bytes, units)) / 1000:.1f} kB of text "
+          f"per round, repeated and shuffled; chunks of {args.chunk} units")
+    print(f"{'run':<20}{'MB':>8}{'seconds':>10}{'MB/s':>9}{'s per MB':>10}"
+          f"{'peak RSS MB':>13}{'(at start)':>12}{'count':>12}")
+    results: dict[tuple[str, float], dict] = {}
+    runs = [("raw scan", raw_scan), ("normalisation only", normalisation_only),
+            ("end to end", end_to_end)]
+    for size in args.sizes:
+        for name, run in runs:
+            if name == "normalisation only" and size != args.sizes[0]:
+                continue
+            step(f"{name}, {size:g} MB")
+            r = measure(run, linker, units, size, args.seed, args.chunk)
+            results[name, size] = r
+            print(f"{name:<20}{r['mb']:>8.1f}{r['seconds']:>10.1f}{r['mb_s']:>9.2f}"
+                  f"{r['seconds'] / r['mb']:>10.3f}{r['peak_rss_mb']:>13.0f}"
+                  f"{r['start_rss_mb']:>12.0f}{r['count']:>12}", flush=True)
+    print()
+    for size in args.sizes:
+        e2e, raw = results["end to end", size], results["raw scan", size]
+        print(f"{size:g} MB: end to end runs at {e2e['mb_s'] / raw['mb_s']:.1%} of the raw "
+              f"scan's throughput ({e2e['mb_s']:.2f} vs {raw['mb_s']:.2f} MB/s)")
+    if len(args.sizes) > 1:
+        small, large = args.sizes[0], args.sizes[-1]
+        for name in ("end to end", "raw scan"):
+            a, b = results[name, small], results[name, large]
+            print(f"{name}: {b['seconds'] / a['seconds']:.2f}× the time for "
+                  f"{b['mb'] / a['mb']:.2f}× the text (linear growth gives the same ratio)")
+    first = args.sizes[0]
+    norm, e2e = results["normalisation only", first], results["end to end", first]
+    share = norm["seconds"] / e2e["seconds"]
+    print(f"normalisation (layers.textnorm) takes {share:.0%} of the end-to-end time at "
+          f"{first:g} MB; the linker's own work runs at "
+          f"{e2e['mb'] / max(e2e['seconds'] - norm['seconds'], 1e-9):.2f} MB/s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
