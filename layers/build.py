@@ -195,3 +195,23 @@ def _is_input_error(error: Exception) -> bool:
 def _one_line(error: Exception) -> str:
     text = " ".join(str(error).split())
     return text or type(error).__name__
+
+
+def store_inputs(data_dir: Path = DATA_DIR) -> list[Path]:
+    """Every file the store is built from: the data facts and sources, and the code that
+    reads them (the same list the Makefile's store rule depends on)."""
+    data_dir = Path(data_dir)
+    code = Path(__file__).resolve().parent.parent
+    patterns = [(data_dir, "sources/*"), (data_dir, "*.yaml"), (data_dir, "places/*.yaml"),
+                (data_dir, "linking/*.yaml"), (code, "geo/*.py"), (code, "layers/*.py"),
+                (code, "layers/*/*.py")]
+    return sorted(p for base, pattern in patterns for p in base.glob(pattern) if p.is_file())
+
+
+def store_is_stale(store_path: Path, data_dir: Path = DATA_DIR) -> bool:
+    """True if the store is missing or older than any of its inputs."""
+    store_path = Path(store_path)
+    if not store_path.exists():
+        return True
+    built = store_path.stat().st_mtime
+    return any(p.stat().st_mtime > built for p in store_inputs(data_dir))

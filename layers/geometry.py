@@ -42,8 +42,10 @@ def build_layer_frames(gazetteer: Gazetteer) -> dict[str, gpd.GeoDataFrame]:
     """Every layer's features, full resolution, keyed by layer id (layers.yaml order)."""
     drawn: dict[str, BaseGeometry] = {}
     frames: dict[str, gpd.GeoDataFrame] = {}
-    # Polygons and points first: corridors end at places drawn in the other layers.
-    ordered = sorted(gazetteer.layers.values(), key=lambda m: m.geometry == "line")
+    # Points first (cheap, so a misplaced point fails fast), then polygons, then the
+    # corridors, which end at places drawn in the other layers.
+    rank = {"point": 0, "polygon": 1, "line": 2}
+    ordered = sorted(gazetteer.layers.values(), key=lambda m: rank[m.geometry])
     for meta in ordered:
         rows = []
         places = gazetteer.in_layer(meta.id)

@@ -1,1 +1,42 @@
-"""Shared fixtures: the repository's data folder and the built store."""
+"""Shared fixtures: the repository's data folder and the built store.
+
+- `data_dir`: the project's data folder (layers.paths.DATA_DIR, or $XINQU_DATA).
+- `store`: the real built store, `layers.store.Store.open(STORE_PATH)`, opened once per
+  test session. If data/build/xinqu.gpkg is missing or older than any of its inputs
+  (data facts, sources, geo/ and layers/ code: layers.build.store_inputs), the fixture
+  first builds it with layers.build.build(), exactly as `xinqu build` does. Tests must
+  treat it as read-only (it is shared by the whole session).
+- `store_path`: the path of that built store, for tests that read it with GDAL/pyogrio.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from layers.paths import DATA_DIR, STORE_PATH
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The project's data folder."""
+    return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def store_path() -> Path:
+    """The built store, built first if missing or stale."""
+    from layers.build import build, store_is_stale
+
+    if store_is_stale(STORE_PATH, DATA_DIR):
+        build(data_dir=DATA_DIR, store_path=STORE_PATH)
+    return STORE_PATH
+
+
+@pytest.fixture(scope="session")
+def store(store_path):
+    """The real built store, opened once (read-only for tests)."""
+    from layers.store import Store
+
+    return Store.open(store_path)
