@@ -160,9 +160,16 @@ def _links(store) -> pd.DataFrame:
     return store.links
 
 
+# What "linked" means for the unit/document filters everywhere (API, pages, map, exports):
+# the unit names the place, or reaches it through a place inside it. A unit addressed to
+# all new areas ("general") names none of them, so it selects no place by that alone.
+LINKED = ("named", "via")
+
+
 def places_linked(store, unit: str | None = None, document: str | None = None) -> set[str]:
-    """Ids of places linked (named, via or general) to a unit and/or any unit of a document."""
+    """Ids of places a unit (and/or any unit of a document) names or reaches via a place."""
     links = _links(store)
+    links = links[links["relation"].isin(LINKED)]
     if unit is not None:
         _check_unit(store, unit)
         links = links[links["unit_id"] == unit]
@@ -173,7 +180,7 @@ def places_linked(store, unit: str | None = None, document: str | None = None) -
     return set(links["place_id"])
 
 
-def units_of_places(store, ids, relations=("named", "via")) -> dict[str, list[str]]:
+def units_of_places(store, ids, relations=LINKED) -> dict[str, list[str]]:
     """Place id -> ids of the units linked to it, in document order."""
     links = _links(store)
     links = links[links["place_id"].isin(list(ids)) & links["relation"].isin(relations)]
@@ -324,7 +331,7 @@ def unit(store, id: str) -> dict[str, Any]:
     links = _links(store)
     links = links[links["unit_id"] == id]
     places = []
-    for relation in ("named", "via"):
+    for relation in LINKED:
         for pid in sorted(set(links.loc[links["relation"] == relation, "place_id"])):
             if any(p["id"] == pid for p in places):
                 continue
@@ -388,7 +395,7 @@ def units(store, document: str | None = None, place: str | None = None,
         find_place(store, place)
         links = _links(store)
         linked = set(links.loc[(links["place_id"] == place)
-                               & links["relation"].isin(("named", "via")), "unit_id"])
+                               & links["relation"].isin(LINKED), "unit_id"])
         ids = [u for u in ids if u in linked]
     if q is not None:
         needle = normalize(q.strip(), "zh-Hant").casefold()

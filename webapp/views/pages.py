@@ -19,7 +19,6 @@ from webapp.views.common import (
     service,
     text,
     text_reply,
-    version,
 )
 
 blueprint = Blueprint("pages", __name__)
@@ -56,6 +55,16 @@ def _style() -> dict:
     if "style" not in cache:
         cache["style"] = maps.load_style()
     return cache["style"]
+
+
+def _small_map(key: tuple, layers) -> maps.MapParts:
+    """A unit's or place's small map, rendered by folium once per language (folium names
+    its elements at random, so rendering again would also change the page's ETag)."""
+    cache = service().cache
+    key = ("small-map", *key, lang())
+    if key not in cache:
+        cache[key] = maps.render_parts(maps.small_map(layers(), _style(), **_map_kwargs()))
+    return cache[key]
 
 
 def map_page():
@@ -124,9 +133,8 @@ def unit(id: str):
     layers = sorted({p["layer"] for p in data["places"]}, key=query.layer_ids(store).index)
     parts = None
     if layers:
-        m = maps.small_map([ml for ml in _map_layers(store, unit=id) if ml.id in layers],
-                           _style(), **_map_kwargs())
-        parts = maps.render_parts(m)
+        parts = _small_map(("unit", id), lambda: [
+            ml for ml in _map_layers(store, unit=id) if ml.id in layers])
     return html_reply(render("unit.html", unit=data, columns=columns, documents=_documents(),
                              parts=parts))
 
@@ -143,14 +151,12 @@ def _grouped(units: list[dict]) -> OrderedDict:
 def place_page(id: str):
     store = service().store
     data = query.place(store, id)
-    m = maps.small_map([maps.MapLayer(id=data["layer"], name=data["layer"],
-                                      url=url_for("ogc.item", layer=data["layer"], id=id,
-                                                  f="json", display=1))],
-                       _style(), **_map_kwargs())
+    parts = _small_map(("place", id), lambda: [maps.MapLayer(
+        id=data["layer"], name=data["layer"],
+        url=url_for("ogc.item", layer=data["layer"], id=id, f="json", display=1))])
     return html_reply(render("place.html", place=data, named=_grouped(data["named"]),
                              via=_grouped(data["via"]), documents=_documents(),
-                             info=query.layer(store, data["layer"]),
-                             parts=maps.render_parts(m)))
+                             info=query.layer(store, data["layer"]), parts=parts))
 
 
 @blueprint.get("/places/<id>")
@@ -171,5 +177,4 @@ def popup(id: str):
     store = service().store
     data = query.place(store, id)
     return html_reply(render("_popup.html", place=data, documents=_documents(),
-                             info=query.layer(store, data["layer"]),
-                             version=version()))
+                             info=query.layer(store, data["layer"])))

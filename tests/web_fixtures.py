@@ -1,0 +1,88 @@
+"""Fixtures of the web service tests: the app on the real built store, and the real server.
+
+Test modules load them with `pytest_plugins = ["web_fixtures"]`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from layers.paths import STORE_PATH
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def web_store():
+    """The real built store (data/build/xinqu.gpkg), as `xinqu build` wrote it."""
+    from layers.store import Store
+
+    if not STORE_PATH.exists():
+        pytest.fail(f"no built store at {STORE_PATH}: run `xinqu build` (make test does)")
+    return Store.open(STORE_PATH)
+
+
+@pytest.fixture(scope="session")
+def app(web_store):
+    from webapp import create_app
+
+    return create_app({"STORE": web_store, "TESTING": True})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}: "
+                               f"{log.read_text(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"server at {url} not up after {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def live_server(web_store, tmp_path_factory):
+    """`xinqu serve` (gunicorn) on a free loopback port; yields its base URL."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "serve.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "webapp.cli", "serve", "--host", "127.0.0.1", "--port",
+             str(port), "--workers", "2"],
+            cwd=REPO, env=env, stdout=sink, stderr=sink)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base}/conformance?f=json", process, log)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
