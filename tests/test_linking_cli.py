@@ -1,4 +1,5 @@
-"""`xinqu links` on the real built store, and the store's link tables as the build wrote them."""
+"""`xinqu links` on the real built store (the shared `store` fixture), and the store's link
+tables as the build wrote them."""
 
 from __future__ import annotations
 
@@ -9,18 +10,15 @@ import pytest
 from layers.documents import load_units
 from layers.gazetteer import load_gazetteer
 from layers.linking import link_units
-from layers.paths import STORE_PATH
-from layers.store import Store
 from webapp.cli import main
 
 SUFFIX = {"zh-Hans": "zh_hans", "zh-Hant": "zh_hant", "en": "en"}
 
 
-@pytest.fixture(scope="module")
-def store():
-    if not STORE_PATH.exists():
-        pytest.fail(f"no built store at {STORE_PATH}: run `xinqu build` (make test does)")
-    return Store.open(STORE_PATH)
+@pytest.fixture(autouse=True)
+def built(store):
+    """`xinqu links` reads the built store: the shared fixture builds it when stale."""
+    return store
 
 
 def run_json(capsys, *args) -> dict:
