@@ -115,7 +115,7 @@ def _place_href(place_id: str) -> str:
     return url_for("pages.place", id=place_id, lang=request.args.get("lang"))
 
 
-@blueprint.get("/units/<path:id>")
+@blueprint.get("/units/<id>")
 def unit(id: str):
     store = service().store
     data = query.unit(store, id)
