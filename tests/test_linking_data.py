@@ -130,3 +130,22 @@ def test_a_malformed_entry_fails_naming_it(tmp_path, gazetteer):
     folder = linking_dir_with(tmp_path, {"places": {"xian": {"fr": ["Xian"]}}})
     with pytest.raises(LinkingError, match="xian"):
         Linker.load(gazetteer, folder)
+
+
+def test_an_ambiguous_alias_fails_the_build_naming_both_places(tmp_path, data_dir):
+    """The build stops with one line naming both places, and writes no store."""
+    from layers.build import BuildError, build
+
+    data = tmp_path / "data"
+    shutil.copytree(data_dir, data, ignore=shutil.ignore_patterns("build"))
+    aliases = yaml.safe_load((data / "linking" / "aliases.yaml").read_text("utf-8"))
+    aliases["places"]["xianyang"] = {"zh": ["西安"]}  # 西安 is the gazetteer name of xian
+    (data / "linking" / "aliases.yaml").write_text(
+        yaml.safe_dump(aliases, allow_unicode=True), encoding="utf-8")
+    store = tmp_path / "out" / "xinqu.gpkg"
+    with pytest.raises(BuildError) as caught:
+        build(data_dir=data, store_path=store)
+    message = str(caught.value)
+    assert "'xian'" in message and "'xianyang'" in message and "西安" in message
+    assert "\n" not in message
+    assert not store.exists()
