@@ -103,7 +103,8 @@ def as_columns(facts: pd.DataFrame) -> pd.DataFrame:
     """The facts with list columns as comma-separated text, as the store keeps lists."""
     out = facts.copy()
     for column in LIST_COLUMNS:
-        out[column] = out[column].map(lambda ids: ", ".join(ids) if ids else None)
+        out[column] = pd.Series([", ".join(ids) if ids else None for ids in out[column]],
+                                index=out.index, dtype=object)
     return out
 
 

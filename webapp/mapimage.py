@@ -165,15 +165,10 @@ class MapRenderer:
             return data
 
     def selection(self, spec: MapSpec) -> dict[str, list[str]]:
-        """Layer id -> ids of the places the filter names (empty without a filter).
-
-        The places are the ones `layers.query.items` lists for the filter, less those
-        linked only because a unit addresses all new areas at once (`general`): a measure
-        for every new area highlights none of them; the subtitle says so instead.
-        """
+        """Layer id -> ids of the places the filter names or reaches (empty without one):
+        those `layers.query.items` lists for it, as on the web map and in the API."""
         if not spec.filtered:
             return {}
-        units = set(self._filter_units(spec))
         chosen: dict[str, list[str]] = {}
         for layer in self.store.layers:
             ids: list[str] = []
@@ -185,8 +180,7 @@ class MapRenderer:
                 offset += page.number_returned
                 if offset >= page.number_matched or not page.number_returned:
                     break
-            linked = query.units_of_places(self.store, ids, relations=("named", "via"))
-            chosen[layer] = [i for i in ids if units.intersection(linked.get(i, ()))]
+            chosen[layer] = ids
         return chosen
 
     def general(self, spec: MapSpec) -> bool:
@@ -226,6 +220,12 @@ class MapRenderer:
             return (text("map_title_document", lang, document=spec.document),
                     [self._document_title(spec.document, version)])
         return text("map_title_all", lang), []
+
+    def check(self, spec: MapSpec) -> MapSpec:
+        """The spec if it can be drawn; QueryError naming what cannot (before any drawing)."""
+        if spec.bbox is not None:
+            self._project_bbox(spec.bbox)
+        return spec
 
     def pixel_of(self, spec: MapSpec, lon: float, lat: float) -> tuple[float, float]:
         """(column, row) of a lon/lat position in the PNG of `spec`, row 0 at the top."""
@@ -509,6 +509,9 @@ class MapRenderer:
         minlon, minlat, maxlon, maxlat = bbox
         if maxlon < minlon:  # across the antimeridian
             maxlon += 360
+        if not (maxlon > minlon and maxlat > minlat):
+            raise query.QueryError("bbox", "the box has no area: give two different "
+                                           "longitudes and two different latitudes")
         ring = shapely.segmentize(shapely.box(minlon, minlat, maxlon, maxlat).exterior, 0.25)
         coords = shapely.get_coordinates(ring)
         x, y = self._to_map.transform(coords[:, 0], coords[:, 1])

@@ -42,21 +42,22 @@ def _strings(base: Strings) -> Strings:
                    language_names=base.language_names, strings={**base.strings, **own})
 
 
-def map_spec(store, strings: Strings) -> MapSpec:
+def map_spec(images: MapRenderer) -> MapSpec:
     """The normalised image request from the query string (QueryError/NotFound if bad)."""
+    store, strings = images.store, images.strings
     unit = params.text(request, "unit")
     document = params.text(request, "document")
     check_filter(store, unit, document)
     layers = parse_layers(params.text(request, "layers", max_length=500), list(store.layers))
     lang = params.language(request, strings.languages)
     bbox = params.bbox(request)
-    return MapSpec(unit=unit, document=document, layers=layers, lang=lang,
-                   names=strings.name_order(lang)[0], bbox=bbox)
+    return images.check(MapSpec(unit=unit, document=document, layers=layers, lang=lang,
+                                names=strings.name_order(lang)[0], bbox=bbox))
 
 
 def _image(fmt: str) -> Response:
     images = renderer()
-    spec = map_spec(images.store, images.strings)
+    spec = map_spec(images)
     data = images.image(spec, fmt)
     response = Response(data, mimetype=FORMATS[fmt])
     name = "xinqu-map" + (f"-{spec.unit.replace(':', '-')}" if spec.unit else "")
