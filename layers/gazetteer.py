@@ -65,6 +65,7 @@ class LayerMeta:
     description: dict[str, str]
     display_tolerance_deg: float = 0.0
     order: int = 0
+    extent_notes: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,8 @@ def load_layers(path: Path) -> dict[str, LayerMeta]:
             description=_names(item.get("description"), name, lid, "description"),
             display_tolerance_deg=float(item.get("display_tolerance_deg", 0.0)),
             order=order,
+            extent_notes={extent: _names(notes, name, lid, f"extent_notes.{extent}")
+                          for extent, notes in (item.get("extent_notes") or {}).items()},
         )
     return layers
 

@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from geo import boundaries, geodesy
 from layers.gazetteer import LANGS, Gazetteer, GazetteerError, Place
 from layers.progress import track
+from layers.textnorm import converter
 
 CRS = "EPSG:4326"
 
@@ -51,7 +52,7 @@ def build_layer_frames(gazetteer: Gazetteer) -> dict[str, gpd.GeoDataFrame]:
         places = gazetteer.in_layer(meta.id)
         for place in track(places, f"drawing {meta.id}"):
             if meta.geometry == "polygon":
-                row = _polygon_row(place)
+                row = _polygon_row(place, meta.extent_notes)
             elif meta.geometry == "point":
                 row = _point_row(place)
             else:
@@ -127,7 +128,7 @@ def _attributes(place: Place) -> dict[str, Any]:
     return out
 
 
-def _polygon_row(place: Place) -> dict[str, Any]:
+def _polygon_row(place: Place, notes: dict[str, dict[str, str]]) -> dict[str, Any]:
     recipe = place.geometry
     codes = recipe["units"] + recipe["countries"]
     try:
@@ -143,6 +144,7 @@ def _polygon_row(place: Place) -> dict[str, Any]:
     row.update(_attributes(place))
     row["extent"] = extent
     row["adcodes"] = ", ".join(recipe["units"]) or None
+    row["unit_names"] = "、".join(boundaries.unit(c).name for c in codes)
     row["iso3"] = ", ".join(recipe["countries"]) or None
     area = geodesy.area_km2(geometry)
     row["geometry_area_km2"] = round(area, 1)
@@ -150,6 +152,12 @@ def _polygon_row(place: Place) -> dict[str, Any]:
     if official is not None:
         row["official_area_km2"] = float(official)
         row["area_ratio"] = round(area / float(official), 3)
+    if extent in notes:
+        named = ", ".join(f"{boundaries.unit(c).name} {c}" for c in codes)
+        for lang, template in notes[extent].items():
+            in_script = converter("s2t").convert(named) if lang == "zh-Hant" else named
+            row[f"extent_note_{column_suffix(lang)}"] = template.format(
+                units=in_script, count=len(codes), ratio=f"{row.get('area_ratio', 0):.2f}")
     anchor = recipe.get("anchor")
     if anchor is not None and not geometry.covers(Point(anchor)):
         raise GazetteerError(
@@ -232,6 +240,10 @@ def _corridor_row(place: Place, gazetteer: Gazetteer,
 def _frame(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
     if not rows:
         return gpd.GeoDataFrame({"id": pd.Series(dtype=str)}, geometry=[], crs=CRS)
-    frame = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=CRS)
+    table = pd.DataFrame(rows)
+    first = ["id", *(f"name_{column_suffix(lang)}" for lang in LANGS), "precision", "source"]
+    rest = [c for c in table.columns if c not in first and c != "geometry"]
+    table = table[[*first, *rest, "geometry"]]
+    frame = gpd.GeoDataFrame(table, geometry="geometry", crs=CRS)
     frame["geometry"] = shapely.force_2d(frame.geometry.values)
     return frame

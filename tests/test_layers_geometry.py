@@ -93,6 +93,10 @@ def test_approximate_new_areas_report_both_areas_and_a_core(new_areas):
         assert row.geometry.covers(anchor), nid
         assert row["anchor_kind"] == "core"
         assert len(row["adcodes"].split(", ")) >= 2, nid
+        for code in row["adcodes"].split(", "):
+            assert code in row["extent_note_en"] and code in row["extent_note_zh_hant"], nid
+        assert "not the new area's boundary" in row["extent_note_en"], nid
+        assert "不是新区边界" in row["extent_note_zh_hans"], nid
     # Lanzhou New Area is about a tenth of the two counties it lies in.
     assert approximate.loc["lanzhou", "area_ratio"] > 5
 
