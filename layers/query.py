@@ -263,11 +263,17 @@ def unit_summary(store, id: str) -> dict[str, Any]:
         "document": _scalar(row.get("document")),
         "key": _scalar(row.get("key")),
         "kind": _scalar(row.get("kind")),
-        "order": _scalar(row.get("order")),
-        "chapter_number": _scalar(row.get("chapter_number")),
+        "order": _whole(row.get("order")),
+        "chapter_number": _whole(row.get("chapter_number")),
         "chapter_title": _lang_fields(row, "chapter_title"),
         "title": _lang_fields(row, "title"),
     }
+
+
+def _whole(value: Any) -> int | None:
+    """An integer column that the GeoPackage round trip may have turned into floats."""
+    value = _scalar(value)
+    return None if value is None else int(value)
 
 
 def _lang_fields(row, name: str) -> dict[str, str]:

@@ -83,7 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["xinqu"] = Service(
         store=store,
         catalogue=build_catalogue(store, web.get("min_part_factor", 0),
-                                  web.get("basemap_tolerance_deg", 0)),
+                                  web.get("basemap_tolerance_deg", {})),
         strings=load_strings(),
         loaded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     )

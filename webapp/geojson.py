@@ -114,23 +114,27 @@ def layer_features(store, layer: str, web: WebCopy = WebCopy()) -> LayerFeatures
     return out
 
 
-def basemap_json(store, web: WebCopy = WebCopy()) -> str:
+def basemap_json(store, tolerances: dict[str, float] | None = None,
+                 min_part_factor: float = 0.0) -> str:
     """The offline basemap (provinces, China's outline, neighbours) as a FeatureCollection.
 
-    Each kind is simplified as a coverage (geo.simplify) to the web tolerance first, so
+    Each kind is simplified as a coverage (geo.simplify) to its web tolerance first, so
     province borders stay shared edges.
     """
     frame = store.basemap
+    tolerances = tolerances or {}
+    kinds = list(frame["kind"]) if "kind" in frame.columns else [None] * len(frame)
     geometries = list(frame.geometry)
-    if web.tolerance > 0:
-        for kind in frame["kind"].unique() if "kind" in frame.columns else [None]:
-            rows = [i for i, k in enumerate(frame.get("kind", [None] * len(frame))) if k == kind]
-            simple = simplify_for_display([geometries[i] for i in rows], web.tolerance)
-            for i, geometry in zip(rows, simple, strict=True):
-                geometries[i] = geometry
+    for kind in dict.fromkeys(kinds):
+        tolerance = float(tolerances.get(kind, 0) or 0)
+        rows = [i for i, k in enumerate(kinds) if k == kind]
+        simple = simplify_for_display([geometries[i] for i in rows], tolerance)
+        for i, geometry in zip(rows, simple, strict=True):
+            geometries[i] = geometry
     features = []
     for i, ((_, row), geometry) in enumerate(zip(frame.iterrows(), geometries, strict=True)):
         properties = {str(k): query._scalar(v) for k, v in row.items() if k != "geometry"}
+        web = WebCopy(float(tolerances.get(kinds[i], 0) or 0), min_part_factor)
         features.append(feature_json(str(properties.get("code") or i), properties, web(geometry)))
     return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
 
@@ -151,14 +155,14 @@ class Catalogue:
 
 
 def build_catalogue(store, min_part_factor: float = 0.0,
-                    basemap_tolerance: float = 0.0) -> Catalogue:
+                    basemap_tolerances: dict[str, float] | None = None) -> Catalogue:
     """Serialise every layer of the store (done once, at app start)."""
     tolerances = _display_tolerances(store)
     return Catalogue(
         layers={layer: layer_features(store, layer,
                                       WebCopy(tolerances.get(layer, 0.0), min_part_factor))
                 for layer in query.layer_ids(store)},
-        basemap=basemap_json(store, WebCopy(basemap_tolerance, min_part_factor)),
+        basemap=basemap_json(store, basemap_tolerances, min_part_factor),
     )
 
 

@@ -74,24 +74,33 @@
     return L.marker(latlng, { icon: icon });
   }
 
+  /* The popup is fetched once, on first opening, and kept: Leaflet calls the content
+   * function again on every update, so it hands back the same element each time. */
   function bindPopup(layer, id, options) {
+    var box = null;
     layer.bindPopup(
       function () {
-        var box = document.createElement("div");
+        if (box) return box;
+        box = document.createElement("div");
         box.className = "xinqu-popup";
         box.appendChild(textElement(options.loadingText));
         var url = options.popupUrl.replace("__ID__", encodeURIComponent(id));
+        var filled = box;
         fetch(url, { headers: { Accept: "text/html" } })
           .then(function (r) {
             if (!r.ok) throw new Error(r.status);
             return r.text();
           })
           .then(function (html) {
-            box.innerHTML = html; // escaped by the server's templates
-            if (layer.getPopup()) layer.getPopup().update();
+            filled.innerHTML = html; // escaped by the server's templates
           })
           .catch(function () {
-            box.textContent = "—";
+            filled.textContent = "—";
+            box = null; // try again next time
+          })
+          .finally(function () {
+            var popup = layer.getPopup();
+            if (popup && popup.isOpen()) popup.update();
           });
         return box;
       },
