@@ -1,11 +1,11 @@
 """Static map images for reports: the current filter and layers on an A4 page, PNG or SVG.
 
-Drawn offline with matplotlib (Agg) through geopandas over the store's own basemap
-(provinces, the country outline and its neighbours), in an Albers equal-area projection
-for China, with the web map's colours (data/map_style.yaml). The filter means what it
-means everywhere else: the places are selected with `layers.query.items`, so a unit
-highlights on the image exactly the places the map and the API list for it. Each distinct
-request is drawn once and its bytes kept (LRU).
+Drawn offline on matplotlib's Agg canvas (headless, one Figure per image) through geopandas, over
+the store's own basemap (provinces, the country outline and its neighbours), in an
+Albers equal-area projection for China, with the web map's colours (data/map_style.yaml).
+The filter means what it means everywhere else: the places are selected with
+`layers.query.items`, so a unit highlights on the image exactly the places the map and
+the API list for it. Each distinct request is drawn once and its bytes kept (LRU).
 """
 
 from __future__ import annotations
@@ -37,8 +37,6 @@ from layers import query
 from layers.paths import DATA_DIR
 from webapp.errors import UsageError
 from webapp.map import load_style
-
-matplotlib.use("Agg")
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 NEW_AREAS = "new-areas"
@@ -161,7 +159,9 @@ class MapRenderer:
             self.renders += 1
             self._cache[key] = data
             while len(self._cache) > int(self.config["cache_size"]):
-                self._cache.popitem(last=False)
+                (old, _fmt), _data = self._cache.popitem(last=False)
+                if not any(kept == old for kept, _ in self._cache):
+                    self._views.pop(old, None)
             return data
 
     def selection(self, spec: MapSpec) -> dict[str, list[str]]:
