@@ -15,6 +15,7 @@ import yaml
 
 from geo import boundaries
 from geo.simplify import simplify_background, simplify_for_display
+from layers.gazetteer import GazetteerError
 from layers.paths import DATA_DIR
 
 CRS = "EPSG:4326"
@@ -25,9 +26,19 @@ KINDS = ("province", "country", "neighbour", "maritime-boundary")
 def basemap_frame(spec_path: Path = BASEMAP_PATH) -> gpd.GeoDataFrame:
     """Rows `code, name_zh_hans, name_en, kind, source, geometry`; kind is `province`,
     `country` (China), `neighbour` (another country) or `maritime-boundary` (lines)."""
-    spec = yaml.safe_load(Path(spec_path).read_text(encoding="utf-8"))
-    province_tol = float(spec["province_tolerance_deg"])
-    country_tol = float(spec["country_tolerance_deg"])
+    spec_path = Path(spec_path)
+    try:
+        spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+        province_tol = float(spec["province_tolerance_deg"])
+        country_tol = float(spec["country_tolerance_deg"])
+        neighbours = [str(code) for code in spec["neighbours"]]
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as error:
+        raise GazetteerError(f"cannot read the basemap spec ({type(error).__name__}: {error})",
+                             file=spec_path.name) from None
+    for code in neighbours:
+        if not boundaries.exists(code) or boundaries.unit(code).level != "country":
+            raise GazetteerError("not a country code of the boundary data",
+                                 file=spec_path.name, entry=code)
     rows = []
     provinces = [u for u in boundaries.units("province") if u.datum == "GCJ-02"]
     outlines = simplify_for_display([boundaries.geometry(u.code) for u in provinces],
@@ -38,7 +49,7 @@ def basemap_frame(spec_path: Path = BASEMAP_PATH) -> gpd.GeoDataFrame:
     rows.append(_row(china, "country",
                      simplify_background(boundaries.geometry_unrepaired("100000"),
                                          province_tol), "China"))
-    for code in spec["neighbours"]:
+    for code in neighbours:
         unit = boundaries.unit(code)
         outline = simplify_background(boundaries.geometry_unrepaired(code), country_tol)
         rows.append(_row(unit, "neighbour", outline, _english_name(unit)))
