@@ -53,6 +53,17 @@ MAP_BOX = (0.015, 0.07, 0.73, 0.80)
 LEGEND_BOX = (0.76, 0.07, 0.225, 0.80)
 
 
+class _Canvas(FigureCanvasAgg):
+    """An Agg canvas that draws only when the image is saved.
+
+    geopandas asks for a redraw after every layer it plots; on Agg that is a full draw of
+    the page each time, so those requests are dropped.
+    """
+
+    def draw_idle(self, *args, **kwargs) -> None:
+        pass
+
+
 class FontMissing(UsageError):
     """The CJK font the map image needs is not installed."""
 
@@ -260,7 +271,7 @@ class MapRenderer:
         with matplotlib.rc_context(rc):
             figure = Figure(figsize=(config["width_mm"] / MM_PER_INCH,
                                      config["height_mm"] / MM_PER_INCH), dpi=config["dpi"])
-            FigureCanvasAgg(figure)
+            _Canvas(figure)
             ax = figure.add_axes(MAP_BOX)
             ax.set_aspect("equal")
             ax.set_xticks([])
