@@ -14,6 +14,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyproj
 import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
@@ -226,8 +227,8 @@ def _corridor_row(place: Place, gazetteer: Gazetteer,
     else:
         stops = [joins[0], *via, *joins[1:]]
         line = geodesy.geodesic_line([end(s) for s in stops], CORRIDOR_SPACING_KM)
-    row = _base(place, "schematic", "geodesic line (pyproj Geod, WGS84) between the places "
-                "it joins, at their points, anchors or representative points")
+    row = _base(place, "schematic", f"geodesic line (pyproj {pyproj.__version__} Geod, WGS84) "
+                "between the places it joins, at their points, anchors or representative points")
     row.update(_attributes(place))
     row["joins"] = ", ".join(joins)
     row["via"] = ", ".join(via) or None
