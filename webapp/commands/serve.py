@@ -48,8 +48,10 @@ def run(args) -> int:
     from gunicorn.app.base import BaseApplication
 
     from webapp import create_app
+    from webapp.app import warm
 
     app = create_app()  # raises UsageError when there is no built store
+    warm(app)
 
     class Server(BaseApplication):
         def load_config(self):
