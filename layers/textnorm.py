@@ -33,14 +33,18 @@ def convert(text: str, config: str) -> str:
     return converter(config).convert(text)
 
 
-def fold_width(char: str) -> str:
-    """Full-width ASCII forms and the ideographic space as their ASCII characters."""
-    code = ord(char)
-    if _FULL_WIDTH_START <= code <= _FULL_WIDTH_END:
-        return chr(code - _FULL_WIDTH_SHIFT)
-    if char == _IDEOGRAPHIC_SPACE:
-        return " "
-    return char
+# One translation table, so folding runs in C over the whole text at once.
+_FOLD_WIDTH = {code: code - _FULL_WIDTH_SHIFT
+               for code in range(_FULL_WIDTH_START, _FULL_WIDTH_END + 1)}
+_FOLD_WIDTH[ord(_IDEOGRAPHIC_SPACE)] = ord(" ")
+
+
+def fold_width(text: str) -> str:
+    """Full-width ASCII forms and the ideographic space as their ASCII characters.
+
+    Always one character for one, so offsets are unchanged.
+    """
+    return text.translate(_FOLD_WIDTH)
 
 
 # Which OpenCC conversion gives the matching form of each language version.
@@ -88,6 +92,11 @@ def convert_with_offsets(text: str, config: str) -> tuple[str, list[int]]:
     offsets list ends with len(text), so ``text[offsets[i]:offsets[j]]`` is the original
     of ``converted[i:j]``.
     """
+    whole = convert(text, config)
+    if "\n".join(whole) == convert("\n".join(text), config):
+        # Every character converts on its own to one character (the usual case, checked
+        # in two C-level calls): the conversion maps position by position.
+        return whole, [*range(len(text)), len(text)]
     out: list[str] = []
     offsets: list[int] = []
     for match in _CLAUSE.finditer(text):
@@ -107,7 +116,7 @@ def normalize_with_offsets(text: str, lang: str) -> tuple[str, list[int]]:
         converted, offsets = convert_with_offsets(text, config)
     else:
         converted, offsets = text, [*range(len(text)), len(text)]
-    return "".join(fold_width(c) for c in converted), offsets
+    return fold_width(converted), offsets
 
 
 def normalize(text: str, lang: str) -> str:
