@@ -12,7 +12,8 @@ import time
 
 from webapp import create_app
 
-ENCODINGS = {"zstd (Chromium)": "zstd, br, gzip", "gzip only": "gzip", "none": "identity"}
+ENCODINGS = {"zstd (Chromium)": "zstd, br, gzip", "br (Firefox, Safari)": "br, gzip",
+             "gzip only": "gzip", "none": "identity"}
 # Files the stylesheets load on the map: Font Awesome's solid font and the marker sprites.
 CSS_PULLS = ["/static/vendor/fontawesome-free/webfonts/fa-solid-900.woff2",
              "/static/vendor/leaflet.awesome-markers/images/markers-soft.png",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import urllib.request
 
@@ -145,10 +144,6 @@ def test_openapi_describes_every_endpoint(client, app):
 
 # --- GDAL's OGC API client against the real server ---------------------------------------
 
-needs_gdal = pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="gdal-bin missing")
-
-
-@needs_gdal
 def test_ogrinfo_lists_the_seven_layers(live_server):
     result = subprocess.run(["ogrinfo", "-ro", "-q", f"OAPIF:{live_server}/"],
                             capture_output=True, text=True, timeout=120)
@@ -158,7 +153,6 @@ def test_ogrinfo_lists_the_seven_layers(live_server):
     assert sorted(listed) == sorted(LAYERS)
 
 
-@needs_gdal
 def test_ogr2ogr_copies_new_areas_with_readable_names(live_server, tmp_path):
     target = tmp_path / "new-areas.gpkg"
     result = subprocess.run(["ogr2ogr", "-f", "GPKG", str(target), f"OAPIF:{live_server}/",
