@@ -248,3 +248,18 @@ def test_serve_without_a_store_says_so_in_one_line(tmp_path):
     assert len(lines) == 1, result.stderr
     assert "no built data at" in lines[0] and "xinqu build" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_serve_on_a_taken_port_says_so_in_one_line(web_store):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "webapp.cli", "serve", "--port", str(port)],
+            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"xinqu serve: cannot listen on 127.0.0.1:{port}: Address already in use")

@@ -174,7 +174,7 @@ def base_map(static_url: Callable[[str], str], **options) -> folium.Map:
 
 def popup_options(lang: str, text: Callable[[str], str], popup_url: str, **extra) -> dict:
     return {"lang": lang, "popupUrl": popup_url, "loadingText": text("loading"),
-            "coreText": text("legend_core"), **extra}
+            "coreText": text("legend_core"), "spansText": text("spans_parts"), **extra}
 
 
 def add_basemaps(m: folium.Map, style: dict, basemap_url: str, text: Callable[[str], str],

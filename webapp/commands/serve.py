@@ -8,6 +8,7 @@ the workers share the loaded data.
 from __future__ import annotations
 
 import argparse
+import socket
 
 from webapp.errors import UsageError
 
@@ -51,6 +52,7 @@ def run(args) -> int:
     from webapp.app import warm
 
     app = create_app()  # raises UsageError when there is no built store
+    _check_free(args.host, args.port)
     warm(app)
 
     class Server(BaseApplication):
@@ -75,6 +77,17 @@ def run(args) -> int:
             raise UsageError(f"the server stopped (exit {stop.code}); is port {args.port} free?"
                              ) from None
     return 0
+
+
+def _check_free(host: str, port: int) -> None:
+    """Say at once, in one line, when the address cannot be listened on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as error:
+            raise UsageError(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
 def _bind_host(host: str) -> str:

@@ -111,6 +111,7 @@
   function bindFeature(feature, layer, options) {
     var props = feature.properties || {};
     var label = nameOf(props, options.lang);
+    if (isApproximate(feature)) label += " · " + options.spansText;
     layer.bindTooltip(textElement(label), { sticky: !layer.getLatLng });
     bindPopup(layer, props.id || feature.id, options);
   }
