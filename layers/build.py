@@ -9,7 +9,6 @@ the store is written atomically, so the previous one stays in place.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,11 +17,14 @@ import pandas as pd
 
 from geo import boundaries
 from geo.simplify import coordinate_count, simplify_for_display
+from layers.documents import SourceError, load_documents, load_units
 from layers.gazetteer import LANGS, Gazetteer, GazetteerError, load_gazetteer
 from layers.geometry import build_layer_frames, column_suffix, forms_coverage
 from layers.geometry_basemap import basemap_frame
+from layers.linking import LinkingError, link_table, link_units, roll_up
 from layers.paths import DATA_DIR
 from layers.progress import step
+from layers.spatial_facts import as_columns, spatial_facts
 from layers.store import LINK_COLUMNS, MENTION_COLUMNS, write_store
 
 
@@ -41,7 +43,6 @@ class BuildReport:
     links: int
     full_vertices: int
     display_vertices: int
-    linked: bool  # False when layers.linking is not available and links are empty
 
 
 def build(
@@ -58,14 +59,8 @@ def build(
     places_dir = Path(places_dir) if places_dir else data_dir / "places"
     try:
         return _build(data_dir, store_path, sources_dir, places_dir)
-    except (GazetteerError, boundaries.BoundaryError) as error:
+    except (GazetteerError, boundaries.BoundaryError, SourceError, LinkingError) as error:
         raise BuildError(_one_line(error)) from error
-    except BuildError:
-        raise
-    except Exception as error:
-        if _is_input_error(error):
-            raise BuildError(_one_line(error)) from error
-        raise
 
 
 def _build(data_dir: Path, store_path: Path, sources_dir: Path, places_dir: Path) -> BuildReport:
@@ -74,6 +69,8 @@ def _build(data_dir: Path, store_path: Path, sources_dir: Path, places_dir: Path
     step("drawing the layers")
     frames = build_layer_frames(gazetteer)
     layers = {lid: frame.set_index("id") for lid, frame in frames.items()}
+    step("computing spatial facts of the new areas")
+    layers["new-areas"] = layers["new-areas"].join(as_columns(spatial_facts(layers)))
     step("simplifying for display")
     display = {
         lid: _display(frame, gazetteer.layers[lid].display_tolerance_deg,
@@ -86,7 +83,7 @@ def _build(data_dir: Path, store_path: Path, sources_dir: Path, places_dir: Path
     documents, units_list = _documents_and_units(data_dir, sources_dir)
     units = _units_table(units_list)
     step("linking units to places")
-    mentions, links, linked = _links(units_list, gazetteer, layers, data_dir / "linking")
+    mentions, links = _links(units_list, gazetteer, layers, data_dir / "linking")
     meta = _layer_meta(gazetteer, layers, display)
     info = pd.DataFrame({"key": ["built_at", "boundaries", "crs"], "value": [
         dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -101,7 +98,6 @@ def _build(data_dir: Path, store_path: Path, sources_dir: Path, places_dir: Path
         units=len(units), mentions=len(mentions), links=len(links),
         full_vertices=int(meta["full_vertices"].sum()),
         display_vertices=int(meta["display_vertices"].sum()),
-        linked=linked,
     )
 
 
@@ -130,8 +126,6 @@ def _layer_meta(gazetteer: Gazetteer, layers: dict[str, gpd.GeoDataFrame],
 
 
 def _documents_and_units(data_dir: Path, sources_dir: Path) -> tuple[pd.DataFrame, list]:
-    from layers.documents import load_documents, load_units
-
     documents = load_documents(data_dir / "documents.yaml")
     rows = []
     for doc in documents:
@@ -165,31 +159,15 @@ def _units_table(units: list) -> pd.DataFrame:
     return frame
 
 
-def linking_available() -> bool:
-    """True when the linker (layers.linking) is installed in this tree."""
-    return importlib.util.find_spec("layers.linking") is not None
-
-
 def _links(units: list, gazetteer: Gazetteer, layers: dict[str, gpd.GeoDataFrame],
-           linking_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
+           linking_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The `mentions` and `links` tables (named, via roll-up, general), from layers.linking."""
-    if not linking_available():
-        return (pd.DataFrame(columns=list(MENTION_COLUMNS)),
-                pd.DataFrame(columns=list(LINK_COLUMNS)), False)
-    from layers.linking import link_table, link_units, roll_up
-
     found = link_units(units, gazetteer, linking_dir)
     mentions = found.mentions.reindex(columns=list(MENTION_COLUMNS))
     rolled = roll_up(found.unit_places, layers, linking_dir)
     new_areas = list(layers["new-areas"].index) if "new-areas" in layers else []
     links = link_table(found, rolled, new_areas).reindex(columns=list(LINK_COLUMNS))
-    return mentions, links, True
-
-
-def _is_input_error(error: Exception) -> bool:
-    """Errors raised by the documents and linking parts about their input files."""
-    names = {cls.__name__ for cls in type(error).__mro__}
-    return bool(names & {"SourceError", "LinkingError"})
+    return mentions, links
 
 
 def _one_line(error: Exception) -> str:

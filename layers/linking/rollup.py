@@ -4,7 +4,8 @@ The festival in Songbei lists the Harbin New Area "via" the festival; Zhangjiang
 Pudong. Computed once at build time with a spatial join (points within new-area polygons);
 rules.yaml `roll_up` says which point layers count and, by the new area's extent, which
 point precisions: a county union that overstates an approximate new area only counts a
-point placed at the site itself.
+point placed at the site itself, or a point whose gazetteer entry states that it belongs
+to that new area (the documents say so: the Gui'an data centre) and that lies inside it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def _by_id(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return layer.set_index("id") if "id" in layer.columns else layer
 
 
-def _points(layers: dict[str, gpd.GeoDataFrame], names: tuple[str, ...]) -> gpd.GeoDataFrame:
+def _points(layers: dict[str, gpd.GeoDataFrame], names: tuple[str, ...],
+            membership: str | None) -> gpd.GeoDataFrame:
     frames = []
     for name in names:
         layer = layers.get(name)
@@ -36,10 +38,12 @@ def _points(layers: dict[str, gpd.GeoDataFrame], names: tuple[str, ...]) -> gpd.
             raise LinkingError(f"roll-up: layer {name!r} has no 'precision' column")
         layer = _by_id(layer)
         frame = layer.loc[layer.geom_type == "Point", ["precision", "geometry"]]
+        stated = layer[membership] if membership and membership in layer.columns else None
+        frame = frame.assign(member_of=stated)
         frames.append(frame.rename_axis("via_place_id").reset_index())
     if not frames:
-        return gpd.GeoDataFrame({"via_place_id": [], "precision": []}, geometry=[],
-                                crs="EPSG:4326")
+        return gpd.GeoDataFrame({"via_place_id": [], "precision": [], "member_of": []},
+                                geometry=[], crs="EPSG:4326")
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
 
 
@@ -60,7 +64,7 @@ def roll_up(unit_places: pd.DataFrame, layers: dict[str, gpd.GeoDataFrame],
     if "extent" not in areas.columns:
         raise LinkingError(f"roll-up: layer {rule.into!r} has no 'extent' column")
     named = set(unit_places["place_id"])
-    points = _points(layers, rule.from_layers)
+    points = _points(layers, rule.from_layers, rule.stated_membership)
     points = points[points["via_place_id"].isin(named)]
     empty = pd.DataFrame(columns=ROLL_UP_COLUMNS)
     if points.empty:
@@ -69,8 +73,10 @@ def roll_up(unit_places: pd.DataFrame, layers: dict[str, gpd.GeoDataFrame],
     if points.crs != polygons.crs:
         raise LinkingError(f"roll-up: CRS differ ({points.crs} and {polygons.crs})")
     inside = gpd.sjoin(points, polygons, how="inner", predicate="within")
-    counts = [precision in rule.precision.get(extent, ())
-              for precision, extent in zip(inside["precision"], inside["extent"], strict=True)]
+    counts = [precision in rule.precision.get(extent, ()) or member_of == area
+              for precision, extent, member_of, area in zip(
+                  inside["precision"], inside["extent"], inside["member_of"], inside["area_id"],
+                  strict=True)]
     inside = inside.loc[counts, ["via_place_id", "area_id"]]
     rows = unit_places[["unit_id", "place_id"]].merge(
         inside, left_on="place_id", right_on="via_place_id"

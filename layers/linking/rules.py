@@ -61,6 +61,9 @@ class RollUpRule:
     into: str
     from_layers: tuple[str, ...]
     precision: dict[str, frozenset[str]]  # new area extent -> point precisions that count
+    # A point attribute naming the new area a place belongs to (as the documents state it):
+    # such a point counts whatever its precision, when it also lies inside that area.
+    stated_membership: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ def load_rules(linking_dir: Path = LINKING_DIR) -> Rules:
             into=roll["into"],
             from_layers=tuple(roll["from_layers"]),
             precision={extent: frozenset(p) for extent, p in roll["precision"].items()},
+            stated_membership=roll.get("stated_membership"),
         )
     except (KeyError, TypeError, AttributeError) as error:
         raise LinkingError(f"{where}: roll_up needs into, from_layers and precision ({error})") \

@@ -32,6 +32,5 @@ def run(args) -> int:
         return 1
     counts = ", ".join(f"{layer} {n}" for layer, n in report.features.items())
     print(f"built {report.path} in {time.monotonic() - started:.1f}s: {counts}; "
-          f"{report.units} units, {report.mentions} mentions, {report.links} links"
-          + ("" if report.linked else " (linking not available: links empty)"))
+          f"{report.units} units, {report.mentions} mentions, {report.links} links")
     return 0
