@@ -6,7 +6,9 @@ Written as GeoPackage 1.2, the version every current reader (QGIS, ArcGIS Pro, G
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyogrio
@@ -18,6 +20,10 @@ from geo.formats.geometry import declared_type
 
 VERSION = "1.2"
 
+_sync_lock = threading.Lock()
+_sync_off = 0  # writers running with SQLite's fsync off
+_sync_off_previous: list[str | None] = [None]  # the setting to restore after the last one
+
 
 def write_gpkg(tables: Iterable[Table], path: Path, crs: CRS) -> None:
     """Write every table into one new GeoPackage; spatial tables are moved into `crs`.
@@ -28,6 +34,11 @@ def write_gpkg(tables: Iterable[Table], path: Path, crs: CRS) -> None:
     path = Path(path)
     if path.exists():
         raise FileExistsError(path)
+    with _without_fsync():
+        _write_tables(tables, path, crs)
+
+
+def _write_tables(tables: Iterable[Table], path: Path, crs: CRS) -> None:
     for table in tables:
         options = {"IDENTIFIER": table.title or table.name, "DESCRIPTION": table.description}
         if table.spatial:
@@ -42,3 +53,25 @@ def write_gpkg(tables: Iterable[Table], path: Path, crs: CRS) -> None:
             pyogrio.write_dataframe(table.frame, path, layer=table.name, driver="GPKG",
                                     layer_options=options,
                                     dataset_options={"VERSION": VERSION})
+
+
+@contextlib.contextmanager
+def _without_fsync() -> Iterator[None]:
+    """Let SQLite skip fsync while GDAL writes: the file is new and private to the caller,
+    who reads or copies it at once, so a crash loses nothing that matters; each table
+    written would otherwise wait for the disk. The setting is process-wide in GDAL, so it
+    is counted and restored when the last writer finishes."""
+    global _sync_off
+    with _sync_lock:
+        if _sync_off == 0:
+            _sync_off_previous[0] = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
+            pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
+        _sync_off += 1
+    try:
+        yield
+    finally:
+        with _sync_lock:
+            _sync_off -= 1
+            if _sync_off == 0:
+                pyogrio.set_gdal_config_options(
+                    {"OGR_SQLITE_SYNCHRONOUS": _sync_off_previous[0]})

@@ -1,0 +1,99 @@
+"""How fast exports are: all layers to one zipped shapefile set and to one GeoPackage,
+beside GDAL's ogr2ogr converting the built GeoPackage to the same outputs.
+
+Prints the median of a few runs of each (wall-clock seconds). Our side runs as the
+service does: the store already in memory, the file built in a temporary directory and
+read back into memory. ogr2ogr (Debian's gdal-bin) reads the store from disk, as a
+planner converting it by hand would. Run: .venv/bin/python benchmarks/export.py [runs]
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from layers import export
+from layers.paths import STORE_PATH
+from layers.store import Store
+
+GOAL = 1.5  # at most this many times ogr2ogr's time
+
+
+def median_seconds(action, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def ours(store, format: str, crs: str):
+    def run():
+        export.export_bytes(store, export.make_request(store, export.ALL, format, crs=crs))
+    return run
+
+
+def ogr2ogr(format: str, crs: str, tables: list[str], zipped_by: str):
+    """ogr2ogr from the store to the same output, into a fresh temporary directory."""
+    def run():
+        with tempfile.TemporaryDirectory() as folder:
+            folder = Path(folder)
+            common = ["-t_srs", crs, "-lco", "ENCODING=UTF-8"] if format == "shp.zip" else [
+                "-t_srs", crs]
+            if format == "gpkg":
+                target = folder / "all.gpkg"
+                command = ["ogr2ogr", "-f", "GPKG", str(target), str(STORE_PATH), *tables,
+                           *common]
+            elif zipped_by == "gdal":
+                target = folder / "all.shp.zip"
+                command = ["ogr2ogr", "-f", "ESRI Shapefile", str(target), str(STORE_PATH),
+                           *tables, *common]
+            else:
+                target = folder / "shp"
+                command = ["ogr2ogr", "-f", "ESRI Shapefile", str(target), str(STORE_PATH),
+                           *tables, *common]
+            subprocess.run(command, check=True, capture_output=True)
+            if format == "shp.zip" and zipped_by == "python":
+                with zipfile.ZipFile(folder / "all.shp.zip", "w", zipfile.ZIP_DEFLATED) as z:
+                    for file in sorted(target.iterdir()):
+                        z.write(file, file.name)
+                target = folder / "all.shp.zip"
+            target.read_bytes()
+    return run
+
+
+def main(runs: int = 5) -> int:
+    if shutil.which("ogr2ogr") is None:
+        print("ogr2ogr (gdal-bin) is not installed", file=sys.stderr)
+        return 1
+    start = time.perf_counter()
+    store = Store.open(STORE_PATH)
+    print(f"store opened in {time.perf_counter() - start:.2f} s (once per service start)")
+    layers = list(store.layers)
+    vertices = sum(int(store.layer_meta.loc[layer, "full_vertices"]) for layer in layers)
+    print(f"{len(layers)} layers, {vertices} vertices at full resolution; median of {runs} runs")
+    for crs in ("EPSG:4326", "EPSG:4548"):
+        for format, tables, zipped_by in (
+                ("shp.zip", [*layers, "links"], "gdal"),
+                ("shp.zip", [*layers, "links"], "python"),
+                ("gpkg", [*layers, "links", "units"], "")):
+            ours(store, format, crs)()  # warm: PROJ's operation search, imports
+            mine = median_seconds(ours(store, format, crs), runs)
+            theirs = median_seconds(ogr2ogr(format, crs, tables, zipped_by), runs)
+            ratio = mine / theirs
+            how = {"gdal": " (GDAL zips)", "python": " (dir + zipfile)"}.get(zipped_by, "")
+            verdict = "ok" if ratio <= GOAL else f"SLOWER than {GOAL}x"
+            print(f"all layers -> {format:7} {crs:9}  xinqu {mine:6.2f} s   "
+                  f"ogr2ogr{how:16} {theirs:6.2f} s   ratio {ratio:4.2f}  {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 5))
