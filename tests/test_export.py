@@ -27,7 +27,7 @@ from pyproj import CRS, Geod, Transformer
 
 from geo.crs import WGS84
 from layers import export, query
-from layers.paths import STORE_PATH
+from layers.paths import DATA_DIR
 
 OGRINFO = shutil.which("ogrinfo")
 pytestmark = pytest.mark.skipif(OGRINFO is None, reason="needs GDAL's ogrinfo (gdal-bin)")
@@ -102,13 +102,6 @@ def ogr_path(path: Path) -> str:
 
 
 # --- fixtures -------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def store():
-    from layers.store import Store
-
-    return Store.open(STORE_PATH)
-
 
 @pytest.fixture(scope="module")
 def client(store):
@@ -495,7 +488,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     (["--layer", "new-areas", "--format", "gpkg", "--crs", "EPSG:5773"], "EPSG:5773"),
     (["--layer", "new-areas", "--format", "gpkg", "--unit", "ndrc-2024:99"], "ndrc-2024:99"),
 ])
-def test_cli_refuses_bad_requests(tmp_path, capsys, args, named):
+def test_cli_refuses_bad_requests(store_path, tmp_path, capsys, args, named):
     from webapp.cli import main
 
     out = tmp_path / "out.gpkg"
@@ -504,7 +497,7 @@ def test_cli_refuses_bad_requests(tmp_path, capsys, args, named):
     assert not out.exists()
 
 
-def test_cli_errors_name_the_problem_on_stderr(tmp_path):
+def test_cli_errors_name_the_problem_on_stderr(store_path, tmp_path):
     run = _cli("--layer", "new-areas", "--format", "gpkg", "--crs", "EPSG:5773",
                "--out", str(tmp_path / "x.gpkg"))
     assert run.returncode == 2
@@ -526,3 +519,105 @@ def test_cli_writes_the_same_export(store, tmp_path):
     assert run.returncode == 0, run.stderr
     assert "note:" in run.stderr and "EPSG:4548" in run.stderr  # never silently WGS 84
     assert (tmp_path / "xinqu_new_areas.kml").exists()
+
+
+# --- exports at once, and where their files go ------------------------------------------------
+
+def _files(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*") if p.is_file()}
+
+
+def test_exports_at_once_keep_to_their_own_temporary_files(store, client):
+    """Seven exports in parallel threads: each zip holds its own layer only, nothing is
+    written into the data folder, and no temporary directory is left behind."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from webapp import create_app
+
+    app = create_app({"STORE": store, "TESTING": True})
+    data_before = _files(DATA_DIR)
+    temp_before = set(Path(tempfile.gettempdir()).glob("xinqu-export-*"))
+
+    def fetch(layer: str) -> bytes:
+        response = app.test_client().get(f"/export/{layer}.shp.zip?crs=EPSG:4548")
+        assert response.status_code == 200
+        return response.data
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        contents = dict(zip(LAYERS, pool.map(fetch, LAYERS), strict=True))
+    for layer, content in contents.items():
+        names = zipfile.ZipFile(io.BytesIO(content)).namelist()
+        stems = {n.rsplit(".", 1)[0] for n in names} - {"links", "fields", "long_values"}
+        assert stems <= {export.table_name(layer), f"{export.table_name(layer)}_anchors"}
+        assert f"{export.table_name(layer)}.shp" in names
+    new = _files(DATA_DIR) - data_before
+    assert not [p for p in new if not p.name.startswith(".")], new  # (a build's temp file)
+    assert set(Path(tempfile.gettempdir()).glob("xinqu-export-*")) == temp_before
+
+
+# --- the export menu -------------------------------------------------------------------------
+
+def test_collection_page_offers_the_menu(client):
+    page = client.get("/collections/new-areas?f=html&lang=en&crs=EPSG:4548")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'class="export-menu"' in html
+    assert 'name="layer" value="new-areas"' in html
+    assert "KML (Google Earth, WGS 84)" in html
+    assert '<option value="EPSG:4548" selected>CGCS2000 3° Gauss-Krüger CM 117°E' in html
+    for choice in export.settings().crs_choices:
+        assert f'<option value="{choice.code}"' in html
+    for format in FORMATS:
+        assert f'<option value="{format}"' in html
+    chinese = client.get("/collections/new-areas?f=html&lang=zh").get_data(as_text=True)
+    assert "CGCS2000 3度带 中央经线 117°E" in chinese and "坐标系" in chinese
+
+
+def test_menu_carries_the_filters_over(client):
+    from flask import render_template_string
+
+    with client.application.test_request_context("/?unit=ndrc-2024:6&limit=5&lang=en"):
+        html = render_template_string('{% include "_export_menu.html" %}', lang="en",
+                                      layer="new-areas")
+        given = render_template_string('{% include "_export_menu.html" %}', lang="en",
+                                       layer="new-areas",
+                                       filters={"document": "xixian-2023", "limit": 5})
+    assert 'name="unit" value="ndrc-2024:6" data-export-filter="unit"' in html
+    assert "<code>unit=ndrc-2024:6</code>" in html and "limit" not in html
+    assert 'name="document" value="xixian-2023"' in given and 'value="ndrc-2024:6"' not in given
+
+
+def test_menu_on_the_map_offers_all_layers(client, store):
+    from flask import render_template_string
+
+    app = client.application
+    with app.test_request_context("/?bbox=100,20,120,40&lang=en"):
+        html = render_template_string('{% include "_export_menu.html" %}', lang="en",
+                                      layer="all")
+    assert '<select name="layer">' in html
+    assert all(f'<option value="{layer}">' in html for layer in store.layers)
+    assert '<option value="gpkg"' in html and '<option value="shp.zip"' in html
+    assert '<option value="geojson"' not in html  # one layer at a time
+    assert 'name="bbox" value="100,20,120,40" data-export-filter="bbox"' in html
+
+
+def test_menu_escapes_what_the_page_was_given(client):
+    from flask import render_template_string
+
+    with client.application.test_request_context(
+            '/?unit="><script>alert(1)</script>&crs=<b>'):
+        html = render_template_string('{% include "_export_menu.html" %}', lang="zh",
+                                      layer="new-areas")
+    assert "<script>alert" not in html and "<b>" not in html
+    assert "&#34;&gt;&lt;script&gt;" in html
+
+
+def test_menu_form_leads_to_the_download(client):
+    response = client.get("/export?layer=new-areas&format=gpkg&crs=EPSG:4490&bbox="
+                          "&unit=ndrc-2024:6&document=&crs_code=")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(
+        "/export/new-areas.gpkg?crs=EPSG:4490&unit=ndrc-2024:6")
+    response = client.get("/export?layer=all&format=shp.zip&crs=EPSG:4326&crs_code=ESRI:102025")
+    assert response.headers["Location"].endswith("/export/all.shp.zip?crs=ESRI:102025")
+    assert client.get(response.headers["Location"]).status_code == 200
