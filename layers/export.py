@@ -45,9 +45,9 @@ ALL = "all"
 LANGS = ("zh-Hans", "zh-Hant", "en")
 # Lists in a cell are written as the store writes its own (adcodes, joins): comma-separated.
 LIST_SEPARATOR = ", "
-# Relations listed in a place's `units` field: the units that name it or a place inside it
-# (as the API's items do); `general` units address all new areas and are in the link table.
-UNIT_RELATIONS = ("named", "via")
+# The declared geometry type of each kind of layer (data/layers.yaml `geometry`), so that
+# a layer the filters leave empty still opens as polygons, lines or points.
+GEOMETRY_TYPES = {"polygon": "MultiPolygon", "line": "MultiLineString", "point": "Point"}
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -169,6 +169,7 @@ class Selection:
     layer: str
     frame: gpd.GeoDataFrame  # a column per store column, plus units and n_units
     number_matched: int
+    geometry_type: str | None  # as declared when no feature is selected
 
 
 def table_name(layer: str) -> str:
@@ -191,14 +192,18 @@ def select(store, layer: str, request: ExportRequest) -> Selection:
             break
     frame = frames[0] if len(frames) == 1 else pd.concat(frames)
     frame = _with_id_column(frame)
-    linked = [_linked_units(store, units, place) for place in frame["id"]]
+    # The units that name each place or a place inside it, as the API lists them; units
+    # addressed to all new areas (`general`) are in the link table.
+    linked = [list(units.get(place, [])) for place in frame["id"]]
     geometry = frame.geometry.name
     frame = frame.drop(columns=[geometry]).assign(
         units=[LIST_SEPARATOR.join(u) if u else None for u in linked],
         n_units=pd.array([len(u) for u in linked], dtype="int32"),
     ).assign(**{geometry: frame.geometry.values})
     frame = gpd.GeoDataFrame(frame, geometry=geometry, crs=page.frame.crs)
-    return Selection(layer=layer, frame=frame, number_matched=matched)
+    kind = _layer_meta(store, layer).get("geometry_type", "")
+    return Selection(layer=layer, frame=frame, number_matched=matched,
+                     geometry_type=GEOMETRY_TYPES.get(kind))
 
 
 def _with_id_column(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -207,26 +212,19 @@ def _with_id_column(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame.rename_axis("id").reset_index()
 
 
-def _linked_units(store, units: dict[str, list[str]], place: str) -> list[str]:
-    if place in units:
-        return list(units[place])
-    return query.units_of_places(store, [place], relations=UNIT_RELATIONS)[place]
-
-
-def anchors(selection: Selection) -> gpd.GeoDataFrame | None:
+def anchors(store, selection: Selection) -> gpd.GeoDataFrame | None:
     """The core points of a polygon layer's places (a new area's administrative centre), as a
-    point layer of their own; None when the layer has none.
+    point layer of their own; None when the layer has none (the selection may have none).
 
     An approximate new area is drawn as whole districts, so its polygon alone overstates
     where it is; its core point says where it actually lies. Label points computed from
     the geometry (anchor_kind "representative point") carry no information and stay out.
     """
+    whole = store.layers[selection.layer]
+    if "anchor_kind" not in whole.columns or not (whole["anchor_kind"] == "core").any():
+        return None
     frame = selection.frame
-    if not {"anchor_lon", "anchor_lat", "anchor_kind"} <= set(frame.columns):
-        return None
     frame = frame[frame["anchor_kind"] == "core"]
-    if frame.empty and not selection.frame.empty:
-        return None
     keep = [c for c in ("id", "name_zh_hans", "name_zh_hant", "name_en", "extent",
                         "anchor_kind", "anchor_lon", "anchor_lat") if c in frame.columns]
     points = gpd.points_from_xy(frame["anchor_lon"], frame["anchor_lat"], crs=WGS84)
@@ -321,7 +319,7 @@ class _Shapefiles:
     field_map: list[dict[str, str]] = field(default_factory=list)
     long_values: list[dict[str, str]] = field(default_factory=list)
 
-    def add(self, name: str, frame: pd.DataFrame) -> None:
+    def add(self, name: str, frame: pd.DataFrame, geometry_type: str | None = None) -> None:
         spatial = isinstance(frame, gpd.GeoDataFrame)
         geometry = frame.geometry.name if spatial else None
         columns = [c for c in frame.columns if c != geometry]
@@ -346,7 +344,7 @@ class _Shapefiles:
         renamed = frame.rename(columns=names)
         if spatial:
             renamed = gpd.GeoDataFrame(renamed, geometry=geometry, crs=frame.crs)
-        self.tables.append(Table(name, renamed))
+        self.tables.append(Table(name, renamed, geometry_type=geometry_type))
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -419,10 +417,10 @@ def _write_shapefile_zip(store, request, selections, target: Path, note) -> None
     place_ids: list[str] = []
     for selection in selections:
         name = table_name(selection.layer)
-        shapefiles.add(name, selection.frame)
-        points = anchors(selection)
+        shapefiles.add(name, selection.frame, selection.geometry_type)
+        points = anchors(store, selection)
         if points is not None:
-            shapefiles.add(f"{name}_anchors", points)
+            shapefiles.add(f"{name}_anchors", points, "Point")
         place_ids += list(selection.frame["id"])
     shapefiles.add("links", link_table(store, place_ids))
     work = target.parent / "shapefiles"
@@ -443,12 +441,14 @@ def _write_gpkg(store, request, selections, target: Path, note) -> None:
         name = table_name(selection.layer)
         title = layer_title(store, selection.layer)
         description = layer_description(store, selection.layer, request, request.crs)
-        tables.append(Table(name, selection.frame, title, description))
-        points = anchors(selection)
+        tables.append(Table(name, selection.frame, title, description,
+                            selection.geometry_type))
+        points = anchors(store, selection)
         if points is not None:
-            tables.append(Table(f"{name}_anchors", points, f"{title} (anchor points)",
-                                "Core or label point of each place of "
-                                f"{selection.layer}\n{filter_note(request, request.crs)}"))
+            tables.append(Table(f"{name}_anchors", points, f"{title} (core points)",
+                                "The core point (administrative centre) of each place of "
+                                f"{selection.layer} that has one\n"
+                                f"{filter_note(request, request.crs)}", "Point"))
         place_ids += list(selection.frame["id"])
     links = link_table(store, place_ids)
     tables.append(Table("links", links, "Place–unit links",

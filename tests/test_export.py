@@ -621,3 +621,20 @@ def test_menu_form_leads_to_the_download(client):
     response = client.get("/export?layer=all&format=shp.zip&crs=EPSG:4326&crs_code=ESRI:102025")
     assert response.headers["Location"].endswith("/export/all.shp.zip?crs=ESRI:102025")
     assert client.get(response.headers["Location"]).status_code == 200
+
+
+@pytest.mark.parametrize("format", ["shp.zip", "gpkg"])
+def test_layers_the_filters_empty_keep_their_geometry_type(store, client, downloads, format):
+    """Over the Gulf of Guinea nothing matches: every layer is still there, empty, and
+    declared as the polygons, lines or points it holds."""
+    path, _ = download(client, downloads, f"/export/all.{format}?bbox=0,0,1,1")
+    summary = subprocess.run([OGRINFO, "-ro", "-so", "-al", ogr_path(path)],
+                             capture_output=True, text=True, check=True).stdout
+    kinds = dict(re.findall(r"Layer name: (\S+)\n(?:(?!Layer name:).*\n)*?Geometry: ([^\n]+)",
+                            summary))
+    counts = re.findall(r"Feature Count: (\d+)", summary)
+    assert set(counts) == {"0"}
+    for layer in LAYERS:
+        kind = store.layer_meta.loc[layer, "geometry_type"]
+        expected = {"polygon": "Polygon", "line": "Line String", "point": "Point"}[kind]
+        assert kinds[export.table_name(layer)].endswith(expected)

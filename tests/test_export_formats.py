@@ -57,6 +57,9 @@ def test_declared_type_is_one_per_layer(counties):
     assert declared_type(lines, "x") == "MultiLineString"
     with pytest.raises(FormatError, match="mixes line and polygon"):
         declared_type(pd.concat([counties, lines]), "x")
+    assert declared_type(counties.iloc[:0], "x", "MultiPolygon") == "MultiPolygon"
+    with pytest.raises(FormatError, match="no features"):
+        declared_type(counties.iloc[:0], "x")
 
 
 def test_shapefile_refuses_what_a_dbf_would_cut(counties, tmp_path):

@@ -18,13 +18,15 @@ class Table:
     """One table to write: a layer (GeoDataFrame) or an attribute table (DataFrame).
 
     `name` is the file or table name; `title` and `description` go wherever the format
-    keeps them (GeoPackage contents, a GeoJSON description member).
+    keeps them (GeoPackage contents, a GeoJSON description member); `geometry_type` is the
+    type to declare when the frame holds no feature to tell it (e.g. "MultiPolygon").
     """
 
     name: str
     frame: pd.DataFrame
     title: str = ""
     description: str = ""
+    geometry_type: str | None = None
 
     @property
     def spatial(self) -> bool:

@@ -43,7 +43,7 @@ def _write_tables(tables: Iterable[Table], path: Path, crs: CRS) -> None:
         options = {"IDENTIFIER": table.title or table.name, "DESCRIPTION": table.description}
         if table.spatial:
             frame = reproject(table.frame, crs)
-            geometry_type = declared_type(frame, table.name)
+            geometry_type = declared_type(frame, table.name, table.geometry_type)
             pyogrio.write_dataframe(frame, path, layer=table.name, driver="GPKG",
                                     geometry_type=geometry_type,
                                     promote_to_multi=geometry_type.startswith("Multi"),

@@ -76,7 +76,7 @@ def write_shapefiles(tables: Iterable[Table], directory: Path, crs: CRS) -> list
         check_fields(table)
         if table.spatial:
             frame = reproject(table.frame, crs)
-            geometry_type = declared_type(frame, table.name)
+            geometry_type = declared_type(frame, table.name, table.geometry_type)
             path = directory / f"{table.name}.shp"
             pyogrio.write_dataframe(frame, path, driver="ESRI Shapefile",
                                     geometry_type=geometry_type,
