@@ -483,13 +483,14 @@ def _write_kml(store, request, selections, target: Path, note) -> None:
 
 
 def placemark_html(store, row: dict) -> str:
-    """The balloon of a placemark: names, extent and the linked units; all text escaped."""
+    """The balloon of a placemark: names, the note on its extent and the linked units; all
+    text escaped."""
     names = [row.get(f"name_{query.suffix(lang)}") for lang in LANGS]
     html = Markup("<p><b>{}</b></p>").format(" · ".join(n for n in names if n))
-    if row.get("extent") == "approximate":
-        html += Markup("<p>{}</p>").format(
-            "近似范围：新区只占所列区县的一部分。Approximate: covers only parts of the "
-            f"listed districts ({row.get('adcodes') or ''}).")
+    for lang in ("zh-Hans", "en"):  # what the outline is, as the map says it
+        note = row.get(f"extent_note_{query.suffix(lang)}")
+        if isinstance(note, str) and note:
+            html += Markup("<p>{}</p>").format(note)
     unit_ids = (row.get("units") or "").split(LIST_SEPARATOR) if row.get("units") else []
     if unit_ids:
         items = Markup("").join(

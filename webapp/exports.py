@@ -117,12 +117,17 @@ def export_menu_context(layer: str | None, args: Mapping) -> dict[str, Any]:
         "crs_selected": chosen,
         "export_formats": formats,
         "strings": settings.menu,
-        "layer_ids": export_layers(),
+        "layer_titles": layer_titles(),
     }
 
 
-def export_layers() -> list[str]:
-    return list(current_service().store.layers)
+def layer_titles() -> dict[str, dict[str, str]]:
+    """Layer id -> its title per language version, in drawing order."""
+    meta = current_service().store.layer_meta
+    return {layer: {lang: str(meta.at[layer, f"title_{lang.lower().replace('-', '_')}"])
+                    for lang in ("zh-Hans", "zh-Hant", "en")
+                    if f"title_{lang.lower().replace('-', '_')}" in meta.columns}
+            for layer in current_service().store.layers}
 
 
 @blueprint.app_context_processor
