@@ -156,6 +156,58 @@ def _check_document(store, document: str) -> None:
         raise QueryError("document", f"no document {document!r}")
 
 
+def check_chapter(store, document: str | None, chapter) -> int | None:
+    """A chapter number of `document` (chapters are numbered afresh in every document, so a
+    chapter needs its document), or QueryError naming `chapter`."""
+    if chapter is None:
+        return None
+    if isinstance(chapter, bool):
+        raise QueryError("chapter", "must be a whole number")
+    try:
+        number = int(str(chapter).strip())
+    except ValueError:
+        raise QueryError("chapter", f"must be a whole number, not {str(chapter)[:40]!r}") from None
+    if document is None:
+        raise QueryError("chapter", "needs a document: chapters are numbered within one")
+    _check_document(store, document)
+    numbers = _chapter_numbers(store, document)
+    if number not in numbers:
+        have = ", ".join(map(str, numbers)) or "none"
+        raise QueryError("chapter", f"document {document!r} has no chapter {number} "
+                                    f"(its chapters: {have})")
+    return number
+
+
+def _chapter_numbers(store, document: str) -> list[int]:
+    in_doc = store.units.loc[store.units["document"] == document, "chapter_number"]
+    return sorted({int(n) for n in in_doc.dropna()})
+
+
+def check_kind(store, kind: str) -> str:
+    """A place kind (a layer id), or QueryError naming `kind`."""
+    if kind not in store.layers:
+        raise QueryError("kind", f"no place kind {kind!r}: one of {', '.join(store.layers)}")
+    return kind
+
+
+def filtered_units(store, unit: str | None = None, document: str | None = None,
+                   chapter=None) -> list[str]:
+    """Ids of the units a unit/document/chapter filter keeps, in document order (all units
+    when none is given); the filters combine (a unit outside the document keeps nothing)."""
+    units = store.units
+    keep = pd.Series(True, index=units.index)
+    if unit is not None:
+        _check_unit(store, unit)
+        keep &= units.index == unit
+    if document is not None:
+        _check_document(store, document)
+        keep &= units["document"] == document
+    number = check_chapter(store, document, chapter)
+    if number is not None:
+        keep &= units["chapter_number"] == number
+    return [str(u) for u in units.index[keep.to_numpy()]]
+
+
 def _links(store) -> pd.DataFrame:
     return store.links
 
@@ -166,18 +218,20 @@ def _links(store) -> pd.DataFrame:
 LINKED = ("named", "via")
 
 
-def places_linked(store, unit: str | None = None, document: str | None = None) -> set[str]:
-    """Ids of places a unit (and/or any unit of a document) names or reaches via a place."""
+def _linked_links(store, unit=None, document=None, chapter=None) -> pd.DataFrame:
+    """The links (named or via) of the units a unit/document/chapter filter keeps."""
     links = _links(store)
     links = links[links["relation"].isin(LINKED)]
-    if unit is not None:
-        _check_unit(store, unit)
-        links = links[links["unit_id"] == unit]
-    if document is not None:
-        _check_document(store, document)
-        in_doc = store.units.index[store.units["document"] == document]
-        links = links[links["unit_id"].isin(in_doc)]
-    return set(links["place_id"])
+    if unit is not None or document is not None or chapter is not None:
+        links = links[links["unit_id"].isin(filtered_units(store, unit, document, chapter))]
+    return links
+
+
+def places_linked(store, unit: str | None = None, document: str | None = None,
+                  chapter=None) -> set[str]:
+    """Ids of places a unit (and/or any unit of a document, or of one of its chapters)
+    names or reaches via a place."""
+    return set(_linked_links(store, unit, document, chapter)["place_id"])
 
 
 def units_of_places(store, ids, relations=LINKED) -> dict[str, list[str]]:
@@ -193,8 +247,9 @@ def units_of_places(store, ids, relations=LINKED) -> dict[str, list[str]]:
 
 
 def items(store, layer: str, bbox=None, unit: str | None = None, document: str | None = None,
-          limit: int = LIMIT_DEFAULT, offset: int = 0) -> Items:
-    """A page of a layer's places, optionally only those in bbox and linked to unit/document."""
+          limit: int = LIMIT_DEFAULT, offset: int = 0, chapter=None) -> Items:
+    """A page of a layer's places, optionally only those in bbox and linked to
+    unit/document/chapter (a chapter of `document`)."""
     frame = _frame(store, layer)
     bbox = check_bbox(bbox)
     limit, offset = check_page(limit, offset)
@@ -204,8 +259,8 @@ def items(store, layer: str, bbox=None, unit: str | None = None, document: str |
         for shape in _bbox_shapes(bbox):
             hits.update(frame.sindex.query(shape, predicate="intersects").tolist())
         selected = frame.iloc[sorted(hits)]
-    if unit is not None or document is not None:
-        linked = places_linked(store, unit=unit, document=document)
+    if unit is not None or document is not None or chapter is not None:
+        linked = places_linked(store, unit=unit, document=document, chapter=chapter)
         selected = selected[selected.index.isin(linked)]
     page = selected.iloc[offset:offset + limit]
     return Items(layer=layer, frame=page, number_matched=len(selected), limit=limit,
@@ -309,10 +364,53 @@ def place(store, id: str) -> dict[str, Any]:
         "layer": layer,
         "names": names(row),
         "attributes": place_attributes(row),
+        "spatial_facts": spatial_facts(store, row),
         "named": [unit_summary(store, u) for u in named],
         "via": via,
         "general": general,
     }
+
+
+# The spatial facts the build stores as columns of new-areas (layers.spatial_facts): list
+# columns hold comma-separated place ids.
+FACT_LISTS = ("strategy_regions", "strategy_regions_touching", "corridors", "corridors_via",
+              "places_inside")
+
+
+def id_list(value: Any) -> list[str]:
+    """The place ids of a stored list column (comma-separated text; empty when missing)."""
+    value = _scalar(value)
+    if not isinstance(value, str):
+        return []
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def place_ref(store, id: str) -> dict[str, Any]:
+    """A place named by another one's facts: id, layer and names (an id the store lacks
+    keeps its id, with no layer and no names)."""
+    try:
+        layer, row = find_place(store, id)
+    except NotFound:
+        return {"id": id, "layer": None, "names": {}}
+    return {"id": id, "layer": layer, "names": names(row)}
+
+
+def spatial_facts(store, row) -> dict[str, Any] | None:
+    """A new area's spatial facts with every place id resolved to its layer and names:
+    regions it lies in or touches, nearest hub port (km, basis), corridors it is an end of
+    or passes through, places inside it. None for a place without them."""
+    if "nearest_port" not in row.index and not any(c in row.index for c in FACT_LISTS):
+        return None
+    facts: dict[str, Any] = {key: [place_ref(store, i) for i in id_list(row.get(key))]
+                             for key in FACT_LISTS}
+    port = _scalar(row.get("nearest_port"))
+    km = _scalar(row.get("nearest_port_km"))
+    facts["nearest_port"] = None if not port else {
+        **place_ref(store, str(port)),
+        "km": None if km is None else float(km),
+        "basis": _scalar(row.get("nearest_port_basis")),
+    }
+    return facts
 
 
 def documents(store) -> list[dict[str, Any]]:
@@ -387,22 +485,24 @@ def _index(store) -> _UnitIndex:
 
 
 def units(store, document: str | None = None, place: str | None = None,
-          q: str | None = None) -> list[dict[str, Any]]:
-    """Unit summaries in document order, filtered by document, linked place and text query.
+          q: str | None = None, chapter=None, kind: str | None = None) -> list[dict[str, Any]]:
+    """Unit summaries in document order, filtered by document (and one of its chapters),
+    linked place, linked place kind (a layer id: units linked to any place of it) and text.
 
     `q` matches in any script: both sides are normalised (traditional to simplified,
     full-width folded, case folded), so 浦東 finds 浦东.
     """
-    ids = list(store.units.index)
-    if document:
-        _check_document(store, document)
-        ids = [u for u in ids if store.units.at[u, "document"] == document]
+    ids = filtered_units(store, document=document or None, chapter=chapter)
+    links = _links(store)
+    linked = links[links["relation"].isin(LINKED)]
     if place:
         find_place(store, place)
-        links = _links(store)
-        linked = set(links.loc[(links["place_id"] == place)
-                               & links["relation"].isin(LINKED), "unit_id"])
-        ids = [u for u in ids if u in linked]
+        keep = set(linked.loc[linked["place_id"] == place, "unit_id"])
+        ids = [u for u in ids if u in keep]
+    if kind is not None:
+        check_kind(store, kind)
+        keep = set(linked.loc[linked["place_id"].isin(store.layers[kind].index), "unit_id"])
+        ids = [u for u in ids if u in keep]
     if q is not None:
         needle = normalize(q.strip(), "zh-Hant").casefold()
         if not needle:
@@ -410,3 +510,201 @@ def units(store, document: str | None = None, place: str | None = None,
         search = _index(store).search
         ids = [u for u in ids if needle in search[u]]
     return [unit_summary(store, u) for u in ids]
+
+
+def chapters(store, document: str | None = None) -> list[dict[str, Any]]:
+    """The chapters of every document (or of one), in order: document, number, title per
+    language and the ids of their units."""
+    if document is not None:
+        _check_document(store, document)
+    out: list[dict[str, Any]] = []
+    seen: dict[tuple[str, int], dict[str, Any]] = {}
+    for uid, row in store.units.iterrows():
+        number = _whole(row.get("chapter_number"))
+        doc = str(row["document"])
+        if number is None or (document is not None and doc != document):
+            continue
+        key = (doc, number)
+        if key not in seen:
+            seen[key] = {"document": doc, "number": number,
+                         "title": _lang_fields(row, "chapter_title"), "units": []}
+            out.append(seen[key])
+        seen[key]["units"].append(str(uid))
+    return out
+
+
+# --- map filters --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Selection:
+    """What a map filter selects.
+
+    `units`: the chosen units, in document order; `places`: layer id -> place id ->
+    `named` (one of the units names it) or `via` (reached only through a place inside
+    it), in layer order; `unit_places`: unit id -> the ids of the places it selects.
+    """
+
+    units: list[str]
+    places: dict[str, dict[str, str]]
+    unit_places: dict[str, list[str]]
+
+
+def selection(store, unit: str | None = None, document: str | None = None, chapter=None,
+              kind: str | None = None) -> Selection:
+    """The units a unit/document/chapter filter keeps and the places linked to them (named
+    or via, as for `items`); with `kind` (a layer id) only places of that layer, and only
+    the units linked to one of them."""
+    ids = filtered_units(store, unit, document, chapter)
+    links = _links(store)
+    links = links[links["relation"].isin(LINKED) & links["unit_id"].isin(ids)]
+    if kind is not None:
+        check_kind(store, kind)
+        links = links[links["place_id"].isin(store.layers[kind].index)]
+        kept = set(links["unit_id"])
+        ids = [u for u in ids if u in kept]
+    named = set(links.loc[links["relation"] == "named", "place_id"])
+    linked = set(links["place_id"])
+    places = {layer: {str(p): ("named" if p in named else "via")
+                      for p in frame.index if p in linked}
+              for layer, frame in store.layers.items()}
+    by_unit = links.groupby("unit_id")["place_id"].agg(lambda s: sorted(set(s)))
+    return Selection(units=ids, places={k: v for k, v in places.items() if v},
+                     unit_places={u: list(by_unit.get(u, [])) for u in ids})
+
+
+def strategy_regions(store) -> list[dict[str, Any]]:
+    """Each strategy region: names, the new areas lying in it and those only touching it
+    (the build's spatial facts), and the units linked to it, in document order."""
+    regions = store.layers.get("strategy-regions")
+    areas = store.layers.get("new-areas")
+    if regions is None:
+        return []
+    out = []
+    for region_id, row in regions.iterrows():
+        rid = str(region_id)
+        inside, touching = [], []
+        if areas is not None:
+            for area_id, area in areas.iterrows():
+                if rid in id_list(area.get("strategy_regions")):
+                    inside.append(str(area_id))
+                elif rid in id_list(area.get("strategy_regions_touching")):
+                    touching.append(str(area_id))
+        out.append({"id": rid, "names": names(row), "inside": inside, "touching": touching,
+                    "units": [u["id"] for u in units(store, place=rid)]})
+    return out
+
+
+# --- search -------------------------------------------------------------------------------
+
+def search_key(text: str) -> str:
+    """The form a search matches on: layers.textnorm's normal form (traditional to
+    simplified, full width folded), case folded, without spaces and punctuation (Gui'an,
+    Gui’an and Guian are one key)."""
+    folded = normalize(text, "zh-Hant").casefold()
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+class _PlaceIndex:
+    """Per-store search keys of every place: its names in every language and every form
+    the documents name it by (the mentions' surfaces)."""
+
+    def __init__(self, store):
+        surfaces: dict[str, set[str]] = {}
+        for place_id, surface in zip(store.mentions["place_id"], store.mentions["surface"],
+                                     strict=True):
+            surfaces.setdefault(str(place_id), set()).add(str(surface))
+        self.entries: list[tuple[str, str, list[tuple[str, str]]]] = []
+        for layer, frame in store.layers.items():
+            for place_id, row in frame.iterrows():
+                forms = [n for n in names(row).values() if n]
+                forms += sorted(surfaces.get(str(place_id), ()))
+                keys = []
+                for form in dict.fromkeys(forms):
+                    key = search_key(form)
+                    if key:
+                        keys.append((key, form))
+                self.entries.append((str(place_id), layer, keys))
+
+
+_PLACE_INDEXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _place_index(store) -> _PlaceIndex:
+    try:
+        index = _PLACE_INDEXES.get(store)
+    except TypeError:
+        return _PlaceIndex(store)
+    if index is None:
+        index = _PLACE_INDEXES[store] = _PlaceIndex(store)
+    return index
+
+
+def _rank(needle: str, key: str) -> int | None:
+    """0 for the whole key, 1 for its start, 2 anywhere inside; None if absent."""
+    if key == needle:
+        return 0
+    if key.startswith(needle):
+        return 1
+    if needle in key:
+        return 2
+    return None
+
+
+SEARCH_LIMIT = 20
+
+
+def search(store, q: str | None, limit: int = SEARCH_LIMIT) -> dict[str, Any]:
+    """Places, units, place kinds and documents matching `q` in any script.
+
+    Places match on their names in every language and on every form the documents name
+    them by; units on their id, title and text (as `units(q=…)`); kinds (layers) on their
+    title and description; documents on their id and title. Each list is best match first,
+    at most `limit` long, with the number matched beside it.
+    """
+    if q is None or not q.strip():
+        raise QueryError("q", "must not be empty")
+    if len(q) > 200:
+        raise QueryError("q", "is longer than 200 characters")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= LIMIT_MAX:
+        raise QueryError("limit", f"must lie within 1..{LIMIT_MAX}")
+    needle = search_key(q)
+    if not needle:
+        raise QueryError("q", "has no letters or digits to search for")
+
+    places = []
+    for order, (place_id, layer_id, keys) in enumerate(_place_index(store).entries):
+        hits = [(rank, position, form) for position, (key, form) in enumerate(keys)
+                if (rank := _rank(needle, key)) is not None]
+        if hits:
+            rank, _, form = min(hits)
+            places.append((rank, order, {"id": place_id, "layer": layer_id,
+                                         "names": names(store.layers[layer_id].loc[place_id]),
+                                         "match": form}))
+    places.sort(key=lambda hit: hit[:2])
+
+    by_text = {u["id"]: u for u in units(store, q=q)}
+    by_id = [uid for uid in store.units.index if needle in search_key(str(uid))]
+    found_units = [unit_summary(store, u) for u in by_id if u not in by_text]
+    found_units = [u for u in found_units if search_key(u["id"]).startswith(needle)] + [
+        u for u in found_units if not search_key(u["id"]).startswith(needle)]
+    found_units += list(by_text.values())
+
+    kinds = []
+    for layer_id in layer_ids(store):
+        info = layer(store, layer_id)
+        texts = [*info["title"].values(), *info["description"].values(), layer_id]
+        if any(needle in search_key(t) for t in texts if t):
+            kinds.append({"id": layer_id, "title": info["title"]})
+
+    docs = [d for d in documents(store)
+            if any(needle in search_key(t) for t in (d["id"], *d["title"].values()) if t)]
+
+    return {
+        "q": q,
+        "places": [hit[2] for hit in places[:limit]],
+        "placesMatched": len(places),
+        "units": found_units[:limit],
+        "unitsMatched": len(found_units),
+        "kinds": kinds,
+        "documents": docs,
+    }

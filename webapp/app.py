@@ -30,7 +30,8 @@ CACHE_DYNAMIC = "public, max-age=300"
 CACHE_STATIC = "public, max-age=86400"
 
 # Optional blueprints of other parts of the service: (module, attribute).
-OPTIONAL_BLUEPRINTS = (("webapp.exports", "blueprint"), ("webapp.planner", "blueprint"))
+OPTIONAL_BLUEPRINTS = (("webapp.exports", "blueprint"), ("webapp.planner", "blueprint"),
+                       ("webapp.planner_map", "blueprint"))
 
 
 @dataclass

@@ -149,6 +149,9 @@ UNIT_PARAM = _param("unit", "query", "only places linked to this unit (e.g. ndrc
                     {"type": "string"})
 DOCUMENT_PARAM = _param("document", "query", "only places linked to a unit of this document",
                         {"type": "string"})
+CHAPTER_PARAM = _param("chapter", "query", "only places linked to a unit of this chapter "
+                       "of `document` (chapters are numbered within a document)",
+                       {"type": "integer", "minimum": 1})
 DISPLAY_PARAM = _param("display", "query", "1: geometry simplified for web maps, with the "
                        "properties the map needs", {"type": "boolean", "default": False})
 COLLECTION_ID = _param("collectionId", "path", "a layer id", {"type": "string"}, True)
@@ -195,8 +198,8 @@ def openapi(base: str, title: str, description: str, layer_ids: list[str],
             _content(JSON, HTML, schema="collection"), "describeCollection", ["Capabilities"]),
         "/collections/{collectionId}/items": _get(
             "the places of a layer", [COLLECTION_ID, BBOX_PARAM, LIMIT_PARAM, OFFSET_PARAM,
-                                      UNIT_PARAM, DOCUMENT_PARAM, DISPLAY_PARAM, F_PARAM,
-                                      LANG_PARAM],
+                                      UNIT_PARAM, DOCUMENT_PARAM, CHAPTER_PARAM, DISPLAY_PARAM,
+                                      F_PARAM, LANG_PARAM],
             _content(GEOJSON, schema="featureCollectionGeoJSON") | _content(HTML), "getFeatures",
             ["Data"]),
         "/collections/{collectionId}/items/{featureId}": _get(
@@ -207,7 +210,11 @@ def openapi(base: str, title: str, description: str, layer_ids: list[str],
         "/units": _get(
             "policy units, filtered by document, linked place and a text query in any script",
             [_param("document", "query", "a document id", {"type": "string"}),
+             _param("chapter", "query", "a chapter number of `document`",
+                    {"type": "integer", "minimum": 1}),
              _param("place", "query", "a place id the unit is linked to", {"type": "string"}),
+             _param("kind", "query", "a place kind (layer id) the unit is linked to a place of",
+                    {"type": "string"}),
              _param("q", "query", "text to find (traditional and simplified match alike)",
                     {"type": "string", "maxLength": 200}), F_PARAM, LANG_PARAM],
             _content(JSON, HTML), "getUnits", ["Units"]),

@@ -78,11 +78,13 @@ def items(layer: str):
     limit, offset = params.page(request)
     unit = params.text(request, "unit")
     document = params.text(request, "document")
+    chapter = params.text(request, "chapter")
     display = params.flag(request, "display")
     result = query.items(store, layer, bbox=bbox, unit=unit, document=document, limit=limit,
-                         offset=offset)
+                         offset=offset, chapter=chapter)
     filters = {"bbox": request.args.get("bbox"), "unit": unit, "document": document,
-               "display": "1" if display else None, "lang": request.args.get("lang")}
+               "chapter": chapter, "display": "1" if display else None,
+               "lang": request.args.get("lang")}
     links = ogcapi.items_links(base_url(), layer, filters, result.number_matched, limit, offset,
                                format=f)
     if f == "json":

@@ -95,20 +95,25 @@ def units():
     document = params.text(request, "document")
     place = params.text(request, "place")
     q = params.text(request, "q")
+    chapter = params.text(request, "chapter")
+    kind = params.text(request, "kind")
     try:
-        found = query.units(store, document=document, place=place, q=q)
+        found = query.units(store, document=document, place=place, q=q, chapter=chapter,
+                            kind=kind)
     except query.NotFound as missing:
         raise query.QueryError(missing.kind, str(missing)) from None
     if f == "json":
         return json_reply({"units": [query.unit(store, u["id"]) for u in found],
                            "numberMatched": len(found),
-                           "filters": {"document": document, "place": place, "q": q}})
+                           "filters": {"document": document, "chapter": chapter,
+                                       "place": place, "kind": kind, "q": q}})
     places = sorted(
         ((pid, query.names(row)) for layer in query.layer_ids(store)
          for pid, row in store.layers[layer].iterrows()),
         key=lambda item: pick(item[1]))
     return html_reply(render("units.html", units=found, documents=_documents(), places=places,
-                             filters={"document": document, "place": place, "q": q}))
+                             filters={"document": document, "chapter": chapter,
+                                      "place": place, "kind": kind, "q": q}))
 
 
 def _place_href(place_id: str) -> str:

@@ -1,0 +1,111 @@
+"""The data the interactive map's planner tools ask for, as JSON over layers.query.
+
+- `/map/options`: what the filter controls offer: documents, their chapters and units,
+  place kinds (layers), the strategy regions with the new areas inside them and the units
+  linked to them, the choropleth modes;
+- `/map/selection`: what a filter (`unit`, `document`, `chapter`, `kind`) selects: the
+  units, and per layer the places linked to them, `named` or `via` (layers.query.selection:
+  the same meaning of "linked" as the items filters);
+- `/search?q=`: places, units, kinds and documents matching a text in any script.
+
+Bad parameters raise QueryError (400, the JSON body names the parameter), as everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+
+from layers import choropleth, query
+from webapp import params
+from webapp.ogcapi import JSON, LANG_PARAM, _content, _get, _param
+from webapp.views.common import json_reply, lang, service
+
+blueprint = Blueprint("planner_map", __name__)
+
+FILTERS = ("unit", "document", "chapter", "kind")
+
+
+@blueprint.before_request
+def _check_common_parameters() -> None:
+    lang()
+    params.output_format(request, allowed=("json",))
+
+
+def filters() -> dict[str, str | None]:
+    """The filter parameters of this request (empty counts as absent)."""
+    return {name: params.text(request, name) for name in FILTERS}
+
+
+@blueprint.get("/map/options")
+def options():
+    cache = service().cache
+    if "map-options" not in cache:
+        cache["map-options"] = map_options(service().store)
+    return json_reply(cache["map-options"])
+
+
+def map_options(store) -> dict[str, Any]:
+    """Everything the map's filter controls list, from layers.query."""
+    return {
+        "documents": query.documents(store),
+        "chapters": query.chapters(store),
+        "units": [{k: v for k, v in u.items() if k != "chapter_title"}
+                  for u in query.units(store)],
+        "kinds": [{"id": layer, "title": query.layer(store, layer)["title"]}
+                  for layer in query.layer_ids(store)],
+        "regions": [{**region, **{key: [query.place_ref(store, i) for i in region[key]]
+                                  for key in ("inside", "touching")}}
+                    for region in query.strategy_regions(store)],
+        "modes": list(choropleth.MODES),
+    }
+
+
+@blueprint.get("/map/selection")
+def selection():
+    store = service().store
+    chosen = filters()
+    found = query.selection(store, **chosen)
+    relations = [r for layer in found.places.values() for r in layer.values()]
+    return json_reply({
+        "filters": {k: v for k, v in chosen.items() if v is not None},
+        "units": [{**query.unit_summary(store, u), "places": found.unit_places[u]}
+                  for u in found.units],
+        "numberMatched": len(found.units),
+        "places": {layer: [{"id": pid, "relation": relation,
+                            "names": query.place_ref(store, pid)["names"]}
+                           for pid, relation in places.items()]
+                   for layer, places in found.places.items()},
+        "counts": {"named": relations.count("named"), "via": relations.count("via")},
+    })
+
+
+@blueprint.get("/search")
+def search():
+    return json_reply(query.search(service().store, params.text(request, "q")))
+
+
+def _text(name: str, description: str) -> dict:
+    return _param(name, "query", description, {"type": "string"})
+
+
+FILTER_PARAMS = [
+    _text("unit", "a unit id (e.g. ndrc-2024:13)"),
+    _text("document", "a document id (e.g. xixian-2023)"),
+    _param("chapter", "query", "a chapter number of `document`", {"type": "integer"}),
+    _text("kind", "a place kind (a layer id): only its places, and the units linked to one"),
+]
+
+openapi_paths = {
+    "/map/options": _get("what the map's filters offer: documents, chapters, units, kinds, "
+                         "strategy regions", [LANG_PARAM], _content(JSON), "getMapOptions",
+                         ["Map"]),
+    "/map/selection": _get("the units a filter keeps and the places linked to them (named "
+                           "or via), per layer", [*FILTER_PARAMS, LANG_PARAM], _content(JSON),
+                           "getMapSelection", ["Map"]),
+    "/search": _get("places, units, kinds and documents matching a text in any script",
+                    [_param("q", "query", "the text (simplified, traditional or English)",
+                            {"type": "string", "maxLength": 200}, True), LANG_PARAM],
+                    _content(JSON), "search", ["Map"]),
+}
