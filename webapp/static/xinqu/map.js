@@ -8,6 +8,7 @@
   "use strict";
 
   var xinqu = (window.xinqu = window.xinqu || { layers: {}, loading: 0 });
+  xinqu.decorators = xinqu.decorators || []; // planner views: function (layerId, layer, style)
 
   function nameOf(props, lang) {
     var order = lang === "en" ? ["name_en", "name_zh_hans"] : ["name_zh_hans", "name_en"];
@@ -116,6 +117,11 @@
     bindPopup(layer, props.id || feature.id, options);
   }
 
+  function coreStyle(spec) {
+    return { radius: spec.core_radius, color: "#ffffff", weight: 1.5, opacity: 1,
+             fillColor: spec.color, fillOpacity: 1 };
+  }
+
   /* The core point of each approximate new area, drawn at its anchor. */
   function corePoints(group, spec, options) {
     group.eachLayer(function (layer) {
@@ -123,13 +129,8 @@
       if (!feature || !isApproximate(feature)) return;
       var p = feature.properties;
       if (p.anchor_lat == null || p.anchor_lon == null) return;
-      var core = L.circleMarker([p.anchor_lat, p.anchor_lon], {
-        radius: spec.core_radius,
-        color: "#ffffff",
-        weight: 1.5,
-        fillColor: spec.color,
-        fillOpacity: 1,
-      });
+      var core = L.circleMarker([p.anchor_lat, p.anchor_lon], coreStyle(spec));
+      core.xinquCore = true;
       core.feature = feature;
       var label = nameOf(p, options.lang) + " · " + options.coreText;
       core.bindTooltip(textElement(label));
@@ -157,6 +158,44 @@
         xinqu.loading -= 1;
       });
   }
+
+  var MARKS = ["xinqu-named", "xinqu-via", "xinqu-out", "xinqu-in-region", "xinqu-region-on"];
+
+  /* Draw every feature of a layer again: its own style from data/map_style.yaml, then
+   * whatever the decorators (the planner views: filters, choropleth, regions) change.
+   * A decorator may set style.marks, a list of CSS classes for the feature's element. */
+  xinqu.restyle = function (id) {
+    var group = xinqu.layers[id];
+    if (!group || !group.xinquSpec || group.xinquSpec.kind === "basemap") return;
+    var spec = group.xinquSpec;
+    group.eachLayer(function (layer) {
+      if (!layer.feature) return;
+      var path = !!layer.setStyle;
+      var style = path
+        ? (layer.xinquCore ? coreStyle(spec) : styleFor(spec, layer.feature))
+        : { opacity: 1 };
+      style.marks = [];
+      style.core = !!layer.xinquCore;
+      for (var i = 0; i < xinqu.decorators.length; i++) {
+        xinqu.decorators[i](id, layer, style);
+      }
+      var marks = style.marks, hidden = !!style.hidden;
+      delete style.marks;
+      delete style.core;
+      delete style.hidden;
+      if (path) {
+        layer.setStyle(style);
+      } else if (layer.setOpacity) {
+        layer.setOpacity(style.opacity);
+        layer.setZIndexOffset(marks.indexOf("xinqu-named") >= 0 ? 1000 : 0);
+      }
+      var element = layer.getElement && layer.getElement();
+      if (element) {
+        MARKS.forEach(function (m) { element.classList.toggle(m, marks.indexOf(m) >= 0); });
+        element.style.pointerEvents = hidden ? "none" : "";
+      }
+    });
+  };
 
   /* A map layer filled from url; spec comes from data/map_style.yaml. */
   xinqu.remoteLayer = function (map, id, url, spec, options) {
@@ -196,6 +235,9 @@
         }
       });
     }
+    group.xinquSpec = spec;
+    group.on("add", function () { xinqu.restyle(id); });
+    group.on("xinqu:loaded", function () { xinqu.restyle(id); });
     xinqu.layers[id] = group;
     return group;
   };
