@@ -14,6 +14,7 @@ on it; one text is the case of one.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -26,9 +27,12 @@ import opencc
 # clause: a clause whose length OpenCC keeps maps position by position.
 _CLAUSE = re.compile(r"[^\s\u3000-\u303f\uff00-\uffef!-/:-@\[-`{-~]+|.", re.S)
 
-# Texts are joined by a private-use character: no conversion phrase contains it and width
-# folding keeps it, so each text converts inside the joined string as it would alone.
+# Texts to convert are joined by a private-use character: no conversion phrase contains it
+# and width folding keeps it, so each text converts inside the joined string as it would
+# alone. Texts not converted are joined by NUL, which keeps ASCII text ASCII (lower-casing
+# and translation have fast paths for it).
 SEPARATOR = "\ue000"
+PLAIN_SEPARATOR = "\x00"
 
 _FULL_WIDTH_START, _FULL_WIDTH_END, _FULL_WIDTH_SHIFT = 0xFF01, 0xFF5E, 0xFEE0
 _IDEOGRAPHIC_SPACE = "\u3000"
@@ -56,13 +60,30 @@ def _from_code_units(units: np.ndarray) -> str:
     return units.tobytes().decode("utf-16-le", "surrogatepass")
 
 
-# Width folding as one table over the BMP: an array look-up for long texts (15 times faster
-# than str.translate past a few hundred characters), the same table as a list for short ones.
-_FOLD_WIDTH = np.arange(_BMP, dtype=np.uint16)
-_FOLD_WIDTH[_FULL_WIDTH_START : _FULL_WIDTH_END + 1] -= _FULL_WIDTH_SHIFT
-_FOLD_WIDTH[ord(_IDEOGRAPHIC_SPACE)] = ord(" ")
-_FOLD_WIDTH_LIST = _FOLD_WIDTH.tolist()
+class CharacterMap:
+    """A one-for-one replacement of characters of the BMP, applied in C to a whole text:
+    str.translate for short or ASCII texts (which have a fast path), an array look-up
+    for long ones (15 times faster past a few hundred characters)."""
+
+    def __init__(self, mapping: dict[str, str]):
+        table = np.arange(_BMP, dtype=np.uint16)
+        for char, image in mapping.items():
+            table[ord(char)] = ord(image)
+        self._array = table
+        self._list = table.tolist()
+
+    def __call__(self, text: str) -> str:
+        if len(text) < _SHORT or text.isascii():
+            return text.translate(self._list)
+        return _from_code_units(self._array[_code_units(text)])
+
+
 _SHORT = 128  # characters: below this, str.translate beats the array look-up
+_FOLD_WIDTH = CharacterMap({
+    **{chr(code): chr(code - _FULL_WIDTH_SHIFT)
+       for code in range(_FULL_WIDTH_START, _FULL_WIDTH_END + 1)},
+    _IDEOGRAPHIC_SPACE: " ",
+})
 
 
 def fold_width(text: str) -> str:
@@ -70,11 +91,7 @@ def fold_width(text: str) -> str:
 
     Always one character for one, so offsets are unchanged.
     """
-    if text.isascii():
-        return text
-    if len(text) < _SHORT:
-        return text.translate(_FOLD_WIDTH_LIST)
-    return _from_code_units(_FOLD_WIDTH[_code_units(text)])
+    return text if text.isascii() else _FOLD_WIDTH(text)
 
 
 # Which OpenCC conversion gives the matching form of each language version.
@@ -83,32 +100,34 @@ MATCHING_CONVERSION = {"zh-Hant": "t2s"}
 
 @cache
 def _single_characters(config: str) -> np.ndarray | None:
-    """Per BMP character, the one character OpenCC makes of it on its own; -1 for none.
+    """Per code point, the one character OpenCC makes of it on its own; -1 for none.
 
-    Built once per config in one call that converts every character on its own line (no
-    phrase spans a line break). -1 marks a character converted to another number of
-    characters or to one outside the BMP, and the surrogate halves, so that a text holding
-    such a character is left to the check by a second conversion. None: this config does
-    not convert line by line, and every text is checked that way.
+    Built once per config in one call that converts every BMP character on its own line
+    (no phrase spans a line break). -1 marks a character converted to another number of
+    characters, the surrogate halves and every character outside the BMP, so that a text
+    holding one is left to the check by a second conversion. None: this config does not
+    convert line by line, and every text is checked that way.
     """
     codes = [code for code in range(_BMP) if code not in _SURROGATES and code != ord("\n")]
     singles = convert("\n".join(map(chr, codes)), config).split("\n")
     if len(singles) != len(codes):
         return None
-    table = np.full(_BMP, -1, dtype=np.int32)
+    table = np.full(sys.maxunicode + 1, -1, dtype=np.int32)
     table[ord("\n")] = ord("\n")
     for code, single in zip(codes, singles, strict=True):
-        if len(single) == 1 and ord(single) < _BMP and ord(single) not in _SURROGATES:
+        if len(single) == 1 and ord(single) not in _SURROGATES:
             table[code] = ord(single)
     return table
 
 
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
 def _by_single_characters(text: str, converted: str, table: np.ndarray) -> bool:
     """True if `converted` is `text` with each character replaced by its `table` image."""
-    if len(converted) != len(text):
-        return False
-    source, target = _code_units(text), _code_units(converted)
-    return len(source) == len(target) and np.array_equal(table[source], target)
+    return len(converted) == len(text) and np.array_equal(table[_code_points(text)],
+                                                          _code_points(converted))
 
 
 def _one_to_one(text: str, converted: str, config: str) -> bool:
@@ -202,9 +221,10 @@ def convert_with_offsets(text: str, config: str) -> tuple[str, list[int]]:
 
 @dataclass(frozen=True)
 class NormalForms:
-    """The matching forms of many texts, joined into one string by SEPARATOR.
+    """The matching forms of many texts, joined into one string by `separator`.
 
-    text: the joined normal forms; starts[i]: where the i-th begins in `text`, with one
+    text: the joined normal forms (SEPARATOR between converted ones, PLAIN_SEPARATOR
+    between others); starts[i]: where the i-th begins in `text`, with one
     more entry, len(text) + 1, after the last; offsets[i]: per character of the i-th
     normal form (plus its end) its index in the i-th display text, or None where the two
     match position by position (the usual case, kept without a list).
@@ -230,7 +250,7 @@ def normalize_many(texts: Sequence[str], lang: str) -> NormalForms:
     if config:
         converted, offsets = _convert_many(texts, config)
     else:
-        converted, offsets = SEPARATOR.join(texts), [None] * len(texts)
+        converted, offsets = PLAIN_SEPARATOR.join(texts), [None] * len(texts)
     lengths = (len(text) if mapped is None else len(mapped) - 1
                for text, mapped in zip(texts, offsets, strict=True))
     starts = list(accumulate((length + 1 for length in lengths), initial=0))

@@ -7,16 +7,18 @@ from layers.linking.rules import Rules
 
 
 def reading_at(key: Key, rules: Rules, document: str, family: str, text: str, start: int,
-               end: int) -> Reading | None:
+               end: int, bounds: tuple[int, int] | None = None) -> Reading | None:
     """The first conditional reading whose rule holds here, else the plain one, else None.
 
     哈尔滨 in 哈尔滨、长春等新区 is the Harbin New Area; elsewhere it has no plain reading
-    and names nothing.
+    and names nothing. bounds: where the unit's own text lies in `text` (see
+    ContextRule.holds).
     """
     if not key.conditional:
         return key.plain
     for reading in key.conditional:
         for name in reading.when:
-            if rules.contexts[name].holds(document, family, text, start, end, rules.window):
+            if rules.contexts[name].holds(document, family, text, start, end, rules.window,
+                                          bounds):
                 return reading
     return key.plain

@@ -14,12 +14,19 @@ from layers.linking.rules import Rules
 
 
 def speaks_to_all(rules: Rules, document: str, family: str, text: str,
-                  spans: Sequence[Candidate]) -> bool:
-    """True when `text` (a matching form) names new areas as a class outside `spans`."""
+                  spans: Sequence[Candidate], bounds: tuple[int, int] | None = None) -> bool:
+    """True when `text` (a matching form) names new areas as a class outside `spans`.
+
+    bounds: where the unit's own text lies in `text`, when it holds several; the patterns
+    read only that text, as they would on its own.
+    """
     if document not in rules.general_documents:
         return False
+    low, high = bounds or (0, len(text))
+    own = text[low:high]
     for pattern in rules.general_patterns[family]:
-        for match in pattern.finditer(text):
-            if not any(s.start <= match.start() and match.end() <= s.end for s in spans):
+        for match in pattern.finditer(own):
+            start, end = low + match.start(), low + match.end()
+            if not any(s[0] <= start and end <= s[1] for s in spans):
                 return True
     return False

@@ -1,31 +1,37 @@
 """Find every place mention in every unit's text, in each of its language versions.
 
-For one text: take its matching form (layers.textnorm; English folded further), scan it
-once with the family's automaton, give every hit the reading its context allows, keep the
-longest of overlapping forms, and map the survivors back to display-text offsets.
+Units are linked in batches, one language version at a time: the batch's texts in their
+matching form (layers.linking.matching: normalised together, English folded further) are
+scanned as one string with the family's automaton; every hit gets the reading its
+context allows (rules are read only for forms that have them), the longest of
+overlapping forms is kept, and the survivors are mapped back to display-text offsets.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
 
 from layers.documents import LANGS
-from layers.linking import automaton, english
+from layers.linking import automaton
+from layers.linking.automaton import Hit
 from layers.linking.context import reading_at
 from layers.linking.general import speaks_to_all
-from layers.linking.lexicon import Lexicon, load_lexicon
+from layers.linking.lexicon import Lexicon, Reading, load_lexicon
+from layers.linking.matching import matching_form
 from layers.linking.overlaps import resolve
 from layers.linking.rules import FAMILIES, Rules, family_of, load_rules
 from layers.paths import LINKING_DIR
-from layers.textnorm import normalize_with_offsets
 
 MENTION_COLUMNS = ["unit_id", "place_id", "lang", "start", "end", "surface"]
 UNIT_PLACE_COLUMNS = ["unit_id", "place_id", "langs"]
+BATCH_CHARACTERS = 1_000_000  # text linked in one pass: bounds the memory a batch takes
 
 
 class Mention(NamedTuple):
@@ -54,6 +60,20 @@ class Links:
     general_units: list[str]
 
 
+def batches(units: Iterable, characters: int = BATCH_CHARACTERS) -> Iterator[list]:
+    """The units in consecutive lists of about `characters` characters of text each."""
+    batch: list = []
+    size = 0
+    for unit in units:
+        batch.append(unit)
+        size += sum(map(len, unit.text.values()))
+        if size >= characters:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
 class Linker:
     """The lexicon, rules and automata, built once and used for any number of units."""
 
@@ -68,60 +88,91 @@ class Linker:
         rules = load_rules(linking_dir)
         return cls(load_lexicon(gazetteer, rules, linking_dir), rules)
 
-    def link_text(self, document: str, lang: str, text: str,
-                  general_known: bool = False) -> tuple[list[tuple], bool]:
-        """The (place_id, start, end) mentions in one display text, and whether it speaks
-        to all new areas (not looked for when `general_known`: another version said so)."""
+    def _link_version(self, lang: str, documents: list[str], texts: list[str],
+                      general: list[bool]) -> list[tuple[int, str, int, int]]:
+        """The (text index, place_id, start, end) mentions in one language version of many
+        units, in text order; sets general[i] for a text that speaks to all new areas
+        (not looked for where another version already said so)."""
         family = family_of(lang)
-        normal, offsets = normalize_with_offsets(text, lang)
-        folded, fold_map = english.fold(normal) if family == "en" else (normal, None)
-        hits = automaton.scan(self.automata[family], folded, words=family == "en")
-        rules = self.rules
-        kept = resolve(hits, lambda hit: reading_at(hit.key, rules, document, family, folded,
-                                                    hit.start, hit.end))
-        found = []
-        for cand in kept:
-            start, end = cand.start, cand.end
-            if fold_map is not None:
-                start, end = fold_map[start], fold_map[end]
-            start, end = offsets[start], offsets[end]
-            found.extend((place, start, end) for place in cand.reading.places)
-        if general_known:
-            return found, True
-        return found, speaks_to_all(self.rules, document, family, folded, kept)
+        form = matching_form(texts, lang)
+        text, starts, rules = form.text, form.starts, self.rules
+
+        def reading_of(hit: Hit) -> Reading | None:  # for forms with context rules only
+            start, end, key = hit
+            i = bisect_right(starts, start) - 1
+            return reading_at(key, rules, documents[i], family, text, start, end,
+                              form.bounds(i))
+
+        kept = resolve(automaton.scan(self.automata[family], text, words=family == "en"),
+                       reading_of)
+        found: list[tuple[int, str, int, int]] = []
+        for start, end, reading in kept:
+            if reading.places:
+                i = bisect_right(starts, start) - 1
+                first, last = form.display_span(i, start, end)
+                for place in reading.places:
+                    found.append((i, place, first, last))
+        candidates = [i for i, document in enumerate(documents)
+                      if not general[i] and document in rules.general_documents]
+        if candidates:
+            kept_starts = [cand[0] for cand in kept]
+            for i in candidates:
+                low, high = form.bounds(i)
+                spans = kept[bisect_left(kept_starts, low):bisect_left(kept_starts, high)]
+                general[i] = speaks_to_all(rules, documents[i], family, text, spans, (low, high))
+        return found
+
+    def _link_batch(self, units: list) -> tuple[list[tuple], list[bool]]:
+        """The mentions of a batch of units as rows shaped like Mention (unit by unit, each
+        in LANGS order, spans in text order), and which units are general."""
+        general = [False] * len(units)
+        rows: list[tuple[int, tuple]] = []
+        for lang in LANGS:
+            chosen = [i for i, unit in enumerate(units) if unit.text.get(lang)]
+            if not chosen:
+                continue
+            texts = [units[i].text[lang] for i in chosen]
+            flags = [general[i] for i in chosen]
+            found = self._link_version(lang, [units[i].document for i in chosen], texts, flags)
+            for i, flag in zip(chosen, flags, strict=True):
+                general[i] = flag
+            rows.extend((chosen[j], (units[chosen[j]].id, place, lang, start, end,
+                                     texts[j][start:end]))
+                        for j, place, start, end in found)
+        rows.sort(key=itemgetter(0))  # stable: versions stay in LANGS order
+        return [row for _, row in rows], general
 
     def iter_unit(self, unit) -> tuple[list[Mention], bool]:
         """The mentions of one unit in all its versions, and whether it is general."""
-        mentions: list[Mention] = []
-        general = False
-        for lang in LANGS:
-            text = unit.text.get(lang)
-            if not text:
-                continue
-            found, general = self.link_text(unit.document, lang, text, general)
-            mentions.extend(Mention(unit.id, place, lang, start, end, text[start:end])
-                            for place, start, end in found)
-        return mentions, general
+        rows, general = self._link_batch([unit])
+        return [Mention(*row) for row in rows], general[0]
 
     def link(self, units: Iterable) -> Links:
         """Link every unit; see Links for what comes back."""
-        rows: list[Mention] = []
+        rows: list[tuple] = []
         general_units: list[str] = []
-        for unit in units:
-            mentions, general = self.iter_unit(unit)
-            rows.extend(mentions)
-            if general:
-                general_units.append(unit.id)
+        for batch in batches(units):
+            found, general = self._link_batch(batch)
+            rows.extend(found)
+            general_units.extend(unit.id for unit, flag in zip(batch, general, strict=True)
+                                 if flag)
         mentions = pd.DataFrame(rows, columns=MENTION_COLUMNS)
         mentions = mentions.astype({"start": "int64", "end": "int64"})
         return Links(mentions, unit_places(rows), general_units)
 
 
-def unit_places(mentions: Iterable[Mention]) -> pd.DataFrame:
-    """One row per (unit, place), in order of first mention, with the versions naming it."""
+def unit_places(mentions: Iterable[tuple]) -> pd.DataFrame:
+    """One row per (unit, place), in order of first mention, with the versions naming it.
+
+    mentions: Mention tuples, or plain tuples of the same shape.
+    """
     langs: dict[tuple[str, str], set[str]] = {}
-    for m in mentions:
-        langs.setdefault((m.unit_id, m.place_id), set()).add(m.lang)
+    for unit, place, lang, _start, _end, _surface in mentions:
+        found = langs.get((unit, place))
+        if found is None:
+            langs[unit, place] = {lang}
+        else:
+            found.add(lang)
     return pd.DataFrame(
         [(unit, place, ",".join(lang for lang in LANGS if lang in found))
          for (unit, place), found in langs.items()],
@@ -130,9 +181,9 @@ def unit_places(mentions: Iterable[Mention]) -> pd.DataFrame:
 
 
 def iter_mentions(linker: Linker, units: Iterable) -> Iterator[Mention]:
-    """Mentions unit by unit, without collecting them: for streaming large corpora."""
-    for unit in units:
-        yield from linker.iter_unit(unit)[0]
+    """Mentions batch by batch, without collecting them all: for streaming large corpora."""
+    for batch in batches(units):
+        yield from map(Mention._make, linker._link_batch(batch)[0])
 
 
 def link_units(units: Iterable, gazetteer, linking_dir: Path = LINKING_DIR) -> Links:

@@ -8,18 +8,63 @@ places named wholly inside it count as well, but never itself again.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from operator import itemgetter
 
 from layers.linking.automaton import Hit
 from layers.linking.lexicon import Reading
 
+# A form that stands at text[start:end], with the reading its context gave it:
+# (start, end, reading).
+Candidate = tuple[int, int, Reading]
 
-class Candidate(NamedTuple):
-    """A form that stands at text[start:end], with the reading its context gave it."""
+_START = itemgetter(0)
+_LONGEST_FIRST = lambda hit: (hit[0] - hit[1], hit[0])  # noqa: E731
+_IN_ORDER = itemgetter(0, 1)
 
-    start: int
-    end: int
-    reading: Reading
+
+def _resolve_overlapping(hits: list[Hit], reading_of: Callable[[Hit], Reading | None],
+                         kept: list[Candidate]) -> None:
+    """resolve() for one cluster of hits that overlap among themselves: adds its
+    candidates to `kept`, in text order."""
+    first, end, key = min(hits, key=_LONGEST_FIRST)
+    plain = key.plain
+    if (not key.conditional and plain is not None and not plain.keep_inner
+            and all(hit[0] < end and first < hit[1] for hit in hits)):
+        # The usual case, a name and the shorter forms inside it (上海浦东新区: 浦东, 上海
+        # 浦东, 浦东新区): the longest stands and hides everything it overlaps.
+        kept.append((first, end, plain))
+        return
+    standing: list[Candidate] = []
+    for hit in sorted(hits, key=_LONGEST_FIRST):
+        start, end, key = hit
+        holders = []
+        for other in standing:
+            if other[1] <= start or end <= other[0]:
+                continue
+            if other[2].keep_inner and other[0] <= start and end <= other[1]:
+                holders.append(other)
+                continue
+            break
+        else:
+            reading = reading_of(hit) if key.conditional else key.plain
+            if reading is not None and not any(
+                set(reading.places) & set(h[2].places) for h in holders
+            ):
+                standing.append((start, end, reading))
+    standing.sort(key=_IN_ORDER)
+    kept.extend(standing)
+
+
+def _settle(cluster: list[Hit], reading_of: Callable[[Hit], Reading | None],
+            kept: list[Candidate]) -> None:
+    """Add what stands of one cluster to `kept`: a hit alone stands if it has a reading."""
+    if len(cluster) > 1:
+        _resolve_overlapping(cluster, reading_of, kept)
+        return
+    start, end, key = hit = cluster[0]
+    reading = reading_of(hit) if key.conditional else key.plain
+    if reading is not None:
+        kept.append((start, end, reading))
 
 
 def resolve(hits: Iterable[Hit], reading_of: Callable[[Hit], Reading | None]) -> list[Candidate]:
@@ -28,24 +73,25 @@ def resolve(hits: Iterable[Hit], reading_of: Callable[[Hit], Reading | None]) ->
     Longest first (leftmost among equals). A hit stands when its context gives it a
     reading and everything it overlaps that already stands is a keep-inner form holding
     it wholly and naming other places. A hit without a reading hides nothing. Contexts
-    are read lazily, only for hits not already hidden, which gives the same result as
-    reading them all first.
+    are read lazily (`reading_of`, only for keys with conditional readings), only for hits
+    not already hidden, which gives the same result as reading them all first.
+
+    Hits are taken in clusters that overlap among themselves and nothing outside: a hit
+    alone is decided on its own, so the cost grows with the number of hits, not its
+    square, however long the text.
     """
     kept: list[Candidate] = []
-    for hit in sorted(hits, key=lambda h: (h.start - h.end, h.start)):
-        holders = []
-        for other in kept:
-            if other.end <= hit.start or hit.end <= other.start:
-                continue
-            if other.reading.keep_inner and other.start <= hit.start and hit.end <= other.end:
-                holders.append(other)
-                continue
-            break
-        else:
-            reading = reading_of(hit)
-            if reading is not None and not any(
-                set(reading.places) & set(h.reading.places) for h in holders
-            ):
-                kept.append(Candidate(hit.start, hit.end, reading))
-    kept.sort(key=lambda c: (c.start, c.end))
+    cluster: list[Hit] = []
+    reach = -1
+    for hit in sorted(hits, key=_START):
+        if hit[0] < reach:
+            cluster.append(hit)
+            reach = max(reach, hit[1])
+            continue
+        if cluster:
+            _settle(cluster, reading_of, kept)
+        cluster = [hit]
+        reach = hit[1]
+    if cluster:
+        _settle(cluster, reading_of, kept)
     return kept

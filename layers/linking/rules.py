@@ -35,13 +35,18 @@ class ContextRule:
     patterns: dict[str, dict[str, tuple[re.Pattern, ...]]]  # family -> key -> patterns
 
     def holds(self, document: str, family: str, text: str, start: int, end: int,
-              window: int) -> bool:
-        """True when the rule allows the form at text[start:end] in a unit of `document`."""
+              window: int, bounds: tuple[int, int] | None = None) -> bool:
+        """True when the rule allows the form at text[start:end] in a unit of `document`.
+
+        bounds: where the unit's own text lies in `text`, when it holds several (the
+        window never reaches past them).
+        """
         if self.documents is not None and document not in self.documents:
             return False
         patterns = self.patterns.get(family, {})
-        before = text[max(0, start - window) : start]
-        after = text[end : end + window]
+        low, high = bounds or (0, len(text))
+        before = text[max(low, start - window) : start]
+        after = text[end : min(high, end + window)]
         if any(p.search(before) for p in patterns.get("not_before", ())):
             return False
         if any(p.search(after) for p in patterns.get("not_after", ())):

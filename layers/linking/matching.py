@@ -1,0 +1,58 @@
+"""One language version of many units in its matching form, scanned as one string.
+
+The units' texts are normalised together (layers.textnorm.normalize_many: joined by a
+separator no form contains, so no match crosses from one text into the next), and English
+is folded further (layers.linking.english). Positions in the joined string map back to a
+unit and an offset in its display text.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from layers.linking import english
+from layers.linking.rules import family_of
+from layers.textnorm import NormalForms, normalize_many
+
+
+@dataclass(frozen=True)
+class MatchingForm:
+    """text: the joined matching forms; starts[i]: where the i-th text's begins (one more
+    entry after the last, one past the separator that would follow it)."""
+
+    text: str
+    starts: list[int]
+    normal: NormalForms
+    collapsed: english.Collapsed | None
+
+    def text_at(self, position: int) -> int:
+        """Which text a position of `text` lies in."""
+        return bisect_right(self.starts, position) - 1
+
+    def bounds(self, i: int) -> tuple[int, int]:
+        """Where the i-th text's matching form begins and ends in `text`."""
+        return self.starts[i], self.starts[i + 1] - 1
+
+    def display_span(self, i: int, start: int, end: int) -> tuple[int, int]:
+        """The offsets in the i-th display text of text[start:end] (within text i)."""
+        if self.collapsed is not None:
+            start, end = self.collapsed.original(start), self.collapsed.original(end)
+        base = self.normal.starts[i]
+        offsets = self.normal.offsets[i]
+        if offsets is None:
+            return start - base, end - base
+        return offsets[start - base], offsets[end - base]
+
+
+def matching_form(texts: Sequence[str], lang: str) -> MatchingForm:
+    """The matching form of `texts`, all in language version `lang`."""
+    normal = normalize_many(texts, lang)
+    if family_of(lang) != "en":
+        return MatchingForm(normal.text, normal.starts, normal, None)
+    folded, collapsed = english.fold(normal.text)
+    starts = normal.starts
+    if collapsed is not None:  # the separators are kept, so each start has its place
+        starts = [*(collapsed.folded(start) for start in starts[:-1]), len(folded) + 1]
+    return MatchingForm(folded, starts, normal, collapsed)
