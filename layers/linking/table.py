@@ -25,7 +25,10 @@ def link_table(links: Links, rolled: pd.DataFrame, new_area_ids: Iterable[str]) 
     taken = set(zip(named["unit_id"], named["place_id"], strict=True))
     keep = [(u, p) not in taken for u, p in zip(rolled["unit_id"], rolled["place_id"],
                                                   strict=True)]
-    via = rolled.loc[keep, ["unit_id", "place_id", "via_place_id"]].assign(relation="via")
+    # A unit can reach one new area through several places (roll_up gives a row for each):
+    # the first one, in roll_up's order, stands for them.
+    via = (rolled.loc[keep, ["unit_id", "place_id", "via_place_id"]]
+           .drop_duplicates(["unit_id", "place_id"]).assign(relation="via"))
     taken |= set(zip(via["unit_id"], via["place_id"], strict=True))
     general = pd.DataFrame(
         [(unit, area) for unit in links.general_units for area in new_area_ids
