@@ -3,8 +3,8 @@
 The page carries no geometry: each layer is a `RemoteGeoJson`, an L.GeoJSON that
 webapp/static/xinqu/map.js fills from the service's own API with display-simplified
 GeoJSON. Every script, stylesheet, font and icon is served from webapp/static/vendor, so
-the map works without the internet. Later planner views (filters, choropleth, permalinks)
-add their own elements to what `full_map` builds.
+the map works without the internet. The full map also carries the planner views' style
+(`PlannerStyle`); their panel is in templates/map.html and webapp/static/xinqu/planner.js.
 """
 
 from __future__ import annotations
@@ -124,6 +124,23 @@ class Legend(MacroElement):
         self.html = str(html)
 
 
+class PlannerStyle(MacroElement):
+    """How the planner views draw on this map (data/map_style.yaml `planner`), for map.js."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        xinqu.plannerStyle = {{ this.style|tojson }};
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, style: dict):
+        super().__init__()
+        self._name = "PlannerStyle"
+        self.style = style
+
+
 def legend_html(style: dict, titles: dict[str, str], text: Callable[[str], str]) -> Markup:
     """Legend rows: one per layer, and the exact/approximate/core distinction of new areas."""
     rows = [Markup("<h4>{}</h4>").format(text("legend_title"))]
@@ -198,6 +215,7 @@ def full_map(layers: list[MapLayer], style: dict, *, lang: str, text: Callable[[
                       show=layer.show).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     Legend(legend_html(style, {layer.id: layer.name for layer in layers}, text)).add_to(m)
+    PlannerStyle(style.get("planner", {})).add_to(m)
     m.fit_bounds(CHINA_BOUNDS)
     return m
 

@@ -14,6 +14,7 @@
   var xinqu = window.xinqu;
   var map = xinqu.map;
   var config = JSON.parse(document.getElementById("xinqu-config").textContent);
+  var PS = xinqu.plannerStyle; // data/map_style.yaml `planner`
   var S = config.strings;
   var FILTERS = ["unit", "document", "chapter", "kind"];
   var STATE_PARAMS = FILTERS.concat(["region", "mode"]);
@@ -179,11 +180,11 @@
     if (params.has("view")) {
       var raw = params.get("view");
       var v = raw.split(",").map(Number);
+      var zooms = PS.zoom_range;
       var ok = v.length === 3 && v.every(isFinite) && Math.abs(v[0]) <= 90 &&
-        Math.abs(v[1]) <= 180 && v[2] >= map.getMinZoom() && v[2] <= map.getMaxZoom();
+        Math.abs(v[1]) <= 180 && v[2] >= zooms[0] && v[2] <= zooms[1];
       if (ok) map.setView([v[0], v[1]], Math.round(v[2]), { animate: false });
-      else warn("view", raw, "expected lat,lng,zoom (zoom " + map.getMinZoom() + "–" +
-                map.getMaxZoom() + ")");
+      else warn("view", raw, "expected lat,lng,zoom (zoom " + zooms[0] + "–" + zooms[1] + ")");
     }
   }
 
@@ -260,6 +261,7 @@
       state.region = e.target.value || null;
       if (state.region) show("strategy-regions");
       refreshRegion();
+      fitTo(regionsShown().map(function (r) { return ["strategy-regions", r.id]; }));
     });
     document.querySelectorAll('#xinqu-mode input[name="mode"]').forEach(function (input) {
       input.addEventListener("change", function () {
@@ -380,6 +382,18 @@
     box.appendChild(el("p", { className: "scope", text: selectionTitle() }));
     box.appendChild(el("p", { className: "counts",
                               text: fmt(S.places_selected, sel.counts) }));
+    var pairs = [];
+    Object.keys(sel.places).forEach(function (layer) {
+      sel.places[layer].forEach(function (place) { pairs.push([layer, place.id]); });
+    });
+    if (pairs.length) {
+      var fit = el("button", { type: "button", className: "fit", text: S.zoom_to_selection });
+      fit.addEventListener("click", function () {
+        pairs.forEach(function (pair) { show(pair[0]); });
+        fitTo(pairs);
+      });
+      box.appendChild(fit);
+    }
     var chips = el("div", { className: "xinqu-places" });
     Object.keys(sel.places).forEach(function (layer) {
       sel.places[layer].forEach(function (place) { chips.appendChild(placeButton(layer, place)); });
@@ -479,6 +493,35 @@
     });
   }
 
+  var dots = null;
+
+  /* In the choropleth, exact new areas get a dot of their class colour at their anchor, as
+   * approximate ones have their core point: at national scale most polygons are specks. */
+  function renderDots() {
+    if (dots) { map.removeLayer(dots); dots = null; }
+    var data = planner.choropleth, areas = xinqu.layers["new-areas"];
+    if (!data || !areas || !map.hasLayer(areas)) return;
+    dots = L.layerGroup();
+    areas.eachLayer(function (l) {
+      var p = l.feature && l.feature.properties;
+      if (!p || l.xinquCore || p.extent === "approximate" || p.anchor_lat == null) return;
+      var area = data.byId[featureId(l)];
+      if (!area) return;
+      var out = planner.selection && !(planner.relations["new-areas"] || {})[area.id];
+      var dot = L.circleMarker([p.anchor_lat, p.anchor_lon], {
+        radius: PS.choropleth.dot_radius, weight: 1, fillOpacity: 1,
+        color: out ? PS.out.color : PS.choropleth.dot_color,
+        fillColor: out ? PS.out.fill_color : area.color, className: "xinqu-choropleth-dot",
+      });
+      dot.bindTooltip(el("span", { text: pick({ "zh-Hans": p.name_zh_hans,
+                                                "zh-Hant": p.name_zh_hant, en: p.name_en }) +
+                                          " · " + area.count }));
+      dot.on("click", function () { l.openPopup(); });
+      dots.addLayer(dot);
+    });
+    dots.addTo(map);
+  }
+
   function renderLegend() {
     if (legend) { legend.remove(); legend = null; }
     var data = planner.choropleth;
@@ -508,7 +551,6 @@
 
   // --- drawing: the decorator map.js applies to every feature ------------------------------
 
-  var GREY = { color: "#8c8c8c", fillColor: "#c8c8c8" };
 
   function featureId(layer) {
     var f = layer.feature;
@@ -522,36 +564,42 @@
     if (choro && layerId === "new-areas" && choro.byId[id]) {
       var area = choro.byId[id];
       style.fillColor = area.color;
-      if (style.core) style.radius = (style.radius || 5) + 2; // a legible dot of colour
-      else {
-        var approximate = layer.feature.properties.extent === "approximate";
-        style.fillOpacity = approximate ? 0.6 : 0.85;
-        style.color = "#4d4d4d";
+      if (style.core) { // a legible dot of colour where the polygon is small
+        style.radius = PS.choropleth.dot_radius;
+        style.color = PS.choropleth.dot_color;
         style.weight = 1;
+      } else {
+        var approximate = layer.feature.properties.extent === "approximate";
+        style.fillOpacity = approximate ? PS.choropleth.approximate_fill_opacity
+                                        : PS.choropleth.fill_opacity;
+        style.color = PS.choropleth.color;
+        style.weight = PS.choropleth.weight;
       }
     }
+    if (choro && marker) style.opacity = PS.choropleth.marker_opacity; // give way to the shading
     var sel = planner.selection;
     if (sel) {
       var relation = planner.relations[layerId] && planner.relations[layerId][id];
       if (relation === "named") {
         style.marks.push("xinqu-named");
-        if (!marker && !style.core) style.weight = (style.weight || 1) + 1.5;
+        if (marker) style.opacity = 1;
+        else if (!style.core) style.weight = (style.weight || 1) + PS.named.weight_add;
       } else if (relation === "via") {
         style.marks.push("xinqu-via");
-        if (marker) style.opacity = 0.85;
+        if (marker) style.opacity = PS.via.marker_opacity;
         else if (!style.core) {
-          style.weight = (style.weight || 1) + 0.5;
-          style.dashArray = "2 5";
+          style.weight = (style.weight || 1) + PS.via.weight_add;
+          style.dashArray = PS.via.dash;
         }
       } else {
         style.marks.push("xinqu-out");
-        if (marker) style.opacity = 0.28;
+        if (marker) style.opacity = PS.out.marker_opacity;
         else {
-          style.color = GREY.color;
-          style.fillColor = GREY.fillColor;
-          style.opacity = 0.4;
+          style.color = PS.out.color;
+          style.fillColor = PS.out.fill_color;
+          style.opacity = PS.out.opacity;
           style.fillOpacity = Math.min(style.fillOpacity == null ? 0 : style.fillOpacity,
-                                       style.core ? 0.6 : 0.1);
+                                       style.core ? PS.out.core_fill_opacity : PS.out.fill_opacity);
         }
       }
     }
@@ -559,32 +607,30 @@
       var shown = regionsShown();
       if (layerId === "strategy-regions") {
         if (shown.some(function (r) { return r.id === id; })) {
+          // a region asked for is drawn in its own colour, whatever a filter greys
+          var own = xinqu.layers[layerId].xinquSpec.color;
+          style.marks = style.marks.filter(function (m) { return m !== "xinqu-out"; });
           style.marks.push("xinqu-region-on");
-          style.weight = 2.5;
-          style.opacity = 1;
-          style.fillOpacity = 0.22;
+          style.color = style.fillColor = own;
+          style.weight = PS.region.weight;
+          style.opacity = PS.region.opacity;
+          style.fillOpacity = PS.region.fill_opacity;
         } else {
           style.opacity = 0;
           style.fillOpacity = 0;
           style.hidden = true;
         }
-      } else if (layerId === "new-areas" &&
-                 shown.some(function (r) {
-                   return r.inside.some(function (a) { return a.id === id; });
-                 })) {
+      } else if (layerId === "new-areas" && shown.some(function (r) {
+        return r.inside.some(function (a) { return a.id === id; });
+      })) {
         style.marks.push("xinqu-in-region");
         if (!style.core) {
-          style.color = regionColor();
-          style.weight = Math.max(style.weight || 1, 3.5);
+          style.color = PS.region.inside_color;
+          style.weight = Math.max(style.weight || 1, PS.region.inside_weight);
           style.opacity = 1;
         }
       }
     }
-  }
-
-  function regionColor() {
-    var group = xinqu.layers["strategy-regions"];
-    return (group && group.xinquSpec && group.xinquSpec.color) || "#e08214";
   }
 
   function restyleAll() {
@@ -597,6 +643,7 @@
       });
     }
     kindIds().forEach(function (id) { xinqu.restyle(id); });
+    renderDots();
   }
 
   // --- zooming to a place ------------------------------------------------------------------
@@ -610,6 +657,20 @@
     return found;
   }
 
+  /* Fit the map to some places ([layer id, place id] pairs) that are loaded. */
+  function fitTo(places) {
+    var bounds = null;
+    places.forEach(function (pair) {
+      var l = featureLayer(pair[0], pair[1]);
+      if (!l) return;
+      var b = l.getBounds ? l.getBounds() : L.latLngBounds([l.getLatLng()]);
+      bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast());
+    });
+    if (bounds && bounds.isValid()) {
+      map.fitBounds(bounds, { maxZoom: PS.fit_max_zoom, padding: [30, 30], animate: false });
+    }
+  }
+
   function zoomTo(layerId, id) {
     show(layerId);
     var target = featureLayer(layerId, id);
@@ -620,9 +681,11 @@
       return;
     }
     if (target.getBounds) {
-      map.fitBounds(target.getBounds(), { maxZoom: 9, padding: [30, 30], animate: false });
+      map.fitBounds(target.getBounds(), { maxZoom: PS.fit_max_zoom, padding: [30, 30],
+                                          animate: false });
     } else {
-      map.setView(target.getLatLng(), Math.max(map.getZoom(), 8), { animate: false });
+      map.setView(target.getLatLng(), Math.max(map.getZoom(), PS.fit_max_zoom - 1),
+                  { animate: false });
     }
     if (target.openPopup) target.openPopup();
   }
@@ -731,6 +794,10 @@
   state.region = params.get("region") || null;
   state.mode = params.get("mode") || null;
   map.on("moveend overlayadd overlayremove", function () { writeURL(); });
+  map.on("overlayadd overlayremove", function (e) {
+    if (e.layer === xinqu.layers["new-areas"]) renderDots();
+  });
+  if (xinqu.layers["new-areas"]) xinqu.layers["new-areas"].on("xinqu:loaded", renderDots);
 
   getJSON(config.urls.options).then(function (answer) {
     if (!answer.ok) {
