@@ -278,3 +278,18 @@ def test_bad_link_values_are_named_on_the_page_and_the_map_still_works(tab, live
     assert "unit=" not in tab.url and "mode=" not in tab.url
     assert set(tab.evaluate(MARKED, ["new-areas", "xinqu-named"])) >= XIXIAN_REPORT_AREAS
     _finish(tab, live_server, "planner-bad-link.png")
+
+
+def test_place_page_fits_its_small_map_and_shows_spatial_facts(tab, live_server):
+    """The small map zooms to the place (an animated opening fit once swallowed it)."""
+    tab.goto(f"{live_server}/places/xixian?lang=en")
+    tab.wait_for_function("() => window.xinqu && xinqu.loading === 0 && xinqu.bounds",
+                          timeout=60_000)
+    tab.wait_for_timeout(400)  # longer than any zoom animation Leaflet would run
+    fitted = tab.evaluate("""() => [xinqu.map.getZoom(),
+                                    xinqu.map.getBounds().contains(xinqu.bounds)]""")
+    assert fitted[0] >= 7 and fitted[1]
+    facts = tab.locator("dl.spatial-facts")
+    assert facts.locator('dd.nearest-port a[data-place="port-tianjin"]').count() == 1
+    assert facts.locator("dd.corridors-via a").inner_text() == "Xi'an–Xianyang integration"
+    _finish(tab, live_server, "planner-place-xixian.png")

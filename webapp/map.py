@@ -99,6 +99,25 @@ class RemoteGeoJson(Layer):
         self.options = options
 
 
+class FitBounds(MacroElement):
+    """Fit the map to bounds at once, without folium's animated fit_bounds: a zoom animation
+    still running makes Leaflet ignore the next setView, so a small map's fit to its places
+    (or a permalink's view) arriving within it would be lost."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }}, {animate: false});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list):
+        super().__init__()
+        self._name = "FitBounds"
+        self.bounds = bounds
+
+
 class Legend(MacroElement):
     """A legend control; its HTML is built from escaped strings by `legend_html`."""
 
@@ -216,7 +235,7 @@ def full_map(layers: list[MapLayer], style: dict, *, lang: str, text: Callable[[
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     Legend(legend_html(style, {layer.id: layer.name for layer in layers}, text)).add_to(m)
     PlannerStyle(style.get("planner", {})).add_to(m)
-    m.fit_bounds(CHINA_BOUNDS)
+    FitBounds(CHINA_BOUNDS).add_to(m)
     return m
 
 
@@ -230,7 +249,7 @@ def small_map(layers: list[MapLayer], style: dict, *, lang: str, text: Callable[
     for layer in layers:
         RemoteGeoJson(layer.id, layer.url, style["layers"][layer.id], options,
                       name=layer.name).add_to(m)
-    m.fit_bounds(CHINA_BOUNDS)
+    FitBounds(CHINA_BOUNDS).add_to(m)
     return m
 
 
