@@ -5,11 +5,15 @@ it holds the requested megabytes of UTF-8 text over all language versions. It is
 and linked in chunks, so memory stays flat whatever the size. Each run happens in its own
 forked process, so its peak memory is its own:
 
+- corpus only: generating the copies and counting their bytes, no other work; every run
+  below does the same, and its MB/s are reckoned on its time less this cost;
 - end to end: `Linker.link` on each chunk (normalisation with layers.textnorm, automaton
   scan, context rules, overlap resolution, general-unit rule, offsets, DataFrames);
-- normalisation only: layers.textnorm.normalize_with_offsets on every text (the share of
-  the end-to-end cost that belongs to the script conversion);
-- raw scan: the bare automaton over the same display texts, no other work.
+- normalisation only: layers.textnorm.normalize_many on the texts of each of the
+  linker's batches (the share of the end-to-end cost that belongs to the matching form);
+- OpenCC only: the bare t2s conversion of the same zh-Hant texts, joined as the linker
+  joins them (a floor under the normalisation, in a C library);
+- raw scan: the bare automaton over the same display texts, text by text, no other work.
 
 Throughput is measured on the process's CPU time, which other work on a shared machine
 disturbs far less than wall-clock time (both are printed).
@@ -28,12 +32,13 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 
-from layers.documents import load_units
+from layers.documents import LANGS, load_units
 from layers.gazetteer import load_gazetteer
 from layers.linking import Linker
+from layers.linking.linker import batches
 from layers.linking.rules import family_of
 from layers.progress import step
-from layers.textnorm import normalize_with_offsets
+from layers.textnorm import MATCHING_CONVERSION, SEPARATOR, convert, normalize_many
 
 MB = 1_000_000
 
@@ -42,17 +47,18 @@ def unit_bytes(unit) -> int:
     return sum(len(text.encode("utf-8")) for text in unit.text.values())
 
 
-def corpus(units: list, megabytes: float, seed: int) -> Iterator:
-    """Copies of `units` in shuffled rounds until `megabytes` of text have been yielded."""
+def corpus(units: list, megabytes: float, seed: int) -> Iterator[tuple]:
+    """(copy, its bytes) for copies of `units` in shuffled rounds until `megabytes` of text
+    have been yielded."""
     rng = random.Random(seed)
     target, total, copy = megabytes * MB, 0, 0
-    order = list(units)
+    order = [(unit, unit_bytes(unit)) for unit in units]
     while total < target:
         rng.shuffle(order)
-        for unit in order:
+        for unit, size in order:
             copy += 1
-            total += unit_bytes(unit)
-            yield dataclasses.replace(unit, id=f"{unit.id}#{copy}")
+            total += size
+            yield dataclasses.replace(unit, id=f"{unit.id}#{copy}"), size
             if total >= target:
                 return
 
@@ -68,32 +74,58 @@ def chunks(items: Iterator, size: int) -> Iterator[list]:
         yield chunk
 
 
+def corpus_only(linker: Linker, units: Iterator, chunk: int) -> tuple[int, int]:
+    done = count = 0
+    for part in chunks(units, chunk):
+        count += len(part)
+        done += sum(size for _, size in part)
+    return done, count
+
+
 def end_to_end(linker: Linker, units: Iterator, chunk: int) -> tuple[int, int]:
     done = mentions = 0
     for part in chunks(units, chunk):
-        links = linker.link(part)
+        links = linker.link(unit for unit, _ in part)
         mentions += len(links.mentions)
-        done += sum(unit_bytes(u) for u in part)
+        done += sum(size for _, size in part)
     return done, mentions
+
+
+def _versions(part: list) -> Iterator[tuple[str, list[str]]]:
+    """Each language version's texts of each of the linker's batches of `part`."""
+    for batch in batches(unit for unit, _ in part):
+        for lang in LANGS:
+            yield lang, [unit.text[lang] for unit in batch if unit.text.get(lang)]
 
 
 def normalisation_only(linker: Linker, units: Iterator, chunk: int) -> tuple[int, int]:
     done = chars = 0
-    for unit in units:
-        for lang, text in unit.text.items():
-            chars += len(normalize_with_offsets(text, lang)[0])
-        done += unit_bytes(unit)
+    for part in chunks(units, chunk):
+        for lang, texts in _versions(part):
+            chars += len(normalize_many(texts, lang).text)
+        done += sum(size for _, size in part)
+    return done, chars
+
+
+def opencc_only(linker: Linker, units: Iterator, chunk: int) -> tuple[int, int]:
+    done = chars = 0
+    for part in chunks(units, chunk):
+        for lang, texts in _versions(part):
+            if lang in MATCHING_CONVERSION:
+                chars += len(convert(SEPARATOR.join(texts), MATCHING_CONVERSION[lang]))
+        done += sum(size for _, size in part)
     return done, chars
 
 
 def raw_scan(linker: Linker, units: Iterator, chunk: int) -> tuple[int, int]:
     done = hits = 0
     automata = linker.automata
-    for unit in units:
-        for lang, text in unit.text.items():
-            for _ in automata[family_of(lang)].iter(text):
-                hits += 1
-        done += unit_bytes(unit)
+    for part in chunks(units, chunk):
+        for unit, size in part:
+            for lang, text in unit.text.items():
+                for _ in automata[family_of(lang)].iter(text):
+                    hits += 1
+            done += size
     return done, hits
 
 
@@ -116,8 +148,7 @@ def measure(run: Callable, linker, units, megabytes, seed, chunk) -> dict:
     done, count, wall, cpu, start_rss, peak = queue.get()
     child.join()
     return {"mb": done / MB, "count": count, "seconds": cpu, "wall": wall,
-            "mb_s": done / MB / cpu, "start_rss_mb": start_rss / 1024,
-            "peak_rss_mb": peak / 1024}
+            "start_rss_mb": start_rss / 1024, "peak_rss_mb": peak / 1024}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,22 +164,29 @@ def main(argv: list[str] | None = None) -> int:
     linker = Linker.load(load_gazetteer())
     print(f"corpus: {len(units)} units, {sum(map(unit_bytes, units)) / 1000:.1f} kB of text "
           f"per round, repeated and shuffled; chunks of {args.chunk} units")
-    print("times are the process's CPU seconds (steady on a shared machine); wall beside them")
-    print(f"{'run':<20}{'MB':>8}{'CPU s':>9}{'wall s':>9}{'MB/s':>9}{'s per MB':>10}"
+    print("times are the process's CPU seconds (steady on a shared machine), wall beside them;"
+          " MB/s on the CPU time less the corpus's own")
+    print(f"{'run':<20}{'MB':>8}{'CPU s':>9}{'wall s':>9}{'net s':>8}{'MB/s':>9}{'s per MB':>10}"
           f"{'peak RSS MB':>13}{'(at start)':>12}{'count':>12}")
     results: dict[tuple[str, float], dict] = {}
-    runs = [("raw scan", raw_scan), ("normalisation only", normalisation_only),
+    runs = [("corpus only", corpus_only), ("raw scan", raw_scan),
+            ("OpenCC only", opencc_only), ("normalisation only", normalisation_only),
             ("end to end", end_to_end)]
+    first_only = {"OpenCC only", "normalisation only"}
     for size in args.sizes:
         for name, run in runs:
-            if name == "normalisation only" and size != args.sizes[0]:
+            if name in first_only and size != args.sizes[0]:
                 continue
             step(f"{name}, {size:g} MB")
             r = measure(run, linker, units, size, args.seed, args.chunk)
+            base = results.get(("corpus only", size))
+            r["net"] = r["seconds"] - base["seconds"] if base else r["seconds"]
+            r["mb_s"] = r["mb"] / r["net"] if r["net"] > 0 else float("inf")
             results[name, size] = r
-            print(f"{name:<20}{r['mb']:>8.1f}{r['seconds']:>9.1f}{r['wall']:>9.1f}{r['mb_s']:>9.2f}"
-                  f"{r['seconds'] / r['mb']:>10.3f}{r['peak_rss_mb']:>13.0f}"
-                  f"{r['start_rss_mb']:>12.0f}{r['count']:>12}", flush=True)
+            print(f"{name:<20}{r['mb']:>8.1f}{r['seconds']:>9.2f}{r['wall']:>9.2f}"
+                  f"{r['net']:>8.2f}{r['mb_s']:>9.2f}{r['net'] / r['mb']:>10.4f}"
+                  f"{r['peak_rss_mb']:>13.0f}{r['start_rss_mb']:>12.0f}{r['count']:>12}",
+                  flush=True)
     print()
     for size in args.sizes:
         e2e, raw = results["end to end", size], results["raw scan", size]
@@ -158,15 +196,17 @@ def main(argv: list[str] | None = None) -> int:
         small, large = args.sizes[0], args.sizes[-1]
         for name in ("end to end", "raw scan"):
             a, b = results[name, small], results[name, large]
-            print(f"{name}: {b['seconds'] / a['seconds']:.2f}× the time for "
+            print(f"{name}: {b['net'] / a['net']:.2f}× the time for "
                   f"{b['mb'] / a['mb']:.2f}× the text (linear growth gives the same ratio)")
     first = args.sizes[0]
-    norm, e2e = results["normalisation only", first], results["end to end", first]
-    share = norm["seconds"] / e2e["seconds"]
-    own = e2e["seconds"] - norm["seconds"]
-    print(f"normalisation (layers.textnorm) takes {share:.0%} of the end-to-end time at "
-          f"{first:g} MB" + (f"; the linker's own work runs at {e2e['mb'] / own:.2f} MB/s"
-                             if own > 0 else ""))
+    e2e = results["end to end", first]
+    for name in ("OpenCC only", "normalisation only"):
+        part = results[name, first]
+        print(f"{name} takes {part['net'] / e2e['net']:.0%} of the end-to-end time at "
+              f"{first:g} MB")
+    own = e2e["net"] - results["normalisation only", first]["net"]
+    if own > 0:
+        print(f"the linker's own work after normalisation runs at {e2e['mb'] / own:.2f} MB/s")
     return 0
 
 

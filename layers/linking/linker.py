@@ -166,18 +166,19 @@ def unit_places(mentions: Iterable[tuple]) -> pd.DataFrame:
 
     mentions: Mention tuples, or plain tuples of the same shape.
     """
-    langs: dict[tuple[str, str], set[str]] = {}
-    for unit, place, lang, _start, _end, _surface in mentions:
-        found = langs.get((unit, place))
-        if found is None:
-            langs[unit, place] = {lang}
-        else:
-            found.add(lang)
+    versions: dict[tuple[str, str], int] = {}  # a bit per language version
+    for unit, place, lang in dict.fromkeys(map(_UNIT_PLACE_LANG, mentions)):
+        versions[unit, place] = versions.get((unit, place), 0) | _LANG_BIT[lang]
     return pd.DataFrame(
-        [(unit, place, ",".join(lang for lang in LANGS if lang in found))
-         for (unit, place), found in langs.items()],
+        [(unit, place, _LANGS_OF[bits]) for (unit, place), bits in versions.items()],
         columns=UNIT_PLACE_COLUMNS,
     )
+
+
+_UNIT_PLACE_LANG = itemgetter(0, 1, 2)
+_LANG_BIT = {lang: 1 << i for i, lang in enumerate(LANGS)}
+_LANGS_OF = [",".join(lang for lang in LANGS if bits & _LANG_BIT[lang])
+             for bits in range(1 << len(LANGS))]
 
 
 def iter_mentions(linker: Linker, units: Iterable) -> Iterator[Mention]:

@@ -7,7 +7,9 @@ places named wholly inside it count as well, but never itself again.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
+from itertools import chain
 from operator import itemgetter
 
 from layers.linking.automaton import Hit
@@ -20,6 +22,7 @@ Candidate = tuple[int, int, Reading]
 _START = itemgetter(0)
 _LONGEST_FIRST = lambda hit: (hit[0] - hit[1], hit[0])  # noqa: E731
 _IN_ORDER = itemgetter(0, 1)
+_END = (math.inf, math.inf, None)
 
 
 def _resolve_overlapping(hits: list[Hit], reading_of: Callable[[Hit], Reading | None],
@@ -55,18 +58,6 @@ def _resolve_overlapping(hits: list[Hit], reading_of: Callable[[Hit], Reading | 
     kept.extend(standing)
 
 
-def _settle(cluster: list[Hit], reading_of: Callable[[Hit], Reading | None],
-            kept: list[Candidate]) -> None:
-    """Add what stands of one cluster to `kept`: a hit alone stands if it has a reading."""
-    if len(cluster) > 1:
-        _resolve_overlapping(cluster, reading_of, kept)
-        return
-    start, end, key = hit = cluster[0]
-    reading = reading_of(hit) if key.conditional else key.plain
-    if reading is not None:
-        kept.append((start, end, reading))
-
-
 def resolve(hits: Iterable[Hit], reading_of: Callable[[Hit], Reading | None]) -> list[Candidate]:
     """The hits that stand, with their readings, in text order.
 
@@ -83,15 +74,19 @@ def resolve(hits: Iterable[Hit], reading_of: Callable[[Hit], Reading | None]) ->
     kept: list[Candidate] = []
     cluster: list[Hit] = []
     reach = -1
-    for hit in sorted(hits, key=_START):
+    for hit in chain(sorted(hits, key=_START), (_END,)):  # _END closes the last cluster
         if hit[0] < reach:
             cluster.append(hit)
-            reach = max(reach, hit[1])
+            if hit[1] > reach:
+                reach = hit[1]
             continue
-        if cluster:
-            _settle(cluster, reading_of, kept)
+        if len(cluster) == 1:  # a hit alone stands if it has a reading
+            start, end, key = alone = cluster[0]
+            reading = reading_of(alone) if key.conditional else key.plain
+            if reading is not None:
+                kept.append((start, end, reading))
+        elif cluster:
+            _resolve_overlapping(cluster, reading_of, kept)
         cluster = [hit]
         reach = hit[1]
-    if cluster:
-        _settle(cluster, reading_of, kept)
     return kept
