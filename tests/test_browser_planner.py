@@ -107,6 +107,12 @@ def test_unit_13_shows_the_six_ports_and_no_new_area_as_named(tab, live_server):
     assert listed.first.locator('a[href^="/units/ndrc-2024:13"]').count() == 1
     chips = tab.locator("#xinqu-results .xinqu-places button.named")
     assert sorted(chips.evaluate_all("bs => bs.map(b => b.dataset.place)")) == sorted(PORTS)
+    # the language switch keeps the map's state; the export menu exports the same filter
+    switch = tab.locator(".lang-switch").get_attribute("href")
+    assert "lang=zh" in switch and "unit=ndrc-2024:13" in switch and "view=" in switch
+    exported = tab.locator('[data-export-filter="unit"]')
+    if exported.count():
+        assert exported.input_value() == "ndrc-2024:13"
     _finish(tab, live_server, "planner-unit-ndrc-2024-13.png")
 
 
