@@ -60,6 +60,11 @@ def _from_code_units(units: np.ndarray) -> str:
     return units.tobytes().decode("utf-16-le", "surrogatepass")
 
 
+def code_points(text: str) -> np.ndarray:
+    """The code points of `text`, one per character, as an array."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
 class CharacterMap:
     """A one-for-one replacement of characters of the BMP, applied in C to a whole text:
     str.translate for short or ASCII texts (which have a fast path), an array look-up
@@ -120,14 +125,12 @@ def _single_characters(config: str) -> np.ndarray | None:
     return table
 
 
-def _code_points(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 def _by_single_characters(text: str, converted: str, table: np.ndarray) -> bool:
     """True if `converted` is `text` with each character replaced by its `table` image."""
-    return len(converted) == len(text) and np.array_equal(table[_code_points(text)],
-                                                          _code_points(converted))
+    return len(converted) == len(text) and np.array_equal(table[code_points(text)],
+                                                          code_points(converted))
 
 
 def _one_to_one(text: str, converted: str, config: str) -> bool:

@@ -1,38 +1,95 @@
 """One Aho-Corasick automaton per matching family: every key found in one pass.
 
-The scan costs time linear in the text whatever the number of keys (pyahocorasick);
-English hits that start or end inside a word are dropped. Hits are plain tuples, built
-in one comprehension: a large corpus has thousands of them per megabyte.
+The scan costs time linear in the text whatever the number of keys (pyahocorasick). The
+automaton stores key numbers, so the hits of a whole batch of texts come out as arrays in
+one C-level pass, and what is read per hit (a key's length, whether it has context rules,
+its plain reading) is an array indexed by key number (`Keys`): a large corpus has
+thousands of hits per megabyte, and no Python runs per hit. English hits that start or
+end inside a word are dropped.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from itertools import chain
+
 import ahocorasick
+import numpy as np
 
 from layers.linking import english
-from layers.linking.lexicon import Key
+from layers.linking.lexicon import Key, Reading
 
-Hit = tuple[int, int, Key]  # (start, end, key): a key found at text[start:end]
+# The hits of a scan: starts, ends and key numbers, one entry per hit (text[start:end]).
+Hits = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def build(keys: dict[str, Key]) -> ahocorasick.Automaton:
-    """An automaton over the given keys; each stored value is (length of the key, Key)."""
+@dataclass(frozen=True)
+class Keys:
+    """A family's keys, numbered as the automaton stores them, and their readings.
+
+    Per key number k: keys[k], its length size[k], conditional[k] (it has context rules),
+    plain[k] (its plain reading's number, -1 for none) and hides[k] (its only reading is a
+    plain one that does not keep what it contains: standing, it hides all it overlaps).
+    Per reading number r: readings[r], and its places place_ids[first[r]:first[r]+count[r]];
+    reading_number maps id(reading) to r.
+    """
+
+    keys: list[Key]
+    size: np.ndarray
+    conditional: np.ndarray
+    plain: np.ndarray
+    hides: np.ndarray
+    readings: list[Reading]
+    reading_number: dict[int, int]
+    first: np.ndarray
+    count: np.ndarray
+    place_ids: np.ndarray
+
+    @classmethod
+    def of(cls, keys: dict[str, Key]) -> Keys:
+        listed = list(keys.values())
+        readings = list({id(r): r for key in listed for r in key.readings}.values())
+        number = {id(r): n for n, r in enumerate(readings)}
+        count = np.array([len(r.places) for r in readings], dtype=np.int64)
+        place_ids = np.array([p for r in readings for p in r.places] or [], dtype=object)
+        return cls(
+            keys=listed,
+            size=np.array([len(key.text) for key in listed], dtype=np.int64),
+            conditional=np.array([bool(key.conditional) for key in listed], dtype=bool),
+            plain=np.array([-1 if key.plain is None else number[id(key.plain)] for key in listed],
+                           dtype=np.int64),
+            hides=np.array([not key.conditional and key.plain is not None
+                            and not key.plain.keep_inner for key in listed], dtype=bool),
+            readings=readings,
+            reading_number=number,
+            first=np.cumsum(count) - count,
+            count=count,
+            place_ids=place_ids,
+        )
+
+
+def build(keys: Keys) -> ahocorasick.Automaton:
+    """An automaton over the given keys; each stored value is the key's number."""
     automaton = ahocorasick.Automaton()
-    for text, key in keys.items():
-        automaton.add_word(text, (len(text), key))
+    for number, key in enumerate(keys.keys):
+        automaton.add_word(key.text, number)
     if len(automaton):
         automaton.make_automaton()
     return automaton
 
 
-def scan(automaton: ahocorasick.Automaton, text: str, words: bool) -> list[Hit]:
+def scan(automaton: ahocorasick.Automaton, keys: Keys, text: str, words: bool) -> Hits:
     """Every key occurrence in `text`, overlapping ones included, in order of their ends.
 
     words: English, where a hit must lie on word boundaries.
     """
     if not len(automaton):
-        return []
-    hits = [(last + 1 - size, last + 1, key) for last, (size, key) in automaton.iter(text)]
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    found = np.fromiter(chain.from_iterable(automaton.iter(text)), dtype=np.int64)
+    ends, numbers = found[0::2] + 1, found[1::2]
+    starts = ends - keys.size[numbers]
     if words:
-        return [hit for hit in hits if english.on_word_boundaries(text, hit[0], hit[1])]
-    return hits
+        keep = english.on_word_boundaries(text, starts, ends)
+        return starts[keep], ends[keep], numbers[keep]
+    return starts, ends, numbers

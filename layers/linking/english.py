@@ -9,10 +9,12 @@ a map built, one entry per collapsed run (not per character).
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cache
 
-from layers.textnorm import CharacterMap
+import numpy as np
+
+from layers.textnorm import CharacterMap, code_points
 
 APOSTROPHES = "'’‘ʼ′`´"
 DASHES = "-‐‑‒–—―−－"
@@ -38,20 +40,18 @@ class Collapsed:
     `dropped[k]` places further on in the text before folding (`dropped` only grows).
     """
 
-    folded_at: list[int]
-    dropped: list[int]
-    original_at: list[int]  # folded_at[k] + dropped[k]: the same points before folding
+    folded_at: np.ndarray
+    dropped: np.ndarray
 
-    def original(self, position: int) -> int:
-        """The index before folding of folded index `position` (or of the end)."""
-        k = bisect_right(self.folded_at, position) - 1
-        return position + self.dropped[k] if k >= 0 else position
+    def original(self, positions: np.ndarray) -> np.ndarray:
+        """The indices before folding of folded indices (a kept character's, or the end)."""
+        k = np.searchsorted(self.folded_at, positions, side="right") - 1
+        return positions + np.where(k >= 0, self.dropped[np.maximum(k, 0)], 0)
 
-    def folded(self, position: int) -> int:
-        """The folded index of `position`, an index before folding of a kept character
-        (or of the end)."""
-        k = bisect_right(self.original_at, position) - 1
-        return position - self.dropped[k] if k >= 0 else position
+    def folded(self, positions: np.ndarray) -> np.ndarray:
+        """The folded indices of indices before folding (of kept characters, or the end)."""
+        k = np.searchsorted(self.folded_at + self.dropped, positions, side="right") - 1
+        return positions - np.where(k >= 0, self.dropped[np.maximum(k, 0)], 0)
 
 
 def fold(text: str) -> tuple[str, Collapsed | None]:
@@ -76,8 +76,8 @@ def fold(text: str) -> tuple[str, Collapsed | None]:
         dropped.append(removed)
         at = run.end()
     pieces.append(folded[at:])
-    original_at = [a + d for a, d in zip(folded_at, dropped, strict=True)]
-    return "".join(pieces), Collapsed(folded_at, dropped, original_at)
+    return "".join(pieces), Collapsed(np.array(folded_at, dtype=np.int64),
+                                      np.array(dropped, dtype=np.int64))
 
 
 def fold_form(form: str) -> str:
@@ -85,13 +85,22 @@ def fold_form(form: str) -> str:
     return fold(form)[0].strip()
 
 
-def is_word_char(char: str) -> bool:
-    """Letters and digits make words; a match must not start or end inside one."""
-    return char.isalnum()
+@cache
+def _word_characters_of_bmp() -> np.ndarray:
+    return np.array([chr(code).isalnum() for code in range(0x10000)])
 
 
-def on_word_boundaries(text: str, start: int, end: int) -> bool:
-    """True when text[start:end] neither begins nor ends in the middle of a word."""
-    if start > 0 and is_word_char(text[start - 1]) and is_word_char(text[start]):
-        return False
-    return not (end < len(text) and is_word_char(text[end]) and is_word_char(text[end - 1]))
+def word_characters(text: str) -> np.ndarray:
+    """Per character of `text`, whether it makes words: letters and digits."""
+    codes = code_points(text)
+    words = _word_characters_of_bmp()[np.minimum(codes, 0xFFFF)]
+    for i in np.flatnonzero(codes > 0xFFFF).tolist():
+        words[i] = text[i].isalnum()
+    return words
+
+
+def on_word_boundaries(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Per span text[start:end], True when it neither begins nor ends inside a word."""
+    words = np.zeros(len(text) + 2, dtype=bool)
+    words[1:-1] = word_characters(text)  # words[p + 1] is text[p]; outside the text: False
+    return ~((words[starts] & words[starts + 1]) | (words[ends] & words[ends + 1]))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from layers.linking.overlaps import Candidate
 from layers.linking.rules import Rules
 
 
 def speaks_to_all(rules: Rules, document: str, family: str, text: str,
-                  spans: Sequence[Candidate], bounds: tuple[int, int] | None = None) -> bool:
-    """True when `text` (a matching form) names new areas as a class outside `spans`.
+                  spans: Sequence[tuple[int, int]], bounds: tuple[int, int] | None = None) -> bool:
+    """True when `text` (a matching form) names new areas as a class outside `spans`
+    (the (start, end) of every form that stands there, nothing-forms included).
 
     bounds: where the unit's own text lies in `text`, when it holds several; the patterns
     read only that text, as they would on its own.

@@ -9,23 +9,22 @@ overlapping forms is kept, and the survivors are mapped back to display-text off
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from layers.documents import LANGS
 from layers.linking import automaton
-from layers.linking.automaton import Hit
 from layers.linking.context import reading_at
 from layers.linking.general import speaks_to_all
 from layers.linking.lexicon import Lexicon, Reading, load_lexicon
 from layers.linking.matching import matching_form
-from layers.linking.overlaps import resolve
+from layers.linking.overlaps import Hit, resolve
 from layers.linking.rules import FAMILIES, Rules, family_of, load_rules
 from layers.paths import LINKING_DIR
 
@@ -80,7 +79,8 @@ class Linker:
     def __init__(self, lexicon: Lexicon, rules: Rules):
         self.lexicon = lexicon
         self.rules = rules
-        self.automata = {family: automaton.build(lexicon.keys[family]) for family in FAMILIES}
+        self.keys = {family: automaton.Keys.of(lexicon.keys[family]) for family in FAMILIES}
+        self.automata = {family: automaton.build(self.keys[family]) for family in FAMILIES}
 
     @classmethod
     def load(cls, gazetteer, linking_dir: Path = LINKING_DIR) -> Linker:
@@ -89,58 +89,66 @@ class Linker:
         return cls(load_lexicon(gazetteer, rules, linking_dir), rules)
 
     def _link_version(self, lang: str, documents: list[str], texts: list[str],
-                      general: list[bool]) -> list[tuple[int, str, int, int]]:
-        """The (text index, place_id, start, end) mentions in one language version of many
-        units, in text order; sets general[i] for a text that speaks to all new areas
-        (not looked for where another version already said so)."""
+                      general: list[bool]) -> tuple[np.ndarray, ...]:
+        """The mentions in one language version of many units, as arrays (text index,
+        place_id, start, end) in text order; sets general[i] for a text that speaks to
+        all new areas (not looked for where another version already said so)."""
         family = family_of(lang)
+        keys = self.keys[family]
         form = matching_form(texts, lang)
-        text, starts, rules = form.text, form.starts, self.rules
+        text, rules = form.text, self.rules
 
         def reading_of(hit: Hit) -> Reading | None:  # for forms with context rules only
             start, end, key = hit
-            i = bisect_right(starts, start) - 1
+            i = int(form.texts_at(start))
             return reading_at(key, rules, documents[i], family, text, start, end,
                               form.bounds(i))
 
-        kept = resolve(automaton.scan(self.automata[family], text, words=family == "en"),
-                       reading_of)
-        found: list[tuple[int, str, int, int]] = []
-        for start, end, reading in kept:
-            if reading.places:
-                i = bisect_right(starts, start) - 1
-                first, last = form.display_span(i, start, end)
-                for place in reading.places:
-                    found.append((i, place, first, last))
+        hits = automaton.scan(self.automata[family], keys, text, words=family == "en")
+        starts, ends, readings = resolve(hits, keys, reading_of)
+        count = keys.count[readings]  # a row per place: 港澳 names two
+        row = np.repeat(np.arange(len(readings)), count)
+        nth = np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)
+        places = keys.place_ids[keys.first[readings][row] + nth]
+        which = form.texts_at(starts[row])
+        first, last = form.display_spans(which, starts[row], ends[row])
         candidates = [i for i, document in enumerate(documents)
                       if not general[i] and document in rules.general_documents]
-        if candidates:
-            kept_starts = [cand[0] for cand in kept]
-            for i in candidates:
-                low, high = form.bounds(i)
-                spans = kept[bisect_left(kept_starts, low):bisect_left(kept_starts, high)]
-                general[i] = speaks_to_all(rules, documents[i], family, text, spans, (low, high))
-        return found
+        for i in candidates:
+            low, high = form.bounds(i)
+            inside = slice(*np.searchsorted(starts, [low, high]).tolist())
+            spans = list(zip(starts[inside].tolist(), ends[inside].tolist(), strict=True))
+            general[i] = speaks_to_all(rules, documents[i], family, text, spans, (low, high))
+        return which, places, first, last
 
     def _link_batch(self, units: list) -> tuple[list[tuple], list[bool]]:
         """The mentions of a batch of units as rows shaped like Mention (unit by unit, each
         in LANGS order, spans in text order), and which units are general."""
         general = [False] * len(units)
-        rows: list[tuple[int, tuple]] = []
-        for lang in LANGS:
+        found: list[tuple[np.ndarray, ...]] = []
+        for number, lang in enumerate(LANGS):
             chosen = [i for i, unit in enumerate(units) if unit.text.get(lang)]
             if not chosen:
                 continue
-            texts = [units[i].text[lang] for i in chosen]
             flags = [general[i] for i in chosen]
-            found = self._link_version(lang, [units[i].document for i in chosen], texts, flags)
+            which, places, first, last = self._link_version(
+                lang, [units[i].document for i in chosen],
+                [units[i].text[lang] for i in chosen], flags)
             for i, flag in zip(chosen, flags, strict=True):
                 general[i] = flag
-            rows.extend((chosen[j], (units[chosen[j]].id, place, lang, start, end,
-                                     texts[j][start:end]))
-                        for j, place, start, end in found)
-        rows.sort(key=itemgetter(0))  # stable: versions stay in LANGS order
-        return [row for _, row in rows], general
+            found.append((np.array(chosen, dtype=np.int64)[which],
+                          np.full(len(which), number), first, last, places))
+        if not found:
+            return [], general
+        unit, version, first, last, places = (np.concatenate(column)
+                                              for column in zip(*found, strict=True))
+        order = np.lexsort((np.arange(len(unit)), version, unit))  # stable: LANGS order
+        unit, version = unit[order].tolist(), version[order].tolist()
+        first, last, places = first[order].tolist(), last[order].tolist(), places[order]
+        rows = [(units[u].id, place, LANGS[v], a, b, units[u].text[LANGS[v]][a:b])
+                for u, v, a, b, place in zip(unit, version, first, last, places.tolist(),
+                                             strict=True)]
+        return rows, general
 
     def iter_unit(self, unit) -> tuple[list[Mention], bool]:
         """The mentions of one unit in all its versions, and whether it is general."""

@@ -3,14 +3,15 @@
 The units' texts are normalised together (layers.textnorm.normalize_many: joined by a
 separator no form contains, so no match crosses from one text into the next), and English
 is folded further (layers.linking.english). Positions in the joined string map back to a
-unit and an offset in its display text.
+unit and an offset in its display text, many at once.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from layers.linking import english
 from layers.linking.rules import family_of
@@ -23,36 +24,40 @@ class MatchingForm:
     entry after the last, one past the separator that would follow it)."""
 
     text: str
-    starts: list[int]
+    starts: np.ndarray
     normal: NormalForms
     collapsed: english.Collapsed | None
 
-    def text_at(self, position: int) -> int:
-        """Which text a position of `text` lies in."""
-        return bisect_right(self.starts, position) - 1
+    def texts_at(self, positions: np.ndarray) -> np.ndarray:
+        """Which text each position of `text` lies in."""
+        return np.searchsorted(self.starts, positions, side="right") - 1
 
     def bounds(self, i: int) -> tuple[int, int]:
         """Where the i-th text's matching form begins and ends in `text`."""
-        return self.starts[i], self.starts[i + 1] - 1
+        return int(self.starts[i]), int(self.starts[i + 1]) - 1
 
-    def display_span(self, i: int, start: int, end: int) -> tuple[int, int]:
-        """The offsets in the i-th display text of text[start:end] (within text i)."""
+    def display_spans(self, texts: np.ndarray, starts: np.ndarray, ends: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """The display-text offsets of spans text[start:end], each within its text."""
         if self.collapsed is not None:
-            start, end = self.collapsed.original(start), self.collapsed.original(end)
-        base = self.normal.starts[i]
-        offsets = self.normal.offsets[i]
-        if offsets is None:
-            return start - base, end - base
-        return offsets[start - base], offsets[end - base]
+            starts, ends = self.collapsed.original(starts), self.collapsed.original(ends)
+        base = np.asarray(self.normal.starts)[texts]
+        starts, ends = starts - base, ends - base
+        mapped = [i for i, offsets in enumerate(self.normal.offsets) if offsets is not None]
+        for m in np.flatnonzero(np.isin(texts, mapped)).tolist() if mapped else ():
+            offsets = self.normal.offsets[texts[m]]
+            starts[m], ends[m] = offsets[starts[m]], offsets[ends[m]]
+        return starts, ends
 
 
 def matching_form(texts: Sequence[str], lang: str) -> MatchingForm:
     """The matching form of `texts`, all in language version `lang`."""
     normal = normalize_many(texts, lang)
+    starts = np.array(normal.starts, dtype=np.int64)
     if family_of(lang) != "en":
-        return MatchingForm(normal.text, normal.starts, normal, None)
+        return MatchingForm(normal.text, starts, normal, None)
     folded, collapsed = english.fold(normal.text)
-    starts = normal.starts
     if collapsed is not None:  # the separators are kept, so each start has its place
-        starts = [*(collapsed.folded(start) for start in starts[:-1]), len(folded) + 1]
+        starts[:-1] = collapsed.folded(starts[:-1])
+        starts[-1] = len(folded) + 1
     return MatchingForm(folded, starts, normal, collapsed)

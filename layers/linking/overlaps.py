@@ -7,37 +7,34 @@ places named wholly inside it count as well, but never itself again.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable
-from itertools import chain
+from collections.abc import Callable
 from operator import itemgetter
 
-from layers.linking.automaton import Hit
-from layers.linking.lexicon import Reading
+import numpy as np
 
-# A form that stands at text[start:end], with the reading its context gave it:
-# (start, end, reading).
-Candidate = tuple[int, int, Reading]
+from layers.linking.automaton import Hits, Keys
+from layers.linking.lexicon import Key, Reading
 
-_START = itemgetter(0)
+# One hit as the rule-by-rule resolution reads it: (start, end, key).
+Hit = tuple[int, int, Key]
+# What stands: starts, ends and reading numbers (Keys.readings), in text order.
+Kept = tuple[np.ndarray, np.ndarray, np.ndarray]
+
 _LONGEST_FIRST = lambda hit: (hit[0] - hit[1], hit[0])  # noqa: E731
 _IN_ORDER = itemgetter(0, 1)
-_END = (math.inf, math.inf, None)
 
 
-def _resolve_overlapping(hits: list[Hit], reading_of: Callable[[Hit], Reading | None],
-                         kept: list[Candidate]) -> None:
-    """resolve() for one cluster of hits that overlap among themselves: adds its
-    candidates to `kept`, in text order."""
-    first, end, key = min(hits, key=_LONGEST_FIRST)
-    plain = key.plain
-    if (not key.conditional and plain is not None and not plain.keep_inner
-            and all(hit[0] < end and first < hit[1] for hit in hits)):
-        # The usual case, a name and the shorter forms inside it (上海浦东新区: 浦东, 上海
-        # 浦东, 浦东新区): the longest stands and hides everything it overlaps.
-        kept.append((first, end, plain))
-        return
-    standing: list[Candidate] = []
+def _resolve_cluster(hits: list[Hit], reading_of: Callable[[Hit], Reading | None]
+                     ) -> list[tuple[int, int, Reading]]:
+    """The rule, hit by hit, for one cluster of hits: (start, end, reading) in text order.
+
+    Longest first (leftmost among equals). A hit stands when its context gives it a
+    reading and everything it overlaps that already stands is a keep-inner form holding
+    it wholly and naming other places. A hit without a reading hides nothing. Contexts
+    are read lazily, only for hits not already hidden, which gives the same result as
+    reading them all first.
+    """
+    standing: list[tuple[int, int, Reading]] = []
     for hit in sorted(hits, key=_LONGEST_FIRST):
         start, end, key = hit
         holders = []
@@ -55,38 +52,53 @@ def _resolve_overlapping(hits: list[Hit], reading_of: Callable[[Hit], Reading | 
             ):
                 standing.append((start, end, reading))
     standing.sort(key=_IN_ORDER)
-    kept.extend(standing)
+    return standing
 
 
-def resolve(hits: Iterable[Hit], reading_of: Callable[[Hit], Reading | None]) -> list[Candidate]:
+def resolve(hits: Hits, keys: Keys, reading_of: Callable[[Hit], Reading | None]) -> Kept:
     """The hits that stand, with their readings, in text order.
 
-    Longest first (leftmost among equals). A hit stands when its context gives it a
-    reading and everything it overlaps that already stands is a keep-inner form holding
-    it wholly and naming other places. A hit without a reading hides nothing. Contexts
-    are read lazily (`reading_of`, only for keys with conditional readings), only for hits
-    not already hidden, which gives the same result as reading them all first.
-
-    Hits are taken in clusters that overlap among themselves and nothing outside: a hit
-    alone is decided on its own, so the cost grows with the number of hits, not its
-    square, however long the text.
+    Hits are taken in clusters that overlap among themselves and nothing outside (hits
+    of different texts never overlap). Two kinds are decided at once, as arrays: a hit
+    alone whose form has no context rules stands with its plain reading, if it has one;
+    and a cluster whose longest hit (leftmost among equals) overlaps all the others and
+    hides what it overlaps is that hit alone (上海浦东新区 over 浦东, 上海浦东 and 浦东新区).
+    Every other cluster goes through the rule hit by hit (`_resolve_cluster`), which
+    gives the same result for those two kinds; `reading_of` is asked only for forms with
+    context rules.
     """
-    kept: list[Candidate] = []
-    cluster: list[Hit] = []
-    reach = -1
-    for hit in chain(sorted(hits, key=_START), (_END,)):  # _END closes the last cluster
-        if hit[0] < reach:
-            cluster.append(hit)
-            if hit[1] > reach:
-                reach = hit[1]
-            continue
-        if len(cluster) == 1:  # a hit alone stands if it has a reading
-            start, end, key = alone = cluster[0]
-            reading = reading_of(alone) if key.conditional else key.plain
-            if reading is not None:
-                kept.append((start, end, reading))
-        elif cluster:
-            _resolve_overlapping(cluster, reading_of, kept)
-        cluster = [hit]
-        reach = hit[1]
-    return kept
+    starts, ends, numbers = hits
+    total = len(starts)
+    if not total:
+        return starts, ends, numbers
+    order = np.argsort(starts, kind="stable")
+    starts, ends, numbers = starts[order], ends[order], numbers[order]
+    opens = np.ones(total, dtype=bool)  # a hit that overlaps none before it opens a cluster
+    opens[1:] = starts[1:] >= np.maximum.accumulate(ends)[:-1]
+    heads = np.flatnonzero(opens)
+    cluster = np.cumsum(opens) - 1
+    size = np.diff(np.append(heads, total))
+    lead = np.lexsort((starts, starts - ends, cluster))[heads]
+    lead_start, lead_end, lead_key = starts[lead], ends[lead], numbers[lead]
+    covered = np.logical_and.reduceat(
+        (starts < lead_end[cluster]) & (lead_start[cluster] < ends), heads)
+    at_once = np.where(size == 1, ~keys.conditional[lead_key], keys.hides[lead_key] & covered)
+    stands = at_once & (keys.plain[lead_key] >= 0)
+    kept_start, kept_end = [lead_start[stands]], [lead_end[stands]]
+    kept_reading = [keys.plain[lead_key[stands]]]
+    rest: list[tuple[int, int, int]] = []
+    for head, length in zip(heads[~at_once].tolist(), size[~at_once].tolist(), strict=True):
+        cluster_hits = [(start, end, keys.keys[number]) for start, end, number in zip(
+            starts[head:head + length].tolist(), ends[head:head + length].tolist(),
+            numbers[head:head + length].tolist(), strict=True)]
+        rest.extend((start, end, keys.reading_number[id(reading)])
+                    for start, end, reading in _resolve_cluster(cluster_hits, reading_of))
+    if rest:
+        extra = np.array(rest, dtype=np.int64)
+        kept_start.append(extra[:, 0])
+        kept_end.append(extra[:, 1])
+        kept_reading.append(extra[:, 2])
+    kept_start, kept_end = np.concatenate(kept_start), np.concatenate(kept_end)
+    kept_reading = np.concatenate(kept_reading)
+    in_order = np.lexsort((kept_end, kept_start))
+    return kept_start[in_order], kept_end[in_order], kept_reading[in_order]
