@@ -9,9 +9,9 @@ overlapping forms is kept, and the survivors are mapped back to display-text off
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -100,7 +100,7 @@ class Linker:
 
         def reading_of(hit: Hit) -> Reading | None:  # for forms with context rules only
             start, end, key = hit
-            i = int(form.texts_at(start))
+            i = form.text_at(start)
             return reading_at(key, rules, documents[i], family, text, start, end,
                               form.bounds(i))
 
@@ -114,16 +114,18 @@ class Linker:
         first, last = form.display_spans(which, starts[row], ends[row])
         candidates = [i for i, document in enumerate(documents)
                       if not general[i] and document in rules.general_documents]
-        for i in candidates:
-            low, high = form.bounds(i)
-            inside = slice(*np.searchsorted(starts, [low, high]).tolist())
-            spans = list(zip(starts[inside].tolist(), ends[inside].tolist(), strict=True))
-            general[i] = speaks_to_all(rules, documents[i], family, text, spans, (low, high))
+        if candidates:
+            kept = list(zip(starts.tolist(), ends.tolist(), strict=True))
+            for i in candidates:
+                low, high = form.bounds(i)
+                spans = kept[bisect_left(kept, (low,)):bisect_left(kept, (high,))]
+                general[i] = speaks_to_all(rules, documents[i], family, text, spans,
+                                           (low, high))
         return which, places, first, last
 
-    def _link_batch(self, units: list) -> tuple[list[tuple], list[bool]]:
-        """The mentions of a batch of units as rows shaped like Mention (unit by unit, each
-        in LANGS order, spans in text order), and which units are general."""
+    def _link_batch(self, units: list) -> tuple[dict[str, np.ndarray], list[bool]]:
+        """The mentions of a batch of units as MENTION_COLUMNS arrays (unit by unit, each in
+        LANGS order, spans in text order), and which units are general."""
         general = [False] * len(units)
         found: list[tuple[np.ndarray, ...]] = []
         for number, lang in enumerate(LANGS):
@@ -139,60 +141,90 @@ class Linker:
             found.append((np.array(chosen, dtype=np.int64)[which],
                           np.full(len(which), number), first, last, places))
         if not found:
-            return [], general
-        unit, version, first, last, places = (np.concatenate(column)
-                                              for column in zip(*found, strict=True))
-        order = np.lexsort((np.arange(len(unit)), version, unit))  # stable: LANGS order
-        unit, version = unit[order].tolist(), version[order].tolist()
-        first, last, places = first[order].tolist(), last[order].tolist(), places[order]
-        rows = [(units[u].id, place, LANGS[v], a, b, units[u].text[LANGS[v]][a:b])
-                for u, v, a, b, place in zip(unit, version, first, last, places.tolist(),
-                                             strict=True)]
-        return rows, general
+            return _no_mentions(), general
+        owner, version, first, last, places = (np.concatenate(column)
+                                               for column in zip(*found, strict=True))
+        order = np.lexsort((np.arange(len(owner)), version, owner))  # stable: LANGS order
+        owner, version, first, last = owner[order], version[order], first[order], last[order]
+        surfaces = [units[u].text[LANGS[v]][a:b] for u, v, a, b in zip(
+            owner.tolist(), version.tolist(), first.tolist(), last.tolist(), strict=True)]
+        return {
+            "unit_id": np.array([unit.id for unit in units], dtype=object)[owner],
+            "place_id": places[order],
+            "lang": _LANG_NAMES[version],
+            "start": first,
+            "end": last,
+            "surface": np.array(surfaces, dtype=object),
+        }, general
 
     def iter_unit(self, unit) -> tuple[list[Mention], bool]:
         """The mentions of one unit in all its versions, and whether it is general."""
-        rows, general = self._link_batch([unit])
-        return [Mention(*row) for row in rows], general[0]
+        columns, general = self._link_batch([unit])
+        return _mentions(columns), general[0]
 
     def link(self, units: Iterable) -> Links:
         """Link every unit; see Links for what comes back."""
-        rows: list[tuple] = []
+        found: list[dict[str, np.ndarray]] = []
         general_units: list[str] = []
         for batch in batches(units):
-            found, general = self._link_batch(batch)
-            rows.extend(found)
+            columns, general = self._link_batch(batch)
+            found.append(columns)
             general_units.extend(unit.id for unit, flag in zip(batch, general, strict=True)
                                  if flag)
-        mentions = pd.DataFrame(rows, columns=MENTION_COLUMNS)
+        columns = {name: np.concatenate([part[name] for part in found])
+                   for name in MENTION_COLUMNS} if found else _no_mentions()
+        if len(columns["unit_id"]):
+            mentions = pd.DataFrame(columns)
+        else:  # as a table of no rows always was
+            mentions = pd.DataFrame([], columns=MENTION_COLUMNS)
         mentions = mentions.astype({"start": "int64", "end": "int64"})
-        return Links(mentions, unit_places(rows), general_units)
+        return Links(mentions, unit_places(mentions), general_units)
 
 
-def unit_places(mentions: Iterable[tuple]) -> pd.DataFrame:
-    """One row per (unit, place), in order of first mention, with the versions naming it.
-
-    mentions: Mention tuples, or plain tuples of the same shape.
-    """
-    versions: dict[tuple[str, str], int] = {}  # a bit per language version
-    for unit, place, lang in dict.fromkeys(map(_UNIT_PLACE_LANG, mentions)):
-        versions[unit, place] = versions.get((unit, place), 0) | _LANG_BIT[lang]
-    return pd.DataFrame(
-        [(unit, place, _LANGS_OF[bits]) for (unit, place), bits in versions.items()],
-        columns=UNIT_PLACE_COLUMNS,
-    )
+_LANG_NAMES = np.array(LANGS, dtype=object)
 
 
-_UNIT_PLACE_LANG = itemgetter(0, 1, 2)
+def _no_mentions() -> dict[str, np.ndarray]:
+    return {name: np.zeros(0, dtype=np.int64 if name in ("start", "end") else object)
+            for name in MENTION_COLUMNS}
+
+
+def _mentions(columns: dict[str, np.ndarray]) -> list[Mention]:
+    return [Mention(*row) for row in zip(*(columns[name].tolist() for name in MENTION_COLUMNS),
+                                         strict=True)]
+
+
+def unit_places(mentions: pd.DataFrame) -> pd.DataFrame:
+    """One row per (unit, place), in order of first mention, with the versions naming it."""
+    if mentions.empty:
+        return pd.DataFrame([], columns=UNIT_PLACE_COLUMNS)
+    units, _ = pd.factorize(mentions["unit_id"])
+    places, place_ids = pd.factorize(mentions["place_id"])
+    bits = mentions["lang"].map(_LANG_BIT).to_numpy(dtype=np.int64)  # a bit per version
+    pairs = units.astype(np.int64) * len(place_ids) + places
+    order = np.argsort(pairs, kind="stable")
+    pairs = pairs[order]
+    heads = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]])
+    first = order[heads]  # each pair's first mention (the sort is stable)
+    versions = np.bitwise_or.reduceat(bits[order], heads)
+    by_first = np.argsort(first)
+    first, versions = first[by_first], versions[by_first]
+    return pd.DataFrame({
+        "unit_id": mentions["unit_id"].to_numpy(dtype=object)[first],
+        "place_id": mentions["place_id"].to_numpy(dtype=object)[first],
+        "langs": _LANGS_OF[versions],
+    })
+
+
 _LANG_BIT = {lang: 1 << i for i, lang in enumerate(LANGS)}
-_LANGS_OF = [",".join(lang for lang in LANGS if bits & _LANG_BIT[lang])
-             for bits in range(1 << len(LANGS))]
+_LANGS_OF = np.array([",".join(lang for lang in LANGS if bits & _LANG_BIT[lang])
+                      for bits in range(1 << len(LANGS))], dtype=object)
 
 
 def iter_mentions(linker: Linker, units: Iterable) -> Iterator[Mention]:
     """Mentions batch by batch, without collecting them all: for streaming large corpora."""
     for batch in batches(units):
-        yield from map(Mention._make, linker._link_batch(batch)[0])
+        yield from _mentions(linker._link_batch(batch)[0])
 
 
 def link_units(units: Iterable, gazetteer, linking_dir: Path = LINKING_DIR) -> Links:

@@ -8,6 +8,7 @@ unit and an offset in its display text, many at once.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,9 +25,13 @@ class MatchingForm:
     entry after the last, one past the separator that would follow it)."""
 
     text: str
-    starts: np.ndarray
+    starts: list[int]
     normal: NormalForms
     collapsed: english.Collapsed | None
+
+    def text_at(self, position: int) -> int:
+        """Which text a position of `text` lies in."""
+        return bisect_right(self.starts, position) - 1
 
     def texts_at(self, positions: np.ndarray) -> np.ndarray:
         """Which text each position of `text` lies in."""
@@ -34,7 +39,7 @@ class MatchingForm:
 
     def bounds(self, i: int) -> tuple[int, int]:
         """Where the i-th text's matching form begins and ends in `text`."""
-        return int(self.starts[i]), int(self.starts[i + 1]) - 1
+        return self.starts[i], self.starts[i + 1] - 1
 
     def display_spans(self, texts: np.ndarray, starts: np.ndarray, ends: np.ndarray
                       ) -> tuple[np.ndarray, np.ndarray]:
@@ -53,11 +58,11 @@ class MatchingForm:
 def matching_form(texts: Sequence[str], lang: str) -> MatchingForm:
     """The matching form of `texts`, all in language version `lang`."""
     normal = normalize_many(texts, lang)
-    starts = np.array(normal.starts, dtype=np.int64)
     if family_of(lang) != "en":
-        return MatchingForm(normal.text, starts, normal, None)
+        return MatchingForm(normal.text, normal.starts, normal, None)
     folded, collapsed = english.fold(normal.text)
+    starts = normal.starts
     if collapsed is not None:  # the separators are kept, so each start has its place
-        starts[:-1] = collapsed.folded(starts[:-1])
-        starts[-1] = len(folded) + 1
+        starts = [*collapsed.folded(np.array(starts[:-1], dtype=np.int64)).tolist(),
+                  len(folded) + 1]
     return MatchingForm(folded, starts, normal, collapsed)

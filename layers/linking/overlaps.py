@@ -87,12 +87,15 @@ def resolve(hits: Hits, keys: Keys, reading_of: Callable[[Hit], Reading | None])
     kept_start, kept_end = [lead_start[stands]], [lead_end[stands]]
     kept_reading = [keys.plain[lead_key[stands]]]
     rest: list[tuple[int, int, int]] = []
-    for head, length in zip(heads[~at_once].tolist(), size[~at_once].tolist(), strict=True):
-        cluster_hits = [(start, end, keys.keys[number]) for start, end, number in zip(
-            starts[head:head + length].tolist(), ends[head:head + length].tolist(),
-            numbers[head:head + length].tolist(), strict=True)]
-        rest.extend((start, end, keys.reading_number[id(reading)])
-                    for start, end, reading in _resolve_cluster(cluster_hits, reading_of))
+    if not at_once.all():
+        members = np.repeat(~at_once, size)  # the hits of the clusters left
+        left = list(zip(starts[members].tolist(), ends[members].tolist(),
+                        map(keys.keys.__getitem__, numbers[members].tolist()), strict=True))
+        head = 0
+        for length in size[~at_once].tolist():
+            rest.extend((start, end, keys.reading_number[id(reading)]) for start, end, reading
+                        in _resolve_cluster(left[head:head + length], reading_of))
+            head += length
     if rest:
         extra = np.array(rest, dtype=np.int64)
         kept_start.append(extra[:, 0])
