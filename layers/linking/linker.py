@@ -59,8 +59,10 @@ class Links:
     general_units: list[str]
 
 
-def batches(units: Iterable, characters: int = BATCH_CHARACTERS) -> Iterator[list]:
-    """The units in consecutive lists of about `characters` characters of text each."""
+def batches(units: Iterable, characters: int | None = None) -> Iterator[list]:
+    """The units in consecutive lists of about `characters` characters of text each
+    (BATCH_CHARACTERS unless given)."""
+    characters = BATCH_CHARACTERS if characters is None else characters
     batch: list = []
     size = 0
     for unit in units:
