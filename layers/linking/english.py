@@ -90,17 +90,20 @@ def _word_characters_of_bmp() -> np.ndarray:
     return np.array([chr(code).isalnum() for code in range(0x10000)])
 
 
-def word_characters(text: str) -> np.ndarray:
-    """Per character of `text`, whether it makes words: letters and digits."""
-    codes = code_points(text)
+def _word_characters(codes: np.ndarray) -> np.ndarray:
+    """Per code point, whether its character makes words: letters and digits."""
     words = _word_characters_of_bmp()[np.minimum(codes, 0xFFFF)]
     for i in np.flatnonzero(codes > 0xFFFF).tolist():
-        words[i] = text[i].isalnum()
+        words[i] = chr(codes[i]).isalnum()
     return words
 
 
 def on_word_boundaries(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Per span text[start:end], True when it neither begins nor ends inside a word."""
-    words = np.zeros(len(text) + 2, dtype=bool)
-    words[1:-1] = word_characters(text)  # words[p + 1] is text[p]; outside the text: False
-    return ~((words[starts] & words[starts + 1]) | (words[ends] & words[ends + 1]))
+    codes = np.zeros(len(text) + 2, dtype=np.uint32)  # codes[p + 1] is text[p]; 0 outside
+    codes[1:-1] = code_points(text)
+
+    def words(positions: np.ndarray) -> np.ndarray:
+        return _word_characters(codes[positions])
+
+    return ~((words(starts) & words(starts + 1)) | (words(ends) & words(ends + 1)))

@@ -202,7 +202,8 @@ def unit_places(mentions: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame([], columns=UNIT_PLACE_COLUMNS)
     units, _ = pd.factorize(mentions["unit_id"])
     places, place_ids = pd.factorize(mentions["place_id"])
-    bits = mentions["lang"].map(_LANG_BIT).to_numpy(dtype=np.int64)  # a bit per version
+    langs, names = pd.factorize(mentions["lang"])
+    bits = np.array([_LANG_BIT[name] for name in names], dtype=np.int64)[langs]  # a bit each
     pairs = units.astype(np.int64) * len(place_ids) + places
     order = np.argsort(pairs, kind="stable")
     pairs = pairs[order]

@@ -93,8 +93,14 @@ def resolve(hits: Hits, keys: Keys, reading_of: Callable[[Hit], Reading | None])
                         map(keys.keys.__getitem__, numbers[members].tolist()), strict=True))
         head = 0
         for length in size[~at_once].tolist():
-            rest.extend((start, end, keys.reading_number[id(reading)]) for start, end, reading
-                        in _resolve_cluster(left[head:head + length], reading_of))
+            if length == 1:  # a hit alone, of a form with context rules
+                reading = reading_of(left[head])
+                if reading is not None:
+                    rest.append((left[head][0], left[head][1], keys.reading_number[id(reading)]))
+            else:
+                rest.extend((start, end, keys.reading_number[id(reading)])
+                            for start, end, reading
+                            in _resolve_cluster(left[head:head + length], reading_of))
             head += length
     if rest:
         extra = np.array(rest, dtype=np.int64)
