@@ -136,13 +136,14 @@ def _by_single_characters(text: str, converted: str, table: np.ndarray) -> bool:
 def _one_to_one(text: str, converted: str, config: str) -> bool:
     """True if `converted` is `text` converted one character at a time, each to one.
 
-    The table of single characters answers in one look-up; where it says no, a second
-    conversion with every character on its own line decides (a character outside the BMP,
-    or a phrase that OpenCC converts otherwise than its characters).
+    The table of single characters answers in one look-up; where it says no (a character
+    outside the BMP, or a phrase that OpenCC converts otherwise than its characters), and
+    for short texts, a second conversion with every character on its own line decides.
     """
-    table = _single_characters(config)
-    if table is not None and _by_single_characters(text, converted, table):
-        return True
+    if len(text) >= _SHORT:  # below, the second conversion is the cheaper check
+        table = _single_characters(config)
+        if table is not None and _by_single_characters(text, converted, table):
+            return True
     return "\n".join(converted) == convert("\n".join(text), config)
 
 
@@ -193,7 +194,7 @@ def _convert_many(texts: Sequence[str], config: str) -> tuple[str, list[list[int
     """
     joined = SEPARATOR.join(texts)
     whole = convert(joined, config)
-    table = _single_characters(config)
+    table = _single_characters(config) if len(joined) >= _SHORT else None
     if table is not None and _by_single_characters(joined, whole, table):
         return whole, [None] * len(texts)
     pieces = whole.split(SEPARATOR) if len(texts) > 1 else [whole]
@@ -277,4 +278,6 @@ def normalize(text: str, lang: str) -> str:
     Always the same string as `normalize_with_offsets` gives, so offsets found on one
     hold for the other.
     """
+    if lang not in MATCHING_CONVERSION:
+        return fold_width(text)
     return normalize_many([text], lang).text
