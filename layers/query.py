@@ -475,12 +475,14 @@ _INDEXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _index(store) -> _UnitIndex:
-    try:
-        index = _INDEXES.get(store)
-    except TypeError:  # a store that cannot be weakly referenced: no caching
-        return _UnitIndex(store)
+    return _cached(_INDEXES, store, _UnitIndex)
+
+
+def _cached(indexes: weakref.WeakKeyDictionary, store, build):
+    """The index `build(store)` made once per store (a store lives as long as the app)."""
+    index = indexes.get(store)
     if index is None:
-        index = _INDEXES[store] = _UnitIndex(store)
+        index = indexes[store] = build(store)
     return index
 
 
@@ -630,13 +632,7 @@ _PLACE_INDEXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _place_index(store) -> _PlaceIndex:
-    try:
-        index = _PLACE_INDEXES.get(store)
-    except TypeError:
-        return _PlaceIndex(store)
-    if index is None:
-        index = _PLACE_INDEXES[store] = _PlaceIndex(store)
-    return index
+    return _cached(_PLACE_INDEXES, store, _PlaceIndex)
 
 
 def _rank(needle: str, key: str) -> int | None:

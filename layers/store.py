@@ -37,7 +37,7 @@ class StoreError(RuntimeError):
     """The store is missing or is not a complete xinqu store."""
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity: query caches its indexes per store
 class Store:
     """The whole built store in memory: GeoDataFrames per layer and the attribute tables.
 

@@ -29,9 +29,11 @@ log = logging.getLogger(__name__)
 CACHE_DYNAMIC = "public, max-age=300"
 CACHE_STATIC = "public, max-age=86400"
 
-# Optional blueprints of other parts of the service: (module, attribute).
-OPTIONAL_BLUEPRINTS = (("webapp.exports", "blueprint"), ("webapp.planner", "blueprint"),
-                       ("webapp.planner_map", "blueprint"))
+# The modules that serve the endpoints: each has a `blueprint`, and an `openapi_paths`
+# (a dict, or a function giving one) for the endpoints it adds to the OGC API's own.
+BLUEPRINT_MODULES = ("webapp.views.ogc", "webapp.views.pages", "webapp.exports",
+                     "webapp.planner", "webapp.planner_map")
+OPENAPI_PATHS = "xinqu.openapi_paths"
 
 
 @dataclass
@@ -100,25 +102,14 @@ def create_app(config: dict | None = None) -> Flask:
     app.after_request(_cache_headers)
     _register_errors(app)
 
-    from webapp.views import ogc, pages
-
-    app.register_blueprint(ogc.blueprint)
-    app.register_blueprint(pages.blueprint)
-    for module_name, attribute in OPTIONAL_BLUEPRINTS:
-        module = _optional_module(module_name)
-        if module is not None:
-            app.register_blueprint(getattr(module, attribute))
+    extra_paths: dict[str, Any] = {}
+    for name in BLUEPRINT_MODULES:  # imported here: they read current_service from here
+        module = importlib.import_module(name)
+        app.register_blueprint(module.blueprint)
+        contributed = getattr(module, "openapi_paths", {})
+        extra_paths.update(contributed() if callable(contributed) else contributed)
+    app.extensions[OPENAPI_PATHS] = extra_paths
     return app
-
-
-def _optional_module(name: str):
-    """Import a module another part of the service may not have written yet."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as error:
-        if error.name != name:
-            raise
-        return None
 
 
 class CompressedBodies:

@@ -17,6 +17,7 @@ from layers import export
 from layers.query import NotFound, QueryError
 from webapp import params
 from webapp.app import current_service
+from webapp.ogcapi import BBOX_PARAM, DOCUMENT_PARAM, UNIT_PARAM, operation, param
 
 blueprint = Blueprint("exports", __name__)
 
@@ -134,3 +135,22 @@ def layer_titles() -> dict[str, dict[str, str]]:
 def _menu_function() -> dict[str, Any]:
     """Let any page render the menu: {% set m = export_menu(layer, request.args) %}."""
     return {"export_menu": export_menu_context}
+
+
+def openapi_paths() -> dict[str, Any]:
+    """The download endpoint in the OpenAPI document (formats from data/export.yaml)."""
+    formats = export.format_ids()
+    types = {f.media_type: {} for f in export.settings().formats.values()}
+    name = param("name", "path", f"LAYER.FORMAT: a layer id or `{export.ALL}` (GeoPackage "
+                 f"only), and one of {', '.join(formats)} (e.g. new-areas.shp.zip)",
+                 {"type": "string"}, True)
+    crs = param("crs", "query", "the output CRS, any pyproj knows (EPSG:4490, EPSG:4548, "
+                "ESRI:102025); GeoJSON stays in WGS84", {"type": "string", "default": "EPSG:4326"})
+    menu = operation("the export menu's form: redirects to /export/{name}",
+                     [param(p, "query", f"the menu's `{p}` field", {"type": "string"})
+                      for p in ("layer", "format", "crs", "crs_code", *FILTERS)],
+                     {}, "submitExportMenu", ["Export"])
+    menu["get"]["responses"] = {"302": {"description": "the file's address"}}
+    return {"/export": menu, "/export/{name}": operation(
+        "a layer, or every layer with the units and the link table, as a GIS file",
+        [name, crs, BBOX_PARAM, UNIT_PARAM, DOCUMENT_PARAM], types, "getExport", ["Export"])}

@@ -125,39 +125,39 @@ def item_links(base: str, layer: str, id: str) -> list[dict[str, str]]:
 
 # --- OpenAPI ------------------------------------------------------------------------------
 
-def _param(name: str, where: str, description: str, schema: dict, required: bool = False,
-           **extra) -> dict[str, Any]:
+def param(name: str, where: str, description: str, schema: dict, required: bool = False,
+          **extra) -> dict[str, Any]:
     return {"name": name, "in": where, "description": description, "required": required,
             "schema": schema, **extra}
 
 
-F_PARAM = _param("f", "query", "output format; default by the Accept header, else HTML",
+F_PARAM = param("f", "query", "output format; default by the Accept header, else HTML",
                  {"type": "string", "enum": ["json", "html"]})
-LANG_PARAM = _param("lang", "query", "interface language; default by Accept-Language",
+LANG_PARAM = param("lang", "query", "interface language; default by Accept-Language",
                     {"type": "string", "enum": ["zh", "en"]})
-LIMIT_PARAM = _param("limit", "query", "number of items per page", {
+LIMIT_PARAM = param("limit", "query", "number of items per page", {
     "type": "integer", "minimum": 1, "maximum": query.LIMIT_MAX,
     "default": query.LIMIT_DEFAULT}, style="form", explode=False)
-OFFSET_PARAM = _param("offset", "query", "number of matching items to skip",
+OFFSET_PARAM = param("offset", "query", "number of matching items to skip",
                       {"type": "integer", "minimum": 0, "default": 0})
-BBOX_PARAM = _param(
+BBOX_PARAM = param(
     "bbox", "query", "only items whose geometry intersects this box (CRS84: "
     "minlon,minlat,maxlon,maxlat; a minlon above maxlon crosses the antimeridian)",
     {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
     style="form", explode=False)
-UNIT_PARAM = _param("unit", "query", "only places linked to this unit (e.g. ndrc-2024:13)",
+UNIT_PARAM = param("unit", "query", "only places linked to this unit (e.g. ndrc-2024:13)",
                     {"type": "string"})
-DOCUMENT_PARAM = _param("document", "query", "only places linked to a unit of this document",
+DOCUMENT_PARAM = param("document", "query", "only places linked to a unit of this document",
                         {"type": "string"})
-CHAPTER_PARAM = _param("chapter", "query", "only places linked to a unit of this chapter "
+CHAPTER_PARAM = param("chapter", "query", "only places linked to a unit of this chapter "
                        "of `document` (chapters are numbered within a document)",
                        {"type": "integer", "minimum": 1})
-DISPLAY_PARAM = _param("display", "query", "1: geometry simplified for web maps, with the "
+DISPLAY_PARAM = param("display", "query", "1: geometry simplified for web maps, with the "
                        "properties the map needs", {"type": "boolean", "default": False})
-COLLECTION_ID = _param("collectionId", "path", "a layer id", {"type": "string"}, True)
-FEATURE_ID = _param("featureId", "path", "a place id", {"type": "string"}, True)
-UNIT_ID = _param("unitId", "path", "a unit id, DOCUMENT:KEY", {"type": "string"}, True)
-PLACE_ID = _param("placeId", "path", "a place id", {"type": "string"}, True)
+COLLECTION_ID = param("collectionId", "path", "a layer id", {"type": "string"}, True)
+FEATURE_ID = param("featureId", "path", "a place id", {"type": "string"}, True)
+UNIT_ID = param("unitId", "path", "a unit id, DOCUMENT:KEY", {"type": "string"}, True)
+PLACE_ID = param("placeId", "path", "a place id", {"type": "string"}, True)
 
 _ERRORS = {
     "400": {"description": "a parameter is malformed; the body names it",
@@ -167,16 +167,17 @@ _ERRORS = {
 }
 
 
-def _get(summary: str, parameters: list[dict], content: dict[str, Any], op: str,
-         tags: list[str]) -> dict[str, Any]:
+def operation(summary: str, parameters: list[dict], body: dict[str, Any], op: str,
+              tags: list[str]) -> dict[str, Any]:
+    """A GET operation: its 200 answers `body` (media type -> schema); errors as everywhere."""
     return {"get": {
         "summary": summary, "operationId": op, "tags": tags, "parameters": parameters,
-        "responses": {"200": {"description": summary, "content": content}, **_ERRORS,
+        "responses": {"200": {"description": summary, "content": body}, **_ERRORS,
                       "304": {"description": "not modified since the ETag given"}},
     }}
 
 
-def _content(*types: str, schema: str | None = None) -> dict[str, Any]:
+def content(*types: str, schema: str | None = None) -> dict[str, Any]:
     body = {"schema": {"$ref": f"#/components/schemas/{schema}"}} if schema else {}
     return {t: dict(body) for t in types}
 
@@ -185,50 +186,53 @@ def openapi(base: str, title: str, description: str, layer_ids: list[str],
             extra_paths: dict[str, Any] | None = None) -> dict[str, Any]:
     """The OpenAPI 3.0 definition of every endpoint."""
     paths = {
-        "/": _get("landing page (JSON) or the map (HTML)", [F_PARAM, LANG_PARAM],
-                  _content(JSON, HTML, schema="landingPage"), "getLandingPage", ["Capabilities"]),
-        "/conformance": _get("conformance classes implemented", [F_PARAM],
-                             _content(JSON, HTML, schema="confClasses"), "getConformance",
-                             ["Capabilities"]),
-        "/collections": _get("the map layers", [F_PARAM, LANG_PARAM],
-                             _content(JSON, HTML, schema="collections"), "getCollections",
-                             ["Capabilities"]),
-        "/collections/{collectionId}": _get(
+        "/": operation(
+            "landing page (JSON) or the map (HTML)", [F_PARAM, LANG_PARAM],
+            content(JSON, HTML, schema="landingPage"), "getLandingPage", ["Capabilities"]),
+        "/conformance": operation(
+            "conformance classes implemented", [F_PARAM],
+            content(JSON, HTML, schema="confClasses"), "getConformance", ["Capabilities"]),
+        "/collections": operation(
+            "the map layers", [F_PARAM, LANG_PARAM],
+            content(JSON, HTML, schema="collections"), "getCollections", ["Capabilities"]),
+        "/collections/{collectionId}": operation(
             "one layer's metadata", [COLLECTION_ID, F_PARAM, LANG_PARAM],
-            _content(JSON, HTML, schema="collection"), "describeCollection", ["Capabilities"]),
-        "/collections/{collectionId}/items": _get(
+            content(JSON, HTML, schema="collection"), "describeCollection", ["Capabilities"]),
+        "/collections/{collectionId}/items": operation(
             "the places of a layer", [COLLECTION_ID, BBOX_PARAM, LIMIT_PARAM, OFFSET_PARAM,
                                       UNIT_PARAM, DOCUMENT_PARAM, CHAPTER_PARAM, DISPLAY_PARAM,
                                       F_PARAM, LANG_PARAM],
-            _content(GEOJSON, schema="featureCollectionGeoJSON") | _content(HTML), "getFeatures",
+            content(GEOJSON, schema="featureCollectionGeoJSON") | content(HTML), "getFeatures",
             ["Data"]),
-        "/collections/{collectionId}/items/{featureId}": _get(
+        "/collections/{collectionId}/items/{featureId}": operation(
             "one place", [COLLECTION_ID, FEATURE_ID, DISPLAY_PARAM, F_PARAM, LANG_PARAM],
-            _content(GEOJSON, schema="featureGeoJSON") | _content(HTML), "getFeature", ["Data"]),
-        "/openapi": _get("this API definition", [F_PARAM], _content(OPENAPI, HTML), "getOpenAPI",
-                         ["Capabilities"]),
-        "/units": _get(
+            content(GEOJSON, schema="featureGeoJSON") | content(HTML), "getFeature", ["Data"]),
+        "/openapi": operation(
+            "this API definition", [F_PARAM], content(OPENAPI, HTML), "getOpenAPI",
+            ["Capabilities"]),
+        "/units": operation(
             "policy units, filtered by document, linked place and a text query in any script",
-            [_param("document", "query", "a document id", {"type": "string"}),
-             _param("chapter", "query", "a chapter number of `document`",
-                    {"type": "integer", "minimum": 1}),
-             _param("place", "query", "a place id the unit is linked to", {"type": "string"}),
-             _param("kind", "query", "a place kind (layer id) the unit is linked to a place of",
-                    {"type": "string"}),
-             _param("q", "query", "text to find (traditional and simplified match alike)",
-                    {"type": "string", "maxLength": 200}), F_PARAM, LANG_PARAM],
-            _content(JSON, HTML), "getUnits", ["Units"]),
-        "/units/{unitId}": _get("one unit: its texts, mentions and places",
-                                [UNIT_ID, F_PARAM, LANG_PARAM], _content(JSON, HTML), "getUnit",
-                                ["Units"]),
-        "/places/{placeId}": _get("one place: facts and every unit linked to it",
-                                  [PLACE_ID, F_PARAM, LANG_PARAM], _content(JSON, HTML),
-                                  "getPlace", ["Units"]),
-        "/places/{placeId}/popup": _get("the map popup of a place (HTML fragment)",
-                                        [PLACE_ID, LANG_PARAM], _content(HTML), "getPlacePopup",
-                                        ["Map"]),
-        "/basemap": _get("the offline basemap: provinces and the country outline", [],
-                         _content(GEOJSON), "getBasemap", ["Map"]),
+            [param("document", "query", "a document id", {"type": "string"}),
+             param("chapter", "query", "a chapter number of `document`",
+                   {"type": "integer", "minimum": 1}),
+             param("place", "query", "a place id the unit is linked to", {"type": "string"}),
+             param("kind", "query", "a place kind (layer id) the unit is linked to a place of",
+                   {"type": "string"}),
+             param("q", "query", "text to find (traditional and simplified match alike)",
+                   {"type": "string", "maxLength": 200}), F_PARAM, LANG_PARAM],
+            content(JSON, HTML), "getUnits", ["Units"]),
+        "/units/{unitId}": operation(
+            "one unit: its texts, mentions and places", [UNIT_ID, F_PARAM, LANG_PARAM],
+            content(JSON, HTML), "getUnit", ["Units"]),
+        "/places/{placeId}": operation(
+            "one place: facts and every unit linked to it", [PLACE_ID, F_PARAM, LANG_PARAM],
+            content(JSON, HTML), "getPlace", ["Units"]),
+        "/places/{placeId}/popup": operation(
+            "the map popup of a place (HTML fragment)", [PLACE_ID, LANG_PARAM], content(HTML),
+            "getPlacePopup", ["Map"]),
+        "/basemap": operation(
+            "the offline basemap: provinces and the country outline", [], content(GEOJSON),
+            "getBasemap", ["Map"]),
     }
     paths.update(extra_paths or {})
     return {
@@ -236,7 +240,7 @@ def openapi(base: str, title: str, description: str, layer_ids: list[str],
         "info": {"title": title, "description": description, "version": "1.0.0",
                  "license": {"name": "see the project's sources"}},
         "servers": [{"url": base.rstrip("/") or "/"}],
-        "tags": [{"name": n} for n in ("Capabilities", "Data", "Units", "Map")],
+        "tags": [{"name": n} for n in ("Capabilities", "Data", "Units", "Map", "Export")],
         "paths": paths,
         "components": {
             "parameters": {"collectionId": COLLECTION_ID, "featureId": FEATURE_ID,

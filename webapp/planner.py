@@ -16,6 +16,16 @@ from layers import choropleth as choropleth_data
 from webapp import params
 from webapp.i18n import Strings
 from webapp.mapimage import FORMATS, MapRenderer, MapSpec, check_filter, parse_layers, settings
+from webapp.ogcapi import (
+    BBOX_PARAM,
+    DOCUMENT_PARAM,
+    JSON,
+    LANG_PARAM,
+    UNIT_PARAM,
+    content,
+    operation,
+    param,
+)
 
 blueprint = Blueprint("planner", __name__)
 
@@ -78,3 +88,20 @@ def map_svg() -> Response:
 @blueprint.get("/choropleth")
 def choropleth() -> Response:
     return jsonify(choropleth_data.choropleth(renderer().store, request.args.get("mode")))
+
+
+_IMAGE_PARAMS = [UNIT_PARAM, DOCUMENT_PARAM,
+                 param("layers", "query", "comma-separated layer ids to draw (default: all)",
+                       {"type": "string"}), BBOX_PARAM, LANG_PARAM]
+openapi_paths = {
+    "/map.png": operation("the map of a filter as an A4 image for reports", _IMAGE_PARAMS,
+                          content(FORMATS["png"]), "getMapPng", ["Map"]),
+    "/map.svg": operation("the map of a filter as an A4 vector image", _IMAGE_PARAMS,
+                          content(FORMATS["svg"]), "getMapSvg", ["Map"]),
+    "/choropleth": operation(
+        "units per new area with class breaks and colours",
+        [param("mode", "query", "named: units naming the area; reach: also through places "
+               "inside it", {"type": "string", "enum": list(choropleth_data.MODES),
+                             "default": "named"})],
+        content(JSON), "getChoropleth", ["Map"]),
+}

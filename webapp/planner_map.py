@@ -19,7 +19,7 @@ from flask import Blueprint, request
 
 from layers import choropleth, query
 from webapp import params
-from webapp.ogcapi import JSON, LANG_PARAM, _content, _get, _param
+from webapp.ogcapi import JSON, LANG_PARAM, content, operation, param
 from webapp.views.common import json_reply, lang, service
 
 blueprint = Blueprint("planner_map", __name__)
@@ -87,25 +87,26 @@ def search():
 
 
 def _text(name: str, description: str) -> dict:
-    return _param(name, "query", description, {"type": "string"})
+    return param(name, "query", description, {"type": "string"})
 
 
 FILTER_PARAMS = [
     _text("unit", "a unit id (e.g. ndrc-2024:13)"),
     _text("document", "a document id (e.g. xixian-2023)"),
-    _param("chapter", "query", "a chapter number of `document`", {"type": "integer"}),
+    param("chapter", "query", "a chapter number of `document`", {"type": "integer"}),
     _text("kind", "a place kind (a layer id): only its places, and the units linked to one"),
 ]
 
 openapi_paths = {
-    "/map/options": _get("what the map's filters offer: documents, chapters, units, kinds, "
-                         "strategy regions", [LANG_PARAM], _content(JSON), "getMapOptions",
-                         ["Map"]),
-    "/map/selection": _get("the units a filter keeps and the places linked to them (named "
-                           "or via), per layer", [*FILTER_PARAMS, LANG_PARAM], _content(JSON),
-                           "getMapSelection", ["Map"]),
-    "/search": _get("places, units, kinds and documents matching a text in any script",
-                    [_param("q", "query", "the text (simplified, traditional or English)",
-                            {"type": "string", "maxLength": 200}, True), LANG_PARAM],
-                    _content(JSON), "search", ["Map"]),
+    "/map/options": operation(
+        "what the map's filters offer: documents, chapters, units, kinds, strategy regions",
+        [LANG_PARAM], content(JSON), "getMapOptions", ["Map"]),
+    "/map/selection": operation(
+        "the units a filter keeps and the places linked to them (named or via), per layer",
+        [*FILTER_PARAMS, LANG_PARAM], content(JSON), "getMapSelection", ["Map"]),
+    "/search": operation(
+        "places, units, kinds and documents matching a text in any script",
+        [param("q", "query", "the text (simplified, traditional or English)",
+               {"type": "string", "maxLength": 200}, True), LANG_PARAM],
+        content(JSON), "search", ["Map"]),
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 
 from layers import query
 from webapp import ogcapi, params
@@ -130,15 +130,7 @@ def openapi():
 
 
 def _extra_paths() -> dict:
-    """OpenAPI paths contributed by optional blueprints (their module's `openapi_paths`)."""
-    from webapp.app import OPTIONAL_BLUEPRINTS, _optional_module
+    """OpenAPI paths the other blueprints contributed when the app registered them."""
+    from webapp.app import OPENAPI_PATHS
 
-    extra: dict = {}
-    for module_name, _ in OPTIONAL_BLUEPRINTS:
-        module = _optional_module(module_name)
-        paths = getattr(module, "openapi_paths", None) if module else None
-        if callable(paths):
-            paths = paths()
-        if isinstance(paths, dict):
-            extra.update(paths)
-    return extra
+    return current_app.extensions[OPENAPI_PATHS]
