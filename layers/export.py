@@ -132,13 +132,15 @@ class ExportRequest:
     bbox: tuple[float, float, float, float] | None = None
     unit: str | None = None
     document: str | None = None
+    chapter: int | None = None  # a chapter number of `document`
     layers: tuple[str, ...] = ()  # the layer ids `layer` stands for
 
 
 def make_request(store, layer: str, format: str, crs: str | None = None, bbox=None,
-                 unit: str | None = None, document: str | None = None) -> ExportRequest:
+                 unit: str | None = None, document: str | None = None,
+                 chapter=None) -> ExportRequest:
     """Check every part of an export request against the store; ExportError or QueryError
-    (bad bbox/unit/document, as the API raises it) name the first thing wrong."""
+    (bad bbox/unit/document/chapter, as the API raises it) name the first thing wrong."""
     known = tuple(query.layer_ids(store))
     if layer != ALL and layer not in known:
         raise ExportNotFound("layer", f"no layer {layer!r}", valid=(*known, ALL))
@@ -153,11 +155,12 @@ def make_request(store, layer: str, format: str, crs: str | None = None, bbox=No
     except CRSError as error:
         raise ExportError("crs", str(error)) from None
     bbox = query.check_bbox(bbox)
+    chapter = query.check_chapter(store, document, chapter)
     if unit is not None or document is not None:
         query.places_linked(store, unit=unit, document=document)  # QueryError if unknown
     layers = known if layer == ALL else (layer,)
     return ExportRequest(layer=layer, format=format, crs=target, bbox=bbox, unit=unit,
-                         document=document, layers=layers)
+                         document=document, chapter=chapter, layers=layers)
 
 
 # --- what goes in ---------------------------------------------------------------------------
@@ -183,7 +186,8 @@ def select(store, layer: str, request: ExportRequest) -> Selection:
     offset, matched = 0, 0
     while True:
         page = query.items(store, layer, bbox=request.bbox, unit=request.unit,
-                           document=request.document, limit=query.LIMIT_MAX, offset=offset)
+                           document=request.document, chapter=request.chapter,
+                           limit=query.LIMIT_MAX, offset=offset)
         frames.append(page.frame)
         units.update(page.units)
         matched = page.number_matched
@@ -283,6 +287,8 @@ def filter_note(request: ExportRequest, crs: CRS) -> str:
         parts.append(f"unit={request.unit}")
     if request.document:
         parts.append(f"document={request.document}")
+    if request.chapter is not None:
+        parts.append(f"chapter={request.chapter}")
     selected = "places " + " ".join(parts) if parts else "all places"
     return f"xinqu export: {selected}; CRS {crs_code(crs)}"
 

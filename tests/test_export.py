@@ -266,6 +266,23 @@ def test_the_same_filters_as_the_items_endpoint(store, client, downloads):
     assert read_back(path, "new-areas", "gpkg").count == api.get_json()["numberMatched"]
 
 
+def test_chapter_filter_exports_what_the_map_shows(store, client, downloads):
+    """A chapter of a document narrows the export as it narrows the items endpoint."""
+    whole = client.get("/collections/new-areas/items?f=json&document=ndrc-2024").get_json()
+    chapters = {}
+    for number in sorted(store.units.loc[store.units["document"] == "ndrc-2024",
+                                         "chapter_number"].dropna().unique()):
+        api = client.get(f"/collections/new-areas/items?f=json&document=ndrc-2024"
+                         f"&chapter={int(number)}").get_json()
+        chapters[int(number)] = {f["id"] for f in api["features"]}
+    number, wanted = max(chapters.items(), key=lambda item: len(item[1]))
+    assert 0 < len(wanted) < whole["numberMatched"]  # the chapter really narrows
+    path, headers = download(client, downloads,
+                             f"/export/new-areas.shp.zip?document=ndrc-2024&chapter={number}")
+    assert {f["id"] for f in read_back(path, "new-areas", "shp.zip").features} == wanted
+    assert headers["X-Export-Counts"].startswith(f"new-areas={len(wanted)}")
+
+
 def test_unit_filter_shapefile_holds_the_five_new_areas_of_measure_6(client, downloads):
     """ndrc-2024:6 names Lanzhou, Xixian, Gui'an, Harbin and Changchun (and needs the
     linker's links in the store)."""
@@ -464,6 +481,8 @@ def test_csv_is_utf8_with_bom_and_wkt(client, downloads):
     ("/export/new-areas.gpkg?bbox=1,2,3", 400, "bbox", None),
     ("/export/new-areas.gpkg?unit=ndrc-2024:99", 400, "ndrc-2024:99", None),
     ("/export/new-areas.gpkg?document=nope", 400, "nope", None),
+    ("/export/new-areas.gpkg?chapter=2", 400, "needs a document", None),
+    ("/export/new-areas.gpkg?document=ndrc-2024&chapter=9", 400, "no chapter 9", None),
 ])
 def test_bad_requests_answer_json_naming_the_problem(client, url, status, named, valid):
     response = client.get(url)

@@ -17,12 +17,12 @@ from layers import export
 from layers.query import NotFound, QueryError
 from webapp import params
 from webapp.app import current_service
-from webapp.ogcapi import BBOX_PARAM, DOCUMENT_PARAM, UNIT_PARAM, operation, param
+from webapp.ogcapi import BBOX_PARAM, CHAPTER_PARAM, DOCUMENT_PARAM, UNIT_PARAM, operation, param
 
 blueprint = Blueprint("exports", __name__)
 
 # Filters an export carries over from the page it is asked from (as the items endpoint).
-FILTERS = ("bbox", "unit", "document")
+FILTERS = ("bbox", "unit", "document", "chapter")
 
 
 def _error(status: int, code: str, param: str, description: str, valid=()) -> Response:
@@ -70,7 +70,7 @@ def request_from_args(layer: str, format: str) -> export.ExportRequest:
     return export.make_request(
         current_service().store, layer, format, crs=request.args.get("crs"),
         bbox=params.bbox(request), unit=params.text(request, "unit"),
-        document=params.text(request, "document"))
+        document=params.text(request, "document"), chapter=params.text(request, "chapter"))
 
 
 @blueprint.get("/export")
@@ -153,4 +153,5 @@ def openapi_paths() -> dict[str, Any]:
     menu["get"]["responses"] = {"302": {"description": "the file's address"}}
     return {"/export": menu, "/export/{name}": operation(
         "a layer, or every layer with the units and the link table, as a GIS file",
-        [name, crs, BBOX_PARAM, UNIT_PARAM, DOCUMENT_PARAM], types, "getExport", ["Export"])}
+        [name, crs, BBOX_PARAM, UNIT_PARAM, DOCUMENT_PARAM, CHAPTER_PARAM], types, "getExport",
+        ["Export"])}

@@ -27,6 +27,7 @@ def register(sub) -> None:
     p.add_argument("--bbox", help="minlon,minlat,maxlon,maxlat (WGS 84)")
     p.add_argument("--unit", help="only places linked to this unit, e.g. ndrc-2024:6")
     p.add_argument("--document", help="only places linked to this document, e.g. ndrc-2024")
+    p.add_argument("--chapter", help="only places linked to this chapter of --document")
     p.add_argument("--out", required=True, type=Path,
                    help="file to write (or an existing directory to write it into)")
     p.set_defaults(func=run)
@@ -43,7 +44,7 @@ def run(args) -> int:
     try:
         wanted = export.make_request(store, args.layer, args.format, crs=args.crs,
                                      bbox=_bbox(args.bbox), unit=args.unit,
-                                     document=args.document)
+                                     document=args.document, chapter=args.chapter)
         with export.exported(store, wanted) as result:
             target = args.out / result.filename if args.out.is_dir() else args.out
             step(f"saving {target}")

@@ -153,7 +153,7 @@
     document.querySelectorAll(".lang-switch[hreflang]").forEach(function (a) {
       a.setAttribute("href", url.replace(/([?&])lang=[^&]*/, "$1lang=" + a.getAttribute("hreflang")));
     });
-    ["unit", "document"].forEach(function (key) {
+    ["unit", "document", "chapter"].forEach(function (key) {
       document.querySelectorAll('[data-export-filter="' + key + '"]').forEach(function (input) {
         input.value = state[key] || "";
       });
