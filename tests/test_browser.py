@@ -10,10 +10,8 @@ import pytest
 
 pytest_plugins = ["web_fixtures"]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
 PORTS = ["port-shanghai", "port-ningbo-zhoushan", "port-dalian", "port-tianjin",
          "port-qingdao", "port-guangzhou"]
 
@@ -38,19 +36,9 @@ PUDONG_POINT = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture()
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
     page = context.new_page()
     page.requests = []  # every request the page makes, whatever its origin
     page.errors = []

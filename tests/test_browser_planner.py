@@ -9,7 +9,7 @@ import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
-from test_browser import ARGS, ARTIFACTS, CHROMIUM, LAYERS_LOADED, PORTS, _outside
+from test_browser import ARTIFACTS, LAYERS_LOADED, PORTS, _outside
 
 pytest_plugins = ["web_fixtures"]
 
@@ -36,16 +36,6 @@ STATE = """() => ({
         .map(k => document.getElementById('xinqu-' + k).value),
     mode: document.querySelector('#xinqu-mode input:checked').value,
 })"""
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
 
 
 def _watched(context):

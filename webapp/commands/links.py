@@ -8,14 +8,12 @@ gives one place's units: named, via a place inside it, or addressed to all new a
 from __future__ import annotations
 
 import json
-import os
-import sys
-import unicodedata
 
 import pandas as pd
 
 from layers.documents.model import LANGS
 from layers.store import Store, StoreError
+from webapp.commands.output import emit, table
 from webapp.errors import UsageError
 
 RELATION_ORDER = {"named": 0, "via": 1, "general": 2}
@@ -29,20 +27,6 @@ def register(sub) -> None:
     p.add_argument("--format", choices=("table", "json"), default="table",
                    help="a table for reading (default) or JSON")
     p.set_defaults(func=run)
-
-
-def _width(text: str) -> int:
-    """Columns `text` takes in a terminal: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True))
-        .rstrip()
-        for row in [header, *rows]
-    )
 
 
 def _cell(value) -> str:
@@ -104,14 +88,10 @@ def run(args) -> int:
         mention_rows = [(r.unit_id, r.place_id, r.lang, f"{r.start}–{r.end}", r.surface)
                         for r in mentions.itertuples(index=False)]
         parts = [f"{len(link_rows)} links",
-                 _table(("UNIT", "PLACE", "RELATION", "VIA"), link_rows) if link_rows else "",
+                 table(("UNIT", "PLACE", "RELATION", "VIA"), link_rows) if link_rows else "",
                  f"\n{len(mention_rows)} mentions",
-                 _table(("UNIT", "PLACE", "LANG", "SPAN", "WORDS"), mention_rows)
+                 table(("UNIT", "PLACE", "LANG", "SPAN", "WORDS"), mention_rows)
                  if mention_rows else ""]
         out = "\n".join(p for p in parts if p)
-    try:
-        print(out)
-        sys.stdout.flush()
-    except BrokenPipeError:  # the reader stopped early (`| head`): not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    emit(out)
     return 0

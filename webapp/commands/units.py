@@ -7,13 +7,11 @@ stops with one line naming the file and the problem.
 from __future__ import annotations
 
 import json
-import os
-import sys
-import unicodedata
 from dataclasses import asdict
 
 from layers.documents import SourceError, Unit, load_documents, load_units
 from layers.documents.model import LANGS
+from webapp.commands.output import display_width, emit, table
 from webapp.errors import UsageError
 
 _TITLE_WIDTH = 48
@@ -28,35 +26,26 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _width(text: str) -> int:
-    """Columns `text` takes in a terminal: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def _fit(text: str, width: int) -> str:
     """`text` cut and padded to exactly `width` terminal columns."""
     out = ""
     for char in text:
-        if _width(out + char) > width - 1 and _width(text) > width:
+        if display_width(out + char) > width - 1 and display_width(text) > width:
             out += "…"
             break
         out += char
-    return out + " " * (width - _width(out))
+    return out + " " * (width - display_width(out))
 
 
 def _table(units: list[Unit]) -> str:
-    rows = [("ID", "KIND", "CH", "LANGS", "TITLE")]
+    rows = []
     for unit in units:
         titles = unit.title if any(unit.title.values()) else unit.chapter_title
         title = next((titles[lang] for lang in LANGS if titles.get(lang)), "")
         chapter = "" if unit.chapter_number is None else str(unit.chapter_number)
-        rows.append((unit.id, unit.kind, chapter, ",".join(unit.langs), title))
-    widths = [max(_width(row[i]) for row in rows) for i in range(4)]
-    lines = []
-    for row in rows:
-        cells = [_fit(cell, width) for cell, width in zip(row[:4], widths, strict=True)]
-        lines.append("  ".join([*cells, _fit(row[4], _TITLE_WIDTH).rstrip()]))
-    return "\n".join(lines)
+        rows.append((unit.id, unit.kind, chapter, ",".join(unit.langs),
+                     _fit(title, _TITLE_WIDTH).rstrip()))
+    return table(("ID", "KIND", "CH", "LANGS", "TITLE"), rows)
 
 
 def run(args) -> int:
@@ -71,9 +60,5 @@ def run(args) -> int:
         units = [unit for unit in units if unit.document == args.document]
     out = (json.dumps([asdict(unit) for unit in units], ensure_ascii=False, indent=1)
            if args.format == "json" else _table(units))
-    try:
-        print(out)
-        sys.stdout.flush()
-    except BrokenPipeError:  # the reader stopped early (`| head`): not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    emit(out)
     return 0
