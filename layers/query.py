@@ -353,7 +353,8 @@ def place(store, id: str) -> dict[str, Any]:
     via_rows = links[links["relation"] == "via"]
     via: list[dict[str, Any]] = []
     for uid in sort(via_rows["unit_id"]):
-        through = sorted(set(via_rows.loc[via_rows["unit_id"] == uid, "via_place_id"].dropna()))
+        through = sorted({p for value in via_rows.loc[via_rows["unit_id"] == uid, "via_place_id"]
+                          for p in id_list(value)})
         if uid in named:
             continue
         via.append({**unit_summary(store, uid), "via": [

@@ -101,3 +101,9 @@ def test_unit_page_highlights_the_six_ports(page, live_server):
     assert page.errors == []
     assert _outside(page.requests, live_server) == []
     page.screenshot(path=str(ARTIFACTS / "unit-ndrc-2024-13.png"), full_page=True)
+    # the small map on its own, scrolled into view (a full-page capture resizes the window
+    # under Leaflet, which may catch its shapes mid-redraw)
+    small_map = page.locator(".small-map")
+    small_map.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    small_map.screenshot(path=str(ARTIFACTS / "unit-ndrc-2024-13-map.png"))

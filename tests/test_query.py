@@ -116,3 +116,12 @@ def test_units_filter_by_document_and_place(web_store):
     assert {"ndrc-2024:5", "ndrc-2024:13"} <= at_pudong
     with pytest.raises(query.QueryError):
         query.units(web_store, q="   ")
+
+
+def test_a_unit_reaching_a_new_area_through_two_places_lists_both(store):
+    """xixian-2023:2.4 names Xi'an West Railway Station and Xi'an Xianyang airport, both
+    inside Xixian: the new area's page says it is reached through each."""
+    inside = set(query.id_list(store.layers["new-areas"].loc["xixian", "places_inside"]))
+    via = {u["id"]: [p["id"] for p in u["via"]] for u in query.place(store, "xixian")["via"]}
+    assert set(via["xixian-2023:2.4"]) == {"xian-west-station", "xian-xianyang-airport"}
+    assert all(set(places) <= inside for places in via.values())

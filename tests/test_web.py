@@ -11,7 +11,7 @@ import sys
 
 import pandas as pd
 import pytest
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from layers.paths import DATA_DIR
 from webapp.highlight import highlight
@@ -80,6 +80,27 @@ def test_place_page_groups_units_by_document(client):
     assert "ndrc-2024:5" in html and "Units that reach it through places inside it" in html
     data = _json(client.get("/places/pudong?f=json"))
     assert data["layer"] == "new-areas" and data["attributes"]["province"]
+
+
+def test_place_page_lists_units_for_all_new_areas_with_their_titles(client, web_store):
+    from layers import query
+
+    data = _json(client.get("/places/lanzhou?f=json"))
+    assert data["general"], "some units address all new areas without naming Lanzhou"
+    html = client.get("/places/lanzhou?lang=en").get_data(as_text=True)
+    section = html.split("Units addressed to all new areas", 1)[1]
+    for uid in data["general"]:
+        title = query.unit_summary(web_store, uid)["title"]["en"]
+        assert f'href="/units/{uid}?lang=en"' in section and escape(title) in section, uid
+
+
+def test_unit_page_says_when_it_addresses_all_new_areas(client):
+    general = _json(client.get("/units/ndrc-2024:6?f=json"))
+    named_only = _json(client.get("/units/xixian-2023:2.4?f=json"))
+    assert general["general"] and not named_only["general"]
+    sentence = "also addresses new areas in general"
+    assert sentence in client.get("/units/ndrc-2024:6?lang=en").get_data(as_text=True)
+    assert sentence not in client.get("/units/xixian-2023:2.4?lang=en").get_data(as_text=True)
 
 
 def test_popup_has_names_facts_units_and_general_count(client):

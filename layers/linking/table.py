@@ -1,7 +1,8 @@
 """The store's `links` table: every unit–place link with how the unit reaches the place.
 
 `named`: the unit names the place; `via`: it names a place inside the new area
-(`via_place_id`); `general`: it is addressed to all new areas. One relation per unit and
+(`via_place_id`; every such place, comma-separated as the store's other lists, when it
+names several); `general`: it is addressed to all new areas. One relation per unit and
 place, the most direct: a new area's page lists a measure under "names it", else under
 "through a place inside it", else under "for all new areas", never twice.
 """
@@ -15,6 +16,7 @@ import pandas as pd
 from layers.linking.linker import Links
 
 LINK_COLUMNS = ["unit_id", "place_id", "relation", "via_place_id"]
+VIA_SEPARATOR = ", "  # as the store's list columns (layers.query.id_list reads them)
 
 
 def link_table(links: Links, rolled: pd.DataFrame, new_area_ids: Iterable[str]) -> pd.DataFrame:
@@ -26,9 +28,10 @@ def link_table(links: Links, rolled: pd.DataFrame, new_area_ids: Iterable[str]) 
     keep = [(u, p) not in taken for u, p in zip(rolled["unit_id"], rolled["place_id"],
                                                   strict=True)]
     # A unit can reach one new area through several places (roll_up gives a row for each):
-    # the first one, in roll_up's order, stands for them.
+    # one row, listing them all in roll_up's order.
     via = (rolled.loc[keep, ["unit_id", "place_id", "via_place_id"]]
-           .drop_duplicates(["unit_id", "place_id"]).assign(relation="via"))
+           .groupby(["unit_id", "place_id"], sort=False, as_index=False)["via_place_id"]
+           .agg(VIA_SEPARATOR.join).assign(relation="via"))
     taken |= set(zip(via["unit_id"], via["place_id"], strict=True))
     general = pd.DataFrame(
         [(unit, area) for unit in links.general_units for area in new_area_ids

@@ -159,8 +159,10 @@ def place_page(id: str):
     parts = _small_map(("place", id), lambda: [maps.MapLayer(
         id=data["layer"], name=data["layer"],
         url=url_for("ogc.item", layer=data["layer"], id=id, f="json", display=1))])
+    general = [query.unit_summary(store, uid) for uid in data["general"]]
     return html_reply(render("place.html", place=data, named=_grouped(data["named"]),
-                             via=_grouped(data["via"]), documents=_documents(),
+                             via=_grouped(data["via"]), general=_grouped(general),
+                             documents=_documents(),
                              info=query.layer(store, data["layer"]), parts=parts))
 
 
