@@ -154,6 +154,13 @@ def test_bad_parameters_are_400_naming_the_parameter(client, url, param):
     assert param in body["description"]
 
 
+def test_a_method_not_allowed_says_which_are(client):
+    response = client.delete("/collections/new-areas/items")
+    assert response.status_code == 405 and response.mimetype == "application/json"
+    assert "GET" in response.headers["Allow"]
+    assert _json(response)["code"] == "MethodNotAllowed"
+
+
 def test_unexpected_errors_answer_json_without_traceback(web_store):
     from webapp import create_app
 
