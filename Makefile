@@ -40,10 +40,10 @@ bench: build
 
 # Re-pin after changing requirements*.txt (in a fresh venv, so nothing stale is pinned).
 constraints:
-	rm -rf /tmp/xinqu-pin && $(PYTHON) -m venv /tmp/xinqu-pin
-	/tmp/xinqu-pin/bin/pip install --quiet -r requirements.txt -r requirements-test.txt
+	rm -rf .venv-pin && $(PYTHON) -m venv .venv-pin
+	.venv-pin/bin/pip install --quiet -r requirements.txt -r requirements-test.txt
 	( echo "# Exact pins for a reproducible install: pip install -c constraints.txt ..."; \
-	  echo "# Regenerate with: make constraints"; /tmp/xinqu-pin/bin/pip freeze ) > constraints.txt
+	  echo "# Regenerate with: make constraints"; .venv-pin/bin/pip freeze ) > constraints.txt; rm -rf .venv-pin
 
 clean:
 	rm -rf data/build
