@@ -113,6 +113,7 @@ def export_menu_context(layer: str | None, args: Mapping) -> dict[str, Any]:
     chosen = (args.get("crs") or settings.default_crs) if args else settings.default_crs
     return {
         "layer": layer,
+        "filter_keys": FILTERS,
         "filters": {k: args.get(k) for k in FILTERS if args and args.get(k)},
         "crs_choices": settings.crs_choices,
         "crs_selected": chosen,
@@ -149,8 +150,7 @@ def openapi_paths() -> dict[str, Any]:
     menu = operation("the export menu's form: redirects to /export/{name}",
                      [param(p, "query", f"the menu's `{p}` field", {"type": "string"})
                       for p in ("layer", "format", "crs", "crs_code", *FILTERS)],
-                     {}, "submitExportMenu", ["Export"])
-    menu["get"]["responses"] = {"302": {"description": "the file's address"}}
+                     {}, "submitExportMenu", ["Export"], success="302")
     return {"/export": menu, "/export/{name}": operation(
         "a layer, or every layer with the units and the link table, as a GIS file",
         [name, crs, BBOX_PARAM, UNIT_PARAM, DOCUMENT_PARAM, CHAPTER_PARAM], types, "getExport",

@@ -168,11 +168,15 @@ _ERRORS = {
 
 
 def operation(summary: str, parameters: list[dict], body: dict[str, Any], op: str,
-              tags: list[str]) -> dict[str, Any]:
-    """A GET operation: its 200 answers `body` (media type -> schema); errors as everywhere."""
+              tags: list[str], success: str = "200") -> dict[str, Any]:
+    """A GET operation: its `success` status answers `body` (media type -> schema; none for
+    a redirect); errors as everywhere."""
+    answer: dict[str, Any] = {"description": summary}
+    if body:
+        answer["content"] = body
     return {"get": {
         "summary": summary, "operationId": op, "tags": tags, "parameters": parameters,
-        "responses": {"200": {"description": summary, "content": body}, **_ERRORS,
+        "responses": {success: answer, **_ERRORS,
                       "304": {"description": "not modified since the ETag given"}},
     }}
 

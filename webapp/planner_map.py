@@ -19,7 +19,16 @@ from flask import Blueprint, request
 
 from layers import choropleth, query
 from webapp import params
-from webapp.ogcapi import JSON, LANG_PARAM, content, operation, param
+from webapp.ogcapi import (
+    CHAPTER_PARAM,
+    DOCUMENT_PARAM,
+    JSON,
+    LANG_PARAM,
+    UNIT_PARAM,
+    content,
+    operation,
+    param,
+)
 from webapp.views.common import json_reply, lang, service
 
 blueprint = Blueprint("planner_map", __name__)
@@ -86,15 +95,10 @@ def search():
     return json_reply(query.search(service().store, params.text(request, "q")))
 
 
-def _text(name: str, description: str) -> dict:
-    return param(name, "query", description, {"type": "string"})
-
-
 FILTER_PARAMS = [
-    _text("unit", "a unit id (e.g. ndrc-2024:13)"),
-    _text("document", "a document id (e.g. xixian-2023)"),
-    param("chapter", "query", "a chapter number of `document`", {"type": "integer"}),
-    _text("kind", "a place kind (a layer id): only its places, and the units linked to one"),
+    UNIT_PARAM, DOCUMENT_PARAM, CHAPTER_PARAM,
+    param("kind", "query", "a place kind (a layer id): only its places, and the units linked "
+          "to one", {"type": "string"}),
 ]
 
 openapi_paths = {

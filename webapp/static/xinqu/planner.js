@@ -153,10 +153,10 @@
     document.querySelectorAll(".lang-switch[hreflang]").forEach(function (a) {
       a.setAttribute("href", url.replace(/([?&])lang=[^&]*/, "$1lang=" + a.getAttribute("hreflang")));
     });
-    ["unit", "document", "chapter"].forEach(function (key) {
-      document.querySelectorAll('[data-export-filter="' + key + '"]').forEach(function (input) {
-        input.value = state[key] || "";
-      });
+    // every filter the menu carries that the map also has (the map has no bbox filter)
+    document.querySelectorAll("[data-export-filter]").forEach(function (input) {
+      var key = input.getAttribute("data-export-filter");
+      if (key in state) input.value = state[key] == null ? "" : String(state[key]);
     });
   }
 
