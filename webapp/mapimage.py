@@ -6,6 +6,14 @@ Albers equal-area projection for China, with the web map's colours (data/map_sty
 The filter means what it means everywhere else: the places are selected with
 `layers.query.items`, so a unit highlights on the image exactly the places the map and
 the API list for it. Each distinct request is drawn once and its bytes kept (LRU).
+
+Every request is bounded (limits in data/map_style.yaml `image`): a bbox below a minimum
+span is refused; geometry is clipped to the view and simplified to the image's pixels
+before matplotlib sees it (unclipped, a filled and dashed outline of a whole province at
+street scale is dashed along millions of pixels: 10 s for a 0.0001° box); renders run
+in a small thread pool, each on its own Figure without pyplot and without a lock held
+while drawing, and a request whose image is not ready within the budget answers 503
+with Retry-After while the render finishes into the cache.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import io
 import re
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -32,6 +41,7 @@ from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
 from matplotlib.transforms import Bbox
 from pyproj import CRS, Transformer
+from werkzeug.exceptions import ServiceUnavailable
 
 from layers import query
 from layers.paths import DATA_DIR
@@ -66,6 +76,36 @@ class _Canvas(FigureCanvasAgg):
 
 class FontMissing(UsageError):
     """The CJK font the map image needs is not installed."""
+
+
+class RenderBusy(ServiceUnavailable):
+    """The image is not ready within the render budget (503 with Retry-After, as JSON
+    through the app's HTTPException handler); the render goes on into the cache."""
+
+
+_rc_lock = threading.Lock()
+
+
+def _use_rc(font_family: str) -> None:
+    """Set the matplotlib settings every image uses, to the same constant values each time.
+
+    rcParams are process-wide: switching them per render (rc_context) would let one
+    thread's exit restore the defaults under another thread's render, so they are set
+    once and renders only read them. Nothing else in the service draws with matplotlib.
+    """
+    rc = {
+        "font.family": "sans-serif",
+        "font.sans-serif": [font_family, "DejaVu Sans"],
+        # the one weight WenQuanYi Zen Hei has (no bold): asking for others only warns
+        "font.weight": "medium",
+        "axes.labelweight": "medium",
+        "axes.titleweight": "medium",
+        "axes.unicode_minus": False,
+        "svg.fonttype": "path",  # text as outlines: the SVG needs no font to display
+        "svg.hashsalt": "xinqu",  # stable ids: equal requests give equal bytes
+    }
+    with _rc_lock:
+        matplotlib.rcParams.update(rc)
 
 
 @cache
@@ -145,7 +185,13 @@ class MapRenderer:
         self.font = cjk_font(self.config["font_family"])
         self.crs = CRS.from_user_input(self.config["projection"])
         self._to_map = Transformer.from_crs(4326, self.crs, always_xy=True)
+        self.limits = self.web["image"]
+        _use_rc(self.config["font_family"])
+        # guards the cache, the views and the pending renders; never held while drawing
         self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=int(self.limits["render_threads"]),
+                                        thread_name_prefix="xinqu-map")
+        self._pending: dict[tuple[MapSpec, str], Future] = {}
         self._cache: OrderedDict[tuple[MapSpec, str], bytes] = OrderedDict()
         self._views: dict[MapSpec, tuple[tuple[float, float], tuple[float, float]]] = {}
         self.renders = 0  # images actually drawn; the other requests came from the cache
@@ -156,24 +202,52 @@ class MapRenderer:
 
     # --- public ----------------------------------------------------------------------
 
-    def image(self, spec: MapSpec, fmt: str) -> bytes:
-        """The image for `spec` as PNG or SVG bytes, drawn at most once per distinct spec."""
+    def image(self, spec: MapSpec, fmt: str, budget: float | None = None) -> bytes:
+        """The image for `spec` as PNG or SVG bytes, drawn at most once per distinct spec.
+
+        Waits at most `budget` seconds (default: the `render_budget_s` limit) for a render,
+        then raises RenderBusy; equal requests meanwhile wait for the same render.
+        """
         if fmt not in FORMATS:
             raise query.QueryError("format", f"must be one of {', '.join(FORMATS)}")
         key = (spec, fmt)
+        retry = int(self.limits["retry_after_s"])
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
                 return cached
-            data = self._draw(spec, fmt)
+            future = self._pending.get(key)
+            if future is None:
+                if len(self._pending) >= int(self.limits["max_pending"]):
+                    raise RenderBusy("too many map images are being drawn; retry later",
+                                     retry_after=retry)
+                future = self._pool.submit(self._render, key)
+                self._pending[key] = future
+        try:
+            return future.result(timeout=float(
+                self.limits["render_budget_s"] if budget is None else budget))
+        except TimeoutError:
+            raise RenderBusy("the map image is still being drawn; retry after "
+                             f"{retry} s to get it", retry_after=retry) from None
+
+    def _render(self, key: tuple[MapSpec, str]) -> bytes:
+        """Draw one image (in a pool thread) and keep it in the cache."""
+        spec, fmt = key
+        try:
+            data, view = self._draw(spec, fmt)
+        finally:
+            with self._lock:
+                self._pending.pop(key, None)
+        with self._lock:
             self.renders += 1
+            self._views[spec] = view
             self._cache[key] = data
             while len(self._cache) > int(self.config["cache_size"]):
                 (old, _fmt), _data = self._cache.popitem(last=False)
                 if not any(kept == old for kept, _ in self._cache):
                     self._views.pop(old, None)
-            return data
+        return data
 
     def selection(self, spec: MapSpec) -> dict[str, list[str]]:
         """Layer id -> ids of the places the filter names or reaches (empty without one):
@@ -235,14 +309,25 @@ class MapRenderer:
     def check(self, spec: MapSpec) -> MapSpec:
         """The spec if it can be drawn; QueryError naming what cannot (before any drawing)."""
         if spec.bbox is not None:
+            minlon, minlat, maxlon, maxlat = spec.bbox
+            lon_span = (maxlon - minlon) % 360 if maxlon != minlon else 0.0
+            least = float(self.limits["min_bbox_span_deg"])
+            if max(lon_span, maxlat - minlat) < least:
+                raise query.QueryError(
+                    "bbox", f"the box is too small to draw: its longer side must span at "
+                            f"least {least:g}° (the map's geometry is not finer than that)")
             self._project_bbox(spec.bbox)
         return spec
 
     def pixel_of(self, spec: MapSpec, lon: float, lat: float) -> tuple[float, float]:
         """(column, row) of a lon/lat position in the PNG of `spec`, row 0 at the top."""
-        if spec not in self._views:
+        with self._lock:
+            view = self._views.get(spec)
+        if view is None:
             self.image(spec, "png")
-        (x0, x1), (y0, y1) = self._views[spec]
+            with self._lock:
+                view = self._views[spec]
+        (x0, x1), (y0, y1) = view
         x, y = self._to_map.transform(lon, lat)
         width = self.config["width_mm"] / MM_PER_INCH * self.config["dpi"]
         height = self.config["height_mm"] / MM_PER_INCH * self.config["dpi"]
@@ -253,62 +338,72 @@ class MapRenderer:
 
     # --- drawing ---------------------------------------------------------------------
 
-    def _draw(self, spec: MapSpec, fmt: str) -> bytes:
+    def _draw(self, spec: MapSpec, fmt: str) -> tuple[bytes, tuple]:
+        """The image's bytes and its view ((x0, x1), (y0, y1) in map units).
+
+        The view is settled first, from the places to show, so that every layer is
+        clipped to it and simplified to the image's pixels before it is drawn.
+        """
         config = self.config
         selection = self.selection(spec)
         drawn = self.layers_drawn(spec, selection)
-        rc = {
-            "font.family": "sans-serif",
-            "font.sans-serif": [config["font_family"], "DejaVu Sans"],
-            # the one weight WenQuanYi Zen Hei has (no bold): asking for others only warns
-            "font.weight": "medium",
-            "axes.labelweight": "medium",
-            "axes.titleweight": "medium",
-            "axes.unicode_minus": False,
-            "svg.fonttype": "path",  # text as outlines: the SVG needs no font to display
-            "svg.hashsalt": "xinqu",  # stable ids: equal requests give equal bytes
-        }
-        with matplotlib.rc_context(rc):
-            figure = Figure(figsize=(config["width_mm"] / MM_PER_INCH,
-                                     config["height_mm"] / MM_PER_INCH), dpi=config["dpi"])
-            _Canvas(figure)
-            ax = figure.add_axes(MAP_BOX)
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_edgecolor("#999999")
-                spine.set_linewidth(0.5)
-            ax.set_facecolor(self.web["basemap"].get("background", "white"))
-            self._draw_basemap(ax)
-            handles: list[Any] = []
-            labels: list[tuple[float, float, str]] = []
-            extent: list[np.ndarray] = []
-            for layer in drawn:
-                frame = self._layers[layer]
-                chosen = set(selection.get(layer, []))
-                if spec.filtered and layer != NEW_AREAS and spec.layers is None:
-                    frame = frame[frame.index.isin(chosen)]
-                handles.extend(self._draw_layer(ax, layer, frame, chosen, spec))
-                named = frame[frame.index.isin(chosen)] if spec.filtered else (
-                    frame if layer == NEW_AREAS else frame.iloc[0:0])
-                labels.extend(self._labels(layer, named, spec))
-                if len(named):
-                    extent.append(named.total_bounds)
-            ax.set_xlabel("")
-            ax.set_ylabel("")
-            self._set_extent(ax, spec, extent)
-            self._views[spec] = (ax.get_xlim(), ax.get_ylim())
-            scale = self._scale_bar(ax)
-            self._place_labels(ax, labels, [scale])
-            self._page_text(figure, spec, handles)
-            buffer = io.BytesIO()
-            metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
-            figure.savefig(buffer, format=fmt, dpi=config["dpi"], metadata=metadata,
-                           facecolor="white")
-        return buffer.getvalue()
+        figure = Figure(figsize=(config["width_mm"] / MM_PER_INCH,
+                                 config["height_mm"] / MM_PER_INCH), dpi=config["dpi"])
+        _Canvas(figure)
+        ax = figure.add_axes(MAP_BOX)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_edgecolor("#999999")
+            spine.set_linewidth(0.5)
+        ax.set_facecolor(self.web["basemap"].get("background", "white"))
+        labels: list[tuple[float, float, str]] = []
+        extent: list[np.ndarray] = []
+        frames: list[tuple[str, gpd.GeoDataFrame, set[str]]] = []
+        for layer in drawn:
+            frame = self._layers[layer]
+            chosen = set(selection.get(layer, []))
+            if spec.filtered and layer != NEW_AREAS and spec.layers is None:
+                frame = frame[frame.index.isin(chosen)]
+            frames.append((layer, frame, chosen))
+            named = frame[frame.index.isin(chosen)] if spec.filtered else (
+                frame if layer == NEW_AREAS else frame.iloc[0:0])
+            labels.extend(self._labels(layer, named, spec))
+            if len(named):
+                extent.append(named.total_bounds)
+        self._set_extent(ax, spec, extent)
+        view = (ax.get_xlim(), ax.get_ylim())
+        clip = self._clip_box(view)
+        self._draw_basemap(ax, clip)
+        handles: list[Any] = []
+        for layer, frame, chosen in frames:
+            handles.extend(self._draw_layer(ax, layer, frame, chosen, spec, clip))
+        ax.set_xlim(*view[0])  # as settled above, whatever plotting did
+        ax.set_ylim(*view[1])
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        scale = self._scale_bar(ax)
+        self._place_labels(ax, labels, [scale])
+        self._page_text(figure, spec, handles)
+        buffer = io.BytesIO()
+        metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+        figure.savefig(buffer, format=fmt, dpi=config["dpi"], metadata=metadata,
+                       facecolor="white")
+        return buffer.getvalue(), view
 
-    def _draw_basemap(self, ax) -> None:
+    def _clip_box(self, view) -> _Clip:
+        """What geometry is cut to for this view: the view widened by `clip_margin` on
+        every side, and simplified to `simplify_px` of the image's pixels."""
+        (x0, x1), (y0, y1) = view
+        margin = float(self.limits["clip_margin"])
+        dx, dy = (x1 - x0) * margin, (y1 - y0) * margin
+        pixels = MAP_BOX[2] * self.config["width_mm"] / MM_PER_INCH * self.config["dpi"]
+        tolerance = float(self.limits["simplify_px"]) * (x1 - x0) / pixels
+        return _Clip((x0 - dx, y0 - dy, x1 + dx, y1 + dy), tolerance,
+                     int(self.limits["max_vertices_per_layer"]))
+
+    def _draw_basemap(self, ax, clip: _Clip) -> None:
         """The basemap kinds in the web map's order and styles (data/map_style.yaml)."""
         style = self.web["basemap"]
         kinds = _basemap_kinds(self._basemap)
@@ -321,12 +416,12 @@ class MapRenderer:
             lw = self._points(look.get("weight", 0.6))
             fill = look.get("fill", True) is not False
             face = _rgba(look.get("fill_color", "#f7f4ee"), look.get("fill_opacity", 1))
-            rows.plot(ax=ax, zorder=z * 0.1, facecolor=face if fill else "none",
+            _plot(rows, clip, ax=ax, zorder=z * 0.1, facecolor=face if fill else "none",
                       edgecolor=look.get("color", "#8c8c8c"), linewidth=lw,
                       linestyle=self._dash(look.get("dash"), lw))
 
     def _draw_layer(self, ax, layer: str, frame: gpd.GeoDataFrame, chosen: set[str],
-                    spec: MapSpec) -> list[Any]:
+                    spec: MapSpec, clip: _Clip) -> list[Any]:
         """Draw one layer; return the legend entries it adds."""
         style = self.web["layers"].get(layer, {"kind": "region", "color": "#888888"})
         title = self._layer_title(layer, spec)
@@ -334,22 +429,23 @@ class MapRenderer:
         if frame.empty:
             return []
         if layer == NEW_AREAS:
-            return self._draw_new_areas(ax, frame, chosen, spec, style)
+            return self._draw_new_areas(ax, frame, chosen, spec, style, clip)
         lw = self._points(style.get("weight", 1))
         dash = self._dash(style.get("dash"), lw)
         picked = frame.index.isin(chosen) if spec.filtered else np.zeros(len(frame), bool)
         if kind in ("area", "region", "outline"):
             fill = kind != "outline"
             alpha = float(style.get("fill_opacity", 0.3)) if fill else 0
-            frame.plot(ax=ax, zorder=2, facecolor=_rgba(style["color"], alpha) if fill else "none",
-                       edgecolor=style["color"], linewidth=lw, linestyle=dash)
+            face = _rgba(style["color"], alpha) if fill else "none"
+            _plot(frame, clip, ax=ax, zorder=2, facecolor=face, edgecolor=style["color"],
+                  linewidth=lw, linestyle=dash)
             if picked.any():
-                frame[picked].plot(ax=ax, zorder=2.5, facecolor="none", edgecolor=style["color"],
-                                   linewidth=lw * 1.8, linestyle=dash)
+                _plot(frame[picked], clip, ax=ax, zorder=2.5, facecolor="none",
+                      edgecolor=style["color"], linewidth=lw * 1.8, linestyle=dash)
             return [Patch(facecolor=_rgba(style["color"], alpha) if fill else "none",
                           edgecolor=style["color"], linestyle=dash, label=title)]
         if kind == "line":
-            frame.plot(ax=ax, zorder=6, color=style["color"], linewidth=lw, linestyle=dash)
+            _plot(frame, clip, ax=ax, zorder=6, color=style["color"], linewidth=lw, linestyle=dash)
             return [Line2D([], [], color=style["color"], linewidth=lw, linestyle=dash,
                            label=title)]
         color = self._marker_color(style)
@@ -358,16 +454,17 @@ class MapRenderer:
         shown = frame[picked] if spec.filtered else frame
         common = {"marker": marker["marker"], "edgecolor": "white", "linewidth": 0.6}
         if len(muted):
-            muted.plot(ax=ax, zorder=7, color=self.config["muted"]["color"],
+            _plot(muted, clip, ax=ax, zorder=7, color=self.config["muted"]["color"],
                        markersize=(marker["size"] * 0.8) ** 2, **common)
         if len(shown):
-            shown.plot(ax=ax, zorder=8, color=color, markersize=marker["size"] ** 2, **common)
+            _plot(shown, clip, ax=ax, zorder=8, color=color,
+                  markersize=marker["size"] ** 2, **common)
         return [Line2D([], [], linestyle="none", marker=marker["marker"],
                        markersize=marker["size"], markerfacecolor=color,
                        markeredgecolor="white", label=title)]
 
     def _draw_new_areas(self, ax, frame: gpd.GeoDataFrame, chosen: set[str], spec: MapSpec,
-                        style: dict) -> list[Any]:
+                        style: dict, clip: _Clip) -> list[Any]:
         """New areas as on the web map (approximate ones dashed, faint, with a core point);
         with a filter, the selected ones in the layer colour and the rest grey."""
         text = self.strings.text
@@ -399,7 +496,7 @@ class MapRenderer:
                 else:
                     alpha = float(opacity)
                 z = 5.5 if edge == color and spec.filtered else 5
-                part.plot(ax=ax, zorder=z, facecolor=_rgba(fill, alpha), edgecolor=edge,
+                _plot(part, clip, ax=ax, zorder=z, facecolor=_rgba(fill, alpha), edgecolor=edge,
                           linewidth=lw, linestyle=dash if is_approx else "solid")
                 if is_approx and {"_label_x", "_label_y"} <= set(part.columns):
                     ax.scatter(part["_label_x"], part["_label_y"], s=core_size ** 2, c=core,
@@ -608,6 +705,43 @@ class MapRenderer:
     def _marker_color(self, style: dict) -> str:
         named = style.get("marker_color", "blue")
         return self.config["marker_colors"].get(named, named)
+
+
+@dataclass(frozen=True)
+class _Clip:
+    """Geometry cut for one view: a rectangle (map units), a simplification tolerance and
+    the most vertices one layer may hand to matplotlib."""
+
+    bounds: tuple[float, float, float, float]
+    tolerance: float
+    max_vertices: int
+
+
+def clipped(frame: gpd.GeoDataFrame, clip: _Clip) -> gpd.GeoDataFrame:
+    """The rows of `frame` that reach into the clip rectangle, their geometry cut to it and
+    simplified to the tolerance (more, fourfold at a time, while the layer has more than
+    `max_vertices`): what a view shows, at the detail its pixels resolve."""
+    geometry = np.asarray(frame.geometry.array)
+    cut = shapely.clip_by_rect(geometry, *clip.bounds)
+    keep = ~(shapely.is_empty(cut) | shapely.is_missing(cut))
+    cut = cut[keep]
+    tolerance = clip.tolerance
+    out = shapely.simplify(cut, tolerance, preserve_topology=True)
+    for _ in range(8):
+        if shapely.get_num_coordinates(out).sum() <= clip.max_vertices:
+            break
+        tolerance *= 4
+        out = shapely.simplify(cut, tolerance, preserve_topology=True)
+    frame = frame[keep].copy()
+    frame[frame.geometry.name] = gpd.array.from_shapely(out, crs=frame.crs)
+    return frame
+
+
+def _plot(frame: gpd.GeoDataFrame, clip: _Clip, **style) -> None:
+    """Plot the part of `frame` the view shows (nothing when none is)."""
+    part = clipped(frame, clip)
+    if len(part):
+        part.plot(**style)
 
 
 def _display_frame(store, layer: str) -> gpd.GeoDataFrame:
