@@ -4,11 +4,18 @@ gazetteer → geometry (full and display) → basemap → units → links → st
 and the output are parameters, so tests build into a temporary data folder. Any bad input
 stops the build with a BuildError whose one-line message names the file and the entry;
 the store is written atomically, so the previous one stays in place.
+
+The same inputs give the same store, byte for byte: the only date in it (`build_info`
+`data_date`, and the last change GDAL records per table) is `data_date()`, the time
+SOURCE_DATE_EPOCH gives (the reproducible-builds convention), else the newest document's
+date: the date the data speaks for, not the time of the build.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,13 +92,14 @@ def _build(data_dir: Path, store_path: Path, sources_dir: Path, places_dir: Path
     step("linking units to places")
     mentions, links = _links(units_list, gazetteer, layers, data_dir / "linking")
     meta = _layer_meta(gazetteer, layers, display)
-    info = pd.DataFrame({"key": ["built_at", "boundaries", "crs"], "value": [
-        dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    when = data_date(documents.get("date", ()))
+    info = pd.DataFrame({"key": ["data_date", "boundaries", "crs"], "value": [
+        when.isoformat(timespec="seconds"),
         f"{boundaries.PACKAGE} {boundaries.VERSION}", "EPSG:4326"]})
     step(f"writing {store_path}")
     write_store(store_path, layers, display, basemap, {
         "layers": meta, "documents": documents, "units": units, "mentions": mentions,
-        "links": links, "build_info": info})
+        "links": links, "build_info": info}, timestamp=when)
     return BuildReport(
         path=store_path,
         features={lid: len(frame) for lid, frame in layers.items()},
@@ -99,6 +107,33 @@ def _build(data_dir: Path, store_path: Path, sources_dir: Path, places_dir: Path
         full_vertices=int(meta["full_vertices"].sum()),
         display_vertices=int(meta["display_vertices"].sum()),
     )
+
+
+# The date of a build with neither SOURCE_DATE_EPOCH nor a dated document.
+EPOCH = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
+
+
+def data_date(document_dates=()) -> dt.datetime:
+    """The one date a build writes (UTC): $SOURCE_DATE_EPOCH (seconds) if set, else the
+    newest of the documents' dates (`2024-03-18`, `2024-03` or `2023`, the first day of
+    the month or year), else EPOCH."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+        except (ValueError, OverflowError, OSError):
+            raise BuildError(f"SOURCE_DATE_EPOCH: {epoch[:40]!r} is not a number of "
+                             "seconds since 1970") from None
+    dates = []
+    for text in document_dates:
+        match = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", str(text).strip())
+        if match:
+            year, month, day = (int(g) if g else 1 for g in match.groups())
+            try:
+                dates.append(dt.datetime(year, month, day, tzinfo=dt.UTC))
+            except ValueError:
+                continue
+    return max(dates, default=EPOCH)
 
 
 def _display(frame: gpd.GeoDataFrame, tolerance: float, coverage: bool) -> gpd.GeoDataFrame:

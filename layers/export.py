@@ -4,7 +4,13 @@ The rows come from `layers.query.items` with the same bbox/unit/document filters
 API, so a filter selects the same places everywhere. To each row this adds the ids of the
 units linked to it; beside the layer it puts the place-unit link table (and, in a
 GeoPackage, the units themselves), so a file is complete on its own. Files are built in
-a directory the caller owns (a TemporaryDirectory per export), never in the data folder.
+a directory the caller owns (a private folder per export inside the process's temporary
+folder, layers.tempfiles, swept after a kill), never in the data folder.
+
+The same request on the same store gives the same bytes in every format (so a response's
+ETag is stable and a conditional request gets 304): every date written into a file (a
+GeoPackage's last_change, a .dbf header, zip entries) is the store's `data_date`
+(`export_time`), never the time of the export.
 
 Shapefile policy (limits enforced by geo.formats.shapefile): field names come from
 data/export-fields.yaml; a text value longer than a .dbf field (254 bytes) is left empty
@@ -15,9 +21,9 @@ always there as links.dbf, so nothing is ever cut silently.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +41,7 @@ from geo.formats.geojson import write_geojson
 from geo.formats.gpkg import write_gpkg
 from geo.formats.kml import write_kml
 from geo.formats.shapefile import fits, is_text, write_shapefiles, write_zip
-from layers import query
+from layers import query, tempfiles
 from layers.paths import DATA_DIR
 from layers.progress import step, track
 
@@ -407,9 +413,25 @@ def write_export(store, request: ExportRequest, directory: Path) -> Export:
 @contextlib.contextmanager
 def exported(store, request: ExportRequest) -> Iterator[Export]:
     """Write the export in a private temporary directory, removed on leaving the block; two
-    exports at once never see each other's files."""
-    with tempfile.TemporaryDirectory(prefix="xinqu-export-") as directory:
-        yield write_export(store, request, Path(directory))
+    exports at once never see each other's files. The directory is inside this process's
+    temporary folder (layers.tempfiles), so a killed process's files are swept later."""
+    with tempfiles.scratch("export-") as directory:
+        yield write_export(store, request, directory)
+
+
+# Dates in files when the store records none (a store built before `data_date`).
+FALLBACK_TIME = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
+
+
+def export_time(store) -> dt.datetime:
+    """The one date every file exported from `store` carries: the store's `data_date`
+    (layers.build), so exports change only when the data does."""
+    text = (getattr(store, "build_info", None) or {}).get("data_date")
+    try:
+        when = dt.datetime.fromisoformat(str(text)) if text else FALLBACK_TIME
+    except ValueError:
+        return FALLBACK_TIME
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def export_bytes(store, request: ExportRequest) -> tuple[Export, bytes]:
@@ -431,13 +453,14 @@ def _write_shapefile_zip(store, request, selections, target: Path, note) -> None
     shapefiles.add("links", link_table(store, place_ids))
     work = target.parent / "shapefiles"
     work.mkdir()
-    files = write_shapefiles(shapefiles.tables, work, request.crs)
+    when = export_time(store)
+    files = write_shapefiles(shapefiles.tables, work, request.crs, when)
     files.append(work / "fields.csv")
     write_csv(Table("fields", pd.DataFrame(shapefiles.field_map)), files[-1])
     if shapefiles.long_values:
         files.append(work / "long_values.csv")
         write_csv(Table("long_values", pd.DataFrame(shapefiles.long_values)), files[-1])
-    write_zip(files, target)
+    write_zip(files, target, when)
 
 
 def _write_gpkg(store, request, selections, target: Path, note) -> None:
@@ -464,7 +487,7 @@ def _write_gpkg(store, request, selections, target: Path, note) -> None:
     tables.append(Table("units", unit_table(store, links["unit_id"]), "Units",
                         "The document units (measures, sections) linked to the exported "
                         "places: titles and texts in zh-Hans, zh-Hant and en"))
-    write_gpkg(tables, target, request.crs)
+    write_gpkg(tables, target, request.crs, export_time(store))
 
 
 def _write_geojson(store, request, selections, target: Path, note) -> None:

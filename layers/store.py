@@ -9,14 +9,17 @@ Tables (names are the contract in docs/architecture.md):
 
 `write_store` writes atomically: everything goes to a temporary file in the same folder,
 which replaces the store with os.replace only once complete, so a failed build leaves the
-previous store untouched. `Store.open` reads it all once into memory.
+previous store untouched. The temporary file is named by the writing process
+(`.xinqu-<pid>-<n>.tmp.gpkg`, layers.tempfiles): one left by a killed build is removed,
+with its SQLite journal, by the next write. Given the same tables and timestamp, the
+bytes written are the same. `Store.open` reads it all once into memory.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,12 +28,15 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from geo.formats.config import gdal_date, gdal_options
+from layers import tempfiles
 from layers.paths import STORE_PATH
 
 DISPLAY_SUFFIX = "-display"
 ATTRIBUTE_TABLES = ("layers", "documents", "units", "mentions", "links", "build_info")
 MENTION_COLUMNS = ("unit_id", "place_id", "lang", "start", "end", "surface")
 LINK_COLUMNS = ("unit_id", "place_id", "relation", "via_place_id")
+TMP_SUFFIX = ".tmp.gpkg"  # of the file a store is written to before it replaces the store
 
 
 class StoreError(RuntimeError):
@@ -98,32 +104,32 @@ def write_store(
     display: dict[str, gpd.GeoDataFrame],
     basemap: gpd.GeoDataFrame,
     tables: dict[str, pd.DataFrame],
+    timestamp: dt.datetime | None = None,
 ) -> Path:
     """Write every table into a new GeoPackage at `path`, atomically.
 
     `tables` holds the attribute tables (`layers`, `documents`, `units`, `mentions`,
     `links`, `build_info`). Spatial tables are written with their `id` as a column.
+    `timestamp` is the last change GDAL records for every table (default: now).
     """
     path = Path(path)
     missing = [t for t in ATTRIBUTE_TABLES if t not in tables]
     if missing:
         raise StoreError(f"cannot write {path}: attribute tables {missing} not given")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp.gpkg", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # GDAL creates the file itself
+    tmp = tempfiles.sibling(path, TMP_SUFFIX)  # GDAL creates the file itself
+    options = {"OGR_CURRENT_DATE": gdal_date(timestamp)} if timestamp is not None else {}
     try:
-        for layer, frame in layers.items():
-            _write(tmp, layer, frame)
-            _write(tmp, layer + DISPLAY_SUFFIX, display[layer])
-        _write(tmp, "basemap", basemap)
-        for name in ATTRIBUTE_TABLES:
-            _write(tmp, name, tables[name])
+        with gdal_options(options):
+            for layer, frame in layers.items():
+                _write(tmp, layer, frame)
+                _write(tmp, layer + DISPLAY_SUFFIX, display[layer])
+            _write(tmp, "basemap", basemap)
+            for name in ATTRIBUTE_TABLES:
+                _write(tmp, name, tables[name])
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    finally:
+        tempfiles.release(tmp)  # gone once renamed; else removed with any journal
     return path
 
 

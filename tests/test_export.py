@@ -26,7 +26,7 @@ from markupsafe import escape
 from pyproj import CRS, Geod, Transformer
 
 from geo.crs import WGS84
-from layers import export, query
+from layers import export, query, tempfiles
 from layers.paths import DATA_DIR
 
 OGRINFO = shutil.which("ogrinfo")
@@ -555,7 +555,8 @@ def test_exports_at_once_keep_to_their_own_temporary_files(store, client):
 
     app = create_app({"STORE": store, "TESTING": True})
     data_before = _files(DATA_DIR)
-    temp_before = set(Path(tempfile.gettempdir()).glob("xinqu-export-*"))
+    scratch = tempfiles.process_dir()  # where this process's exports are written
+    temp_before = set(scratch.iterdir())
 
     def fetch(layer: str) -> bytes:
         response = app.test_client().get(f"/export/{layer}.shp.zip?crs=EPSG:4548")
@@ -571,7 +572,7 @@ def test_exports_at_once_keep_to_their_own_temporary_files(store, client):
         assert f"{export.table_name(layer)}.shp" in names
     new = _files(DATA_DIR) - data_before
     assert not [p for p in new if not p.name.startswith(".")], new  # (a build's temp file)
-    assert set(Path(tempfile.gettempdir()).glob("xinqu-export-*")) == temp_before
+    assert set(scratch.iterdir()) == temp_before
 
 
 # --- the export menu -------------------------------------------------------------------------

@@ -6,17 +6,33 @@ Images are written to tests/artifacts/ (gitignored) so they can be looked at.
 from __future__ import annotations
 
 import io
+import json
+import threading
+import urllib.error
+import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import pytest
+import shapely
 from PIL import Image
 
 from webapp.app import create_app
 from webapp.map import load_style
-from webapp.mapimage import MAP_BOX, FontMissing, MapSpec, cjk_font, settings
+from webapp.mapimage import (
+    MAP_BOX,
+    FontMissing,
+    MapRenderer,
+    MapSpec,
+    RenderBusy,
+    cjk_font,
+    clipped,
+    settings,
+)
 from webapp.planner import EXTENSION
+
+pytest_plugins = ["web_fixtures"]
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 UNIT = "ndrc-2024:6"
@@ -197,3 +213,152 @@ def test_a_missing_cjk_font_is_a_clear_error():
     with pytest.raises(FontMissing) as error:
         cjk_font("No Such Font Family Xinqu")
     assert "fonts-wqy-zenhei" in str(error.value)
+
+
+# --- bounded requests (issue 15) --------------------------------------------------------------
+
+LIMITS = load_style()["image"]
+TINY = "121.5,31.2,121.50001,31.20001"  # 0.00001°: drew until gunicorn killed the worker
+
+
+def get(url: str) -> tuple[int, dict, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.mark.parametrize("path", ["/map.png", "/map.svg"])
+@pytest.mark.parametrize("bbox", [TINY, "121.5,31.2,121.5001,31.2001"])
+def test_real_server_refuses_a_tiny_bbox_naming_it(store_path, live_server, path, bbox):
+    status, headers, body = get(f"{live_server}{path}?bbox={bbox}")
+    assert status == 400
+    assert headers["Content-Type"].startswith("application/json")
+    error = json.loads(body)
+    assert error["parameter"] == "bbox"
+    assert f"{LIMITS['min_bbox_span_deg']:g}°" in error["description"]
+
+
+def test_real_server_draws_a_box_of_the_minimum_span(store_path, live_server):
+    least = LIMITS["min_bbox_span_deg"]
+    status, headers, body = get(f"{live_server}/map.png?bbox=121.5,31.2,{121.5 + least},"
+                                f"{31.2 + least / 2}")  # the longer side counts
+    assert status == 200
+    assert headers["Content-Type"] == "image/png"
+    assert Image.open(io.BytesIO(body)).size[0] > 1000
+
+
+def test_minimum_span_comes_from_the_style_file(client, renderer):
+    least = LIMITS["min_bbox_span_deg"]
+    before = renderer.renders
+    refused = client.get(f"/map.png?bbox=110,30,{110 + least * 0.9},{30 + least * 0.9}")
+    assert refused.status_code == 400 and refused.get_json()["parameter"] == "bbox"
+    assert renderer.renders == before
+    across = client.get(f"/map.svg?bbox=179.999,30,{-180 + least},{30 + least / 4}")
+    assert across.status_code == 200  # across the antimeridian, the longer side counts
+
+
+def test_geometry_is_clipped_to_the_view_before_drawing(renderer):
+    """At street scale the layers reach matplotlib cut to the view: a few vertices, none
+    outside the clip box (whole, they were dashed along millions of pixels)."""
+    spec = MapSpec(lang="en", names="en", bbox=(121.5, 31.2, 121.50001, 31.20001))
+    ax = _axes_for(renderer, spec)
+    clip = renderer._clip_box((ax.get_xlim(), ax.get_ylim()))
+    frames = [renderer._basemap, *renderer._layers.values()]
+    whole = sum(int(shapely.get_num_coordinates(f.geometry.values).sum()) for f in frames)
+    cut = [clipped(frame, clip) for frame in frames]
+    vertices = sum(int(shapely.get_num_coordinates(f.geometry.values).sum()) for f in cut)
+    assert any(len(frame) for frame in cut), "Pudong and Shanghai are in the view"
+    assert vertices < 200 < whole / 100
+    box = shapely.box(*clip.bounds).buffer(clip.tolerance * 2)
+    for frame in cut:
+        assert frame.geometry.within(box).all()
+
+
+
+def test_a_vertex_cap_simplifies_a_layer_further(renderer):
+    ax = _axes_for(renderer, MapSpec(lang="en", names="en"))  # all of China
+    clip = renderer._clip_box((ax.get_xlim(), ax.get_ylim()))
+
+    def vertices(frame) -> int:
+        return int(shapely.get_num_coordinates(frame.geometry.values).sum())
+
+    full = clipped(renderer._basemap, clip)
+    capped = clipped(renderer._basemap, clip.__class__(clip.bounds, clip.tolerance, 2000))
+    assert vertices(capped) <= 2000 < vertices(full)
+    assert set(capped["kind"]) == set(full["kind"])  # the country, its provinces, ...
+    assert set(capped.index) <= set(full.index)  # (islets a pixel across may go)
+
+
+def _axes_for(renderer, spec):
+    """The axes of `spec`'s view, as _draw settles it (no drawing)."""
+    from matplotlib.figure import Figure
+
+    ax = Figure(figsize=(11.69, 8.27)).add_axes(MAP_BOX)
+    renderer._set_extent(ax, spec, [])
+    return ax
+
+
+@pytest.fixture()
+def fresh(store, app):
+    """A renderer of its own (empty cache), with limits changed by the test."""
+    def make(**limits) -> MapRenderer:
+        style = load_style()
+        style["image"] = {**style["image"], **limits}
+        base = app.extensions[EXTENSION]
+        return MapRenderer(store, base.strings, web_style=style)
+    return make
+
+
+def test_a_render_over_budget_answers_503_and_is_ready_on_retry(app, fresh):
+    slow = fresh(render_budget_s=0)
+    original = app.extensions[EXTENSION]
+    app.extensions[EXTENSION] = slow
+    try:
+        busy = app.test_client().get("/map.png?document=mofcom-2025&lang=zh")
+        assert busy.status_code == 503
+        assert busy.mimetype == "application/json"
+        assert busy.headers["Retry-After"] == str(LIMITS["retry_after_s"])
+        assert "retry" in busy.get_json()["description"]
+        spec = MapSpec(document="mofcom-2025", lang="zh", names="zh-Hans")
+        slow.image(spec, "png", budget=120)  # wait for the render the 503 left running
+        assert slow.renders == 1
+        again = app.test_client().get("/map.png?document=mofcom-2025&lang=zh")
+        assert again.status_code == 200 and again.mimetype == "image/png"
+        assert slow.renders == 1  # the retry got the image drawn after the 503
+    finally:
+        app.extensions[EXTENSION] = original
+
+
+def test_too_many_pending_renders_answer_503_at_once(fresh):
+    full = fresh(max_pending=0)
+    with pytest.raises(RenderBusy) as busy:
+        full.image(MapSpec(lang="en", names="en"), "png")
+    assert busy.value.code == 503 and busy.value.retry_after == LIMITS["retry_after_s"]
+    assert full.renders == 0
+
+
+def test_renders_at_once_in_threads_give_the_bytes_of_renders_one_by_one(fresh):
+    """No lock around a render and no rc_context switching fonts under another thread:
+    two different images drawn at the same time are those drawn one after the other."""
+    specs = [(MapSpec(unit=UNIT, lang="zh", names="zh-Hans"), "png"),
+             (MapSpec(document="xixian-2023", lang="en", names="en",
+                      bbox=(106.0, 33.5, 110.0, 35.5)), "svg")]
+    serial = fresh()
+    expected = [serial.image(spec, fmt) for spec, fmt in specs]
+    parallel = fresh(render_threads=2)
+    results: list[bytes | None] = [None, None]
+    start = threading.Barrier(len(specs))
+
+    def draw(n: int) -> None:
+        start.wait()
+        results[n] = parallel.image(*specs[n], budget=120)
+
+    threads = [threading.Thread(target=draw, args=(n,)) for n in range(len(specs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert parallel.renders == 2
+    assert results == expected

@@ -3,6 +3,8 @@
 Thin on purpose: layers.export decides what goes into a file and writes it in a private
 temporary directory; this module reads the request, answers the bytes with a file name
 and the CRS, and turns bad requests into JSON errors that list what would have worked.
+The same request on the same store gives the same bytes, so the app's content ETag is
+stable and a repeat with If-None-Match gets 304.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, redirect, request, url_for
 
 from geo.crs import crs_code, crs_uri
-from layers import export
+from layers import export, tempfiles
 from layers.query import NotFound, QueryError
 from webapp import params
 from webapp.app import current_service
@@ -23,6 +25,12 @@ blueprint = Blueprint("exports", __name__)
 
 # Filters an export carries over from the page it is asked from (as the items endpoint).
 FILTERS = ("bbox", "unit", "document", "chapter")
+
+
+@blueprint.record_once
+def _sweep(state) -> None:
+    """At start, remove what exports of killed processes left in the temporary folder."""
+    tempfiles.sweep()
 
 
 def _error(status: int, code: str, param: str, description: str, valid=()) -> Response:

@@ -719,21 +719,24 @@ class _Clip:
 
 def clipped(frame: gpd.GeoDataFrame, clip: _Clip) -> gpd.GeoDataFrame:
     """The rows of `frame` that reach into the clip rectangle, their geometry cut to it and
-    simplified to the tolerance (more, fourfold at a time, while the layer has more than
-    `max_vertices`): what a view shows, at the detail its pixels resolve."""
+    simplified to the tolerance: what a view shows, at the detail its pixels resolve.
+
+    A layer left with more than `max_vertices` is simplified further, fourfold at a time
+    and without keeping topology, so islets below the tolerance vanish (rings a pixel
+    across are what keep a topology-preserving simplification from getting smaller).
+    """
     geometry = np.asarray(frame.geometry.array)
     cut = shapely.clip_by_rect(geometry, *clip.bounds)
-    keep = ~(shapely.is_empty(cut) | shapely.is_missing(cut))
-    cut = cut[keep]
+    out = shapely.simplify(cut, clip.tolerance, preserve_topology=True)
     tolerance = clip.tolerance
-    out = shapely.simplify(cut, tolerance, preserve_topology=True)
     for _ in range(8):
         if shapely.get_num_coordinates(out).sum() <= clip.max_vertices:
             break
         tolerance *= 4
-        out = shapely.simplify(cut, tolerance, preserve_topology=True)
+        out = shapely.simplify(cut, tolerance, preserve_topology=False)
+    keep = ~(shapely.is_empty(out) | shapely.is_missing(out))
     frame = frame[keep].copy()
-    frame[frame.geometry.name] = gpd.array.from_shapely(out, crs=frame.crs)
+    frame[frame.geometry.name] = gpd.array.from_shapely(out[keep], crs=frame.crs)
     return frame
 
 

@@ -2,13 +2,16 @@
 
 Written as GeoPackage 1.2, the version every current reader (QGIS, ArcGIS Pro, GDAL from
 2.2 on) opens without a "partially supported" warning; nothing written here needs 1.3/1.4.
+
+GDAL dates each table in `gpkg_contents.last_change`, and how many SQLite transactions a
+write takes (which the file header counts) depends on whether that date changes while
+it writes; with a fixed date (OGR_CURRENT_DATE) the same tables give the same bytes.
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Iterable, Iterator
+import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyogrio
@@ -16,25 +19,31 @@ from pyproj import CRS
 
 from geo.crs import reproject
 from geo.formats import Table
+from geo.formats.config import gdal_date, gdal_options
 from geo.formats.geometry import declared_type
 
 VERSION = "1.2"
 
-_sync_lock = threading.Lock()
-_sync_off = 0  # writers running with SQLite's fsync off
-_sync_off_previous: list[str | None] = [None]  # the setting to restore after the last one
 
-
-def write_gpkg(tables: Iterable[Table], path: Path, crs: CRS) -> None:
+def write_gpkg(tables: Iterable[Table], path: Path, crs: CRS,
+               timestamp: dt.datetime | None = None) -> None:
     """Write every table into one new GeoPackage; spatial tables are moved into `crs`.
 
     Each table's title and description land in gpkg_contents (identifier, description),
-    where QGIS and ArcGIS show them as the layer's title and abstract.
+    where QGIS and ArcGIS show them as the layer's title and abstract; their last change
+    is `timestamp` (default: now).
+
+    SQLite skips fsync while GDAL writes: the file is new and private to the caller, who
+    reads or copies it at once, so a crash loses nothing that matters; each table written
+    would otherwise wait for the disk.
     """
     path = Path(path)
     if path.exists():
         raise FileExistsError(path)
-    with _without_fsync():
+    options = {"OGR_SQLITE_SYNCHRONOUS": "OFF"}
+    if timestamp is not None:
+        options["OGR_CURRENT_DATE"] = gdal_date(timestamp)
+    with gdal_options(options):
         _write_tables(tables, path, crs)
 
 
@@ -53,25 +62,3 @@ def _write_tables(tables: Iterable[Table], path: Path, crs: CRS) -> None:
             pyogrio.write_dataframe(table.frame, path, layer=table.name, driver="GPKG",
                                     layer_options=options,
                                     dataset_options={"VERSION": VERSION})
-
-
-@contextlib.contextmanager
-def _without_fsync() -> Iterator[None]:
-    """Let SQLite skip fsync while GDAL writes: the file is new and private to the caller,
-    who reads or copies it at once, so a crash loses nothing that matters; each table
-    written would otherwise wait for the disk. The setting is process-wide in GDAL, so it
-    is counted and restored when the last writer finishes."""
-    global _sync_off
-    with _sync_lock:
-        if _sync_off == 0:
-            _sync_off_previous[0] = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
-            pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
-        _sync_off += 1
-    try:
-        yield
-    finally:
-        with _sync_lock:
-            _sync_off -= 1
-            if _sync_off == 0:
-                pyogrio.set_gdal_config_options(
-                    {"OGR_SQLITE_SYNCHRONOUS": _sync_off_previous[0]})

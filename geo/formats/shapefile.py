@@ -11,10 +11,15 @@ letting GDAL truncate or launder silently:
   refused, never cut; `fits()` lets the caller find them first;
 - a `.cpg` declaring UTF-8, so Chinese text is decoded right;
 - a `.prj` in ESRI's WKT1 dialect, written by pyproj, which ArcGIS recognises by name.
+
+A .dbf header and every zip entry carry a date, today's by default; given a `timestamp`,
+they carry that one, so the same tables give the same bytes.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -65,13 +70,18 @@ def check_fields(table: Table) -> None:
                                   f"exceed {MAX_TEXT_BYTES} bytes and would be truncated")
 
 
-def write_shapefiles(tables: Iterable[Table], directory: Path, crs: CRS) -> list[Path]:
+def write_shapefiles(tables: Iterable[Table], directory: Path, crs: CRS,
+                     timestamp: dt.datetime | None = None) -> list[Path]:
     """Write each spatial table as `<name>.shp` and each attribute table as `<name>.dbf`.
 
-    Spatial tables are moved into `crs`. Returns every file written, in a stable order.
+    Spatial tables are moved into `crs`; the .dbf headers are dated `timestamp` (default
+    today). Returns every file written, in a stable order.
     """
     directory = Path(directory)
     written: list[Path] = []
+    options = {"ENCODING": "UTF-8"}
+    if timestamp is not None:
+        options["DBF_DATE_LAST_UPDATE"] = timestamp.strftime("%Y-%m-%d")
     for table in tables:
         check_fields(table)
         if table.spatial:
@@ -81,14 +91,14 @@ def write_shapefiles(tables: Iterable[Table], directory: Path, crs: CRS) -> list
             pyogrio.write_dataframe(frame, path, driver="ESRI Shapefile",
                                     geometry_type=geometry_type,
                                     promote_to_multi=geometry_type.startswith("Multi"),
-                                    layer_options={"ENCODING": "UTF-8"})
+                                    layer_options=options)
             esri_wkt = crs.to_wkt(WktVersion.WKT1_ESRI)
             if esri_wkt:  # else keep the .prj GDAL wrote: pyproj has no ESRI form of it
                 path.with_suffix(".prj").write_text(esri_wkt, encoding="ascii")
         else:
             path = directory / f"{table.name}.dbf"
             pyogrio.write_dataframe(table.frame, path, driver="ESRI Shapefile",
-                                    layer_options={"ENCODING": "UTF-8"})
+                                    layer_options=options)
         cpg = path.with_suffix(".cpg")
         if not cpg.exists() or cpg.read_text(encoding="ascii").strip() != "UTF-8":
             raise FormatError(f"{table.name}: GDAL did not declare UTF-8 in {cpg.name}")
@@ -97,11 +107,23 @@ def write_shapefiles(tables: Iterable[Table], directory: Path, crs: CRS) -> list
     return written
 
 
-def write_zip(files: Sequence[Path], path: Path) -> None:
-    """Zip `files` flat (no folders), so a GIS opens the archive as one set of layers."""
+def write_zip(files: Sequence[Path], path: Path, timestamp: dt.datetime | None = None) -> None:
+    """Zip `files` flat (no folders), so a GIS opens the archive as one set of layers.
+
+    With `timestamp`, every entry is dated then (not after the files' mtimes) and has the
+    same permissions, so the same files give the same archive bytes.
+    """
     names = [Path(f).name for f in files]
     if len(set(names)) != len(names):
         raise FormatError("two files in the zip would have the same name")
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for file in files:
-            archive.write(file, arcname=Path(file).name)
+            if timestamp is None:
+                archive.write(file, arcname=Path(file).name)
+                continue
+            when = max(timestamp, dt.datetime(1980, 1, 1, tzinfo=timestamp.tzinfo))
+            entry = zipfile.ZipInfo(Path(file).name, date_time=when.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o100644 << 16  # a regular file, rw-r--r--
+            with open(file, "rb") as source, archive.open(entry, "w") as target:
+                shutil.copyfileobj(source, target, 1 << 20)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from geo.crs import crs_code
-from layers import export, paths
+from layers import export, paths, tempfiles
 from layers.progress import step
 from layers.query import NotFound, QueryError
 from webapp.errors import UsageError
@@ -66,12 +66,16 @@ def run(args) -> int:
 
 
 def _save(source: Path, target: Path) -> None:
-    """Copy next to the target, then rename over it: a failed export leaves no half file."""
+    """Copy next to the target, then rename over it: a failed export leaves no half file
+    (the copy is named by this process, so a killed export's is removed by the next)."""
     if not target.parent.is_dir():
         raise UsageError(f"--out: no directory {target.parent}")
-    partial = target.with_name(f".{target.name}.partial")
+    partial = tempfiles.sibling(target, PARTIAL_SUFFIX)
     try:
         shutil.copyfile(source, partial)
         os.replace(partial, target)
     finally:
-        partial.unlink(missing_ok=True)
+        tempfiles.release(partial)
+
+
+PARTIAL_SUFFIX = ".partial"
