@@ -32,7 +32,8 @@ from layers.linking import LinkingError, link_table, link_units, roll_up
 from layers.paths import DATA_DIR
 from layers.progress import step
 from layers.spatial_facts import as_columns, spatial_facts
-from layers.store import LINK_COLUMNS, MENTION_COLUMNS, write_store
+from layers.store import LINK_COLUMNS, MENTION_COLUMNS, TMP_SUFFIX, write_store
+from layers.tempfiles import sweep_siblings
 
 
 class BuildError(RuntimeError):
@@ -64,6 +65,7 @@ def build(
     store_path = Path(store_path) if store_path else data_dir / "build" / "xinqu.gpkg"
     sources_dir = Path(sources_dir) if sources_dir else data_dir / "sources"
     places_dir = Path(places_dir) if places_dir else data_dir / "places"
+    sweep_siblings(store_path, TMP_SUFFIX)  # what killed builds left beside the store
     try:
         return _build(data_dir, store_path, sources_dir, places_dir)
     except (GazetteerError, boundaries.BoundaryError, SourceError, LinkingError) as error:
