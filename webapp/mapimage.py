@@ -19,6 +19,7 @@ with Retry-After while the render finishes into the cache.
 from __future__ import annotations
 
 import io
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -189,8 +190,8 @@ class MapRenderer:
         _use_rc(self.config["font_family"])
         # guards the cache, the views and the pending renders; never held while drawing
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=int(self.limits["render_threads"]),
-                                        thread_name_prefix="xinqu-map")
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0  # the process the pool's threads run in
         self._pending: dict[tuple[MapSpec, str], Future] = {}
         self._cache: OrderedDict[tuple[MapSpec, str], bytes] = OrderedDict()
         self._views: dict[MapSpec, tuple[tuple[float, float], tuple[float, float]]] = {}
@@ -222,7 +223,7 @@ class MapRenderer:
                 if len(self._pending) >= int(self.limits["max_pending"]):
                     raise RenderBusy("too many map images are being drawn; retry later",
                                      retry_after=retry)
-                future = self._pool.submit(self._render, key)
+                future = self._executor().submit(self._render, key)
                 self._pending[key] = future
         try:
             return future.result(timeout=float(
@@ -230,6 +231,17 @@ class MapRenderer:
         except TimeoutError:
             raise RenderBusy("the map image is still being drawn; retry after "
                              f"{retry} s to get it", retry_after=retry) from None
+
+    def _executor(self) -> ThreadPoolExecutor:
+        """The render threads of this process (called with the lock held). A server that
+        forks its workers after the app is made gives each a pool of its own: threads do
+        not survive a fork, and an inherited pool would wait for them forever."""
+        if self._pool is None or self._pool_pid != os.getpid():
+            self._pool = ThreadPoolExecutor(max_workers=int(self.limits["render_threads"]),
+                                            thread_name_prefix="xinqu-map")
+            self._pool_pid = os.getpid()
+            self._pending.clear()  # renders of the parent, never finished here
+        return self._pool
 
     def _render(self, key: tuple[MapSpec, str]) -> bytes:
         """Draw one image (in a pool thread) and keep it in the cache."""
