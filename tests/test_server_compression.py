@@ -214,3 +214,24 @@ def test_a_script_in_document_text_is_not_allowed_by_the_csp(web_store):
     assert f"<script>{script}</script>" not in response.get_data(as_text=True)
     digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
     assert digest not in response.headers["Content-Security-Policy"]
+
+
+def test_exports_beyond_the_heavy_slots_are_refused_at_once_with_retry_after(web_store):
+    """One slot, three exports at once: the others are told when to come back."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from webapp import create_app
+
+    app = create_app({"STORE": web_store, "TESTING": True, "XINQU_HEAVY_SLOTS": 1})
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(lambda i: app.test_client().get(
+            f"/export/partners.geojson?n={i}"), range(3)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses[0] == 200 and statuses[-1] == 503
+    for answer in answers:
+        if answer.status_code == 503:
+            assert answer.headers["Retry-After"] == str(SETTINGS["limits"]["retry_after"])
+            assert answer.get_json()["code"] == "ServiceUnavailable"
+    # the slot is free again afterwards, and pages never needed one
+    assert app.test_client().get("/export/partners.geojson").status_code == 200
+    assert app.test_client().get("/conformance?f=json").status_code == 200

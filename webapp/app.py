@@ -29,6 +29,7 @@ from webapp.compression import Compressor
 from webapp.errors import UsageError
 from webapp.geojson import Catalogue, build_catalogue
 from webapp.i18n import Strings, load_strings
+from webapp.limits import HeavyRequests
 from webapp.map import load_style
 from webapp.security import SecurityHeaders
 from webapp.static_assets import StaticAssets
@@ -82,7 +83,8 @@ def open_store(path: Path):
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. config may set STORE (an opened Store) or STORE_PATH, Flask keys, and
-    XINQU_CACHE_BYTES (the compressed-body cache's bound; data/http.yaml by default)."""
+    XINQU_CACHE_BYTES (the compressed-body cache's bound) and XINQU_HEAVY_SLOTS (how many
+    exports or map images run at once); data/http.yaml gives both by default."""
     app = Flask(__name__, static_folder=None)
     app.config.update(STORE_PATH=paths.STORE_PATH, JSON_SORT_KEYS=False)
     app.config.update(config or {})
@@ -106,6 +108,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.static_url_path = "/static"
     assets.install(app)
+    HeavyRequests(settings["limits"], app.config.get("XINQU_HEAVY_SLOTS")).install(app)
     app.extensions["xinqu"].security.install(app)
     app.after_request(_finish)
     _register_errors(app)

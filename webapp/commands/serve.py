@@ -67,7 +67,10 @@ def run(args) -> int:
     from webapp import create_app
     from webapp.app import warm
 
-    config = {} if args.cache_mb is None else {"XINQU_CACHE_BYTES": args.cache_mb << 20}
+    # Two threads of every worker stay free of exports and map images (webapp.limits).
+    config: dict = {"XINQU_HEAVY_SLOTS": max(1, args.threads - 2)}
+    if args.cache_mb is not None:
+        config["XINQU_CACHE_BYTES"] = args.cache_mb << 20
     app = create_app(config)  # raises UsageError when there is no built store
     _check_free(args.host, args.port)
     warm(app)
