@@ -1,4 +1,9 @@
-"""The Flask app factory: load the built store once, serialise it, register the blueprints."""
+"""The Flask app factory: load the built store once, serialise it, register the blueprints.
+
+Every response passes one hook (`_finish`): ETag, Cache-Control and Vary, the conditional
+304, compression (webapp.compression) and the security headers (webapp.security), in that
+order. Static files are served from memory by webapp.static_assets.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +12,35 @@ import logging
 import os
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, jsonify, request
-from flask_compress import Compress
+import yaml
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_etags
 
 from layers import paths
 from layers.query import NotFound, QueryError
+from webapp import compression
+from webapp.compression import Compressor
 from webapp.errors import UsageError
 from webapp.geojson import Catalogue, build_catalogue
 from webapp.i18n import Strings, load_strings
+from webapp.limits import HeavyRequests
 from webapp.map import load_style
+from webapp.security import SecurityHeaders
+from webapp.static_assets import StaticAssets
 
 log = logging.getLogger(__name__)
 
-# Dynamic responses may be reused for a few minutes and are then revalidated by ETag;
-# vendored assets do not change between releases.
+# Dynamic responses may be reused for a few minutes and are then revalidated by ETag.
+# Static files set their own (webapp.static_assets: a year when the URL has their hash).
 CACHE_DYNAMIC = "public, max-age=300"
-CACHE_STATIC = "public, max-age=86400"
+STATIC_DIR = Path(__file__).parent / "static"
+HTTP_SETTINGS = paths.DATA_DIR / "http.yaml"
 
 # The modules that serve the endpoints: each has a `blueprint`, and an `openapi_paths`
 # (a dict, or a function giving one) for the endpoints it adds to the OGC API's own.
@@ -38,12 +51,16 @@ OPENAPI_PATHS = "xinqu.openapi_paths"
 
 @dataclass
 class Service:
-    """What every request reads: the store, its serialised layers and the interface strings."""
+    """What every request reads: the store, its serialised layers and the interface strings,
+    and how responses are compressed and secured."""
 
     store: Any
     catalogue: Catalogue
     strings: Strings
     loaded_at: str
+    compressor: Compressor
+    security: SecurityHeaders
+    assets: StaticAssets
     cache: dict = field(default_factory=dict)  # rendered pages that depend only on lang
 
 
@@ -65,41 +82,35 @@ def open_store(path: Path):
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app. config may set STORE (an opened Store) or STORE_PATH, and Flask keys."""
-    app = Flask(__name__)
-    app.config.update(
-        STORE_PATH=paths.STORE_PATH,
-        JSON_SORT_KEYS=False,
-        COMPRESS_MIMETYPES=[
-            "text/html", "text/css", "text/javascript", "application/javascript",
-            "application/json", "application/geo+json", "application/vnd.oai.openapi+json",
-            "image/svg+xml", "font/ttf",
-        ],
-        COMPRESS_MIN_SIZE=1024,
-        # Bodies are fixed from start, so each is compressed once per encoding (cached by
-        # ETag) and can afford zstd's strongest level: the map's layers shrink by half.
-        COMPRESS_ZSTD_LEVEL=19,
-        COMPRESS_BR_LEVEL=9,
-        COMPRESS_CACHE_KEY=_compress_key,
-        COMPRESS_CACHE_BACKEND=lambda: CompressedBodies(),
-        SEND_FILE_MAX_AGE_DEFAULT=86400,
-    )
+    """Build the app. config may set STORE (an opened Store) or STORE_PATH, Flask keys, and
+    XINQU_CACHE_BYTES (the compressed-body cache's bound) and XINQU_HEAVY_SLOTS (how many
+    exports or map images run at once); data/http.yaml gives both by default."""
+    app = Flask(__name__, static_folder=None)
+    app.config.update(STORE_PATH=paths.STORE_PATH, JSON_SORT_KEYS=False)
     app.config.update(config or {})
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 
     store = app.config.get("STORE") or open_store(app.config["STORE_PATH"])
     web = load_style().get("web", {})
+    settings = yaml.safe_load(HTTP_SETTINGS.read_text(encoding="utf-8"))
+    assets = StaticAssets(STATIC_DIR)
     app.extensions["xinqu"] = Service(
         store=store,
         catalogue=build_catalogue(store, web.get("min_part_factor", 0),
                                   web.get("basemap_tolerance_deg", {})),
         strings=load_strings(),
         loaded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        compressor=Compressor.from_settings(settings["compression"],
+                                            app.config.get("XINQU_CACHE_BYTES")),
+        security=SecurityHeaders(settings["security"]),
+        assets=assets,
     )
-
-    Compress(app)  # registered first, so it runs after the ETag hook below
-    app.after_request(_cache_headers)
+    app.static_url_path = "/static"
+    assets.install(app)
+    HeavyRequests(settings["limits"], app.config.get("XINQU_HEAVY_SLOTS")).install(app)
+    app.extensions["xinqu"].security.install(app)
+    app.after_request(_finish)
     _register_errors(app)
 
     extra_paths: dict[str, Any] = {}
@@ -112,53 +123,63 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-class CompressedBodies:
-    """Compressed bodies by ETag and encoding, for flask-compress (bounded, oldest out)."""
-
-    def __init__(self, limit: int = 512):
-        self.limit = limit
-        self.bodies: dict[str, bytes] = {}
-
-    def get(self, key: str) -> bytes | None:
-        return self.bodies.get(key)
-
-    def set(self, key: str, value: bytes) -> None:
-        if key.endswith(";"):  # a response without an ETag: never reuse its body
-            return
-        if key not in self.bodies and len(self.bodies) >= self.limit:
-            self.bodies.pop(next(iter(self.bodies)))
-        self.bodies[key] = value
-
-
-def _compress_key(_request) -> str:
-    """The ETag _cache_headers gave the response (it runs before flask-compress)."""
-    return g.get("xinqu_etag") or ""
-
-
 def warm(app: Flask) -> None:
-    """Render the map once per language and compress its data once per encoding, so the
-    first visitor does not wait for it (call before a server forks its workers)."""
+    """Render the map once per language and compress, once per encoding and at the strong
+    levels, what stays fixed: the map pages, the static files they name, their layers and
+    /basemap. Call it before a server forks its workers, so they share the result and no
+    visitor waits. (Other static files, e.g. the fonts' TrueType fallbacks, which browsers
+    that read woff2 never ask for, are compressed at the cheap levels when first asked.)"""
+    service = app.extensions["xinqu"]
     client = app.test_client()
-    for lang in app.extensions["xinqu"].strings.languages:
+    urls: list[str] = []
+    for lang in service.strings.languages:
         page = client.get(f"/?lang={lang}").get_data(as_text=True)
-        urls = {u.replace("\\u0026", "&") for u in re.findall(r'"(/collections/[^"]+)"', page)}
-        for url in sorted(urls | {"/basemap"}):
-            for encoding in ("zstd", "br", "gzip"):
-                client.get(url, headers={"Accept-Encoding": encoding})
+        urls.append(f"/?lang={lang}")
+        urls.extend(sorted(f"/static/{name}" for name in re.findall(r'"/static/([^"?]+)', page)))
+        urls.extend(sorted({u.replace("\\u0026", "&")
+                            for u in re.findall(r'"(/collections/[^"]+)"', page)}))
+    urls.append("/basemap")
+    jobs = [(url, encoding) for url in dict.fromkeys(urls) for encoding in compression.ENCODINGS]
+    with service.compressor.fixed(), ThreadPoolExecutor(
+            max_workers=min(4, os.cpu_count() or 1)) as pool:
+        # The compressors release the GIL: use the cores while nothing is served yet.
+        list(pool.map(lambda job: client.get(job[0], headers={"Accept-Encoding": job[1]}),
+                      jobs))
 
 
-def _cache_headers(response):
+def _finish(response: Response) -> Response:
+    """Every response: caching headers and 304, then compression, then security headers."""
+    service = current_service()
+    response = _cache_headers(response)
+    response = compression.apply(service.compressor, request, response)
+    return service.security.apply(response)
+
+
+def _cache_headers(response: Response) -> Response:
     """ETag and Cache-Control on successful GETs; If-None-Match answers 304."""
     if request.method not in ("GET", "HEAD") or response.status_code != 200:
         return response
-    static = request.endpoint == "static"
-    response.headers.setdefault("Cache-Control", CACHE_STATIC if static else CACHE_DYNAMIC)
-    if not static and not response.is_streamed and not response.direct_passthrough:
+    response.headers.setdefault("Cache-Control", CACHE_DYNAMIC)
+    if response.is_streamed or response.direct_passthrough:
+        return response
+    if request.endpoint != "static":
         response.vary.update(("Accept", "Accept-Language"))
-        if not response.get_etag()[0]:
-            response.add_etag()
-        g.xinqu_etag = response.get_etag()[0]
-        response.make_conditional(request)
+    if not response.get_etag()[0]:
+        response.add_etag()
+    return _not_modified(response)
+
+
+def _not_modified(response: Response) -> Response:
+    """304 when If-None-Match names this body in any content coding (weak comparison)."""
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return response
+    etag = response.get_etag()[0]
+    tags = parse_etags(header)
+    if tags.star_tag or any(compression.base_etag(tag) == etag
+                            for tag in tags.as_set(include_weak=True)):
+        response.status_code = 304
+        response.set_data(b"")
     return response
 
 

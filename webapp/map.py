@@ -22,6 +22,7 @@ from folium.template import Template
 from markupsafe import Markup
 
 from layers.paths import DATA_DIR
+from webapp.security import inline_script_hashes, script_hash
 
 STYLE_PATH = DATA_DIR / "map_style.yaml"
 
@@ -255,17 +256,22 @@ def small_map(layers: list[MapLayer], style: dict, *, lang: str, text: Callable[
 
 @dataclass(frozen=True)
 class MapParts:
-    """A rendered folium map split for embedding in a page: head, body and script."""
+    """A rendered folium map split for embedding in a page: head, body and script, and
+    the CSP hashes of its inline scripts (the header's and `script`, which the page
+    writes inside a <script> element of its own)."""
 
     header: Markup
     html: Markup
     script: Markup
+    script_hashes: tuple[str, ...] = ()
 
 
 def render_parts(m: folium.Map) -> MapParts:
     """folium's own output (its values pass through tojson) for a page template."""
     root = m.get_root()
     root.render()
-    return MapParts(header=Markup(root.header.render()), html=Markup(root.html.render()),
-                    script=Markup(root.script.render()))
+    header, script = root.header.render(), root.script.render()
+    return MapParts(header=Markup(header), html=Markup(root.html.render()),
+                    script=Markup(script),
+                    script_hashes=(*inline_script_hashes(header), script_hash(script)))
 

@@ -2,7 +2,11 @@
 
 The app (and so the built store) is loaded once in the master process before the
 workers fork, so a missing store is reported as one line before anything listens, and
-the workers share the loaded data.
+the workers share the loaded data and the bodies warm() compressed.
+
+Workers are gunicorn's `gthread`: each runs a pool of threads, and a connection idle
+between keep-alive requests waits in the worker's poller, not in a thread, so idle or
+slow browsers cannot take every worker. Responses carry no `Server` header.
 """
 
 from __future__ import annotations
@@ -13,14 +17,22 @@ import socket
 from webapp.errors import UsageError
 
 DEFAULT_WORKERS = 2
+DEFAULT_THREADS = 8
+KEEPALIVE = 5  # seconds an idle keep-alive connection is kept open
+TIMEOUT = 60  # seconds without a heartbeat before the master restarts a worker
+GRACEFUL_TIMEOUT = 20  # seconds a stopping worker gets to finish its requests
 
 
 def register(sub) -> None:
     p = sub.add_parser("serve", help="serve the map, pages and OGC API over the built store")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
-    p.add_argument("--workers", type=_workers, default=DEFAULT_WORKERS,
+    p.add_argument("--workers", type=_bounded("workers", 1, 64), default=DEFAULT_WORKERS,
                    help=f"worker processes (default {DEFAULT_WORKERS})")
+    p.add_argument("--threads", type=_bounded("threads", 1, 64), default=DEFAULT_THREADS,
+                   help=f"request threads per worker (default {DEFAULT_THREADS})")
+    p.add_argument("--cache-mb", type=_bounded("cache size in MB", 1, 4096), default=None,
+                   help="compressed bodies kept per worker, in MB (default: data/http.yaml)")
     p.add_argument("--access-log", action="store_true", help="log every request to stderr")
     p.set_defaults(func=run)
 
@@ -35,33 +47,46 @@ def _port(text: str) -> int:
     return value
 
 
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of workers: {text!r}") from None
-    if not 1 <= value <= 64:
-        raise argparse.ArgumentTypeError(f"workers must lie within 1..64, not {value}")
-    return value
+def _bounded(what: str, low: int, high: int):
+    """An argparse type: a whole number within low..high."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of {what}: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} must lie within {low}..{high}, not {value}")
+        return value
+    return parse
 
 
 def run(args) -> int:
     from gunicorn.app.base import BaseApplication
+    from gunicorn.http import wsgi
 
     from webapp import create_app
     from webapp.app import warm
 
-    app = create_app()  # raises UsageError when there is no built store
+    # Two threads of every worker stay free of exports and map images (webapp.limits).
+    config: dict = {"XINQU_HEAVY_SLOTS": max(1, args.threads - 2)}
+    if args.cache_mb is not None:
+        config["XINQU_CACHE_BYTES"] = args.cache_mb << 20
+    app = create_app(config)  # raises UsageError when there is no built store
     _check_free(args.host, args.port)
     warm(app)
+    _drop_server_header(wsgi.Response)  # before the workers fork: they all answer without it
 
     class Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"{_bind_host(args.host)}:{args.port}")
             self.cfg.set("workers", args.workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", args.threads)
+            self.cfg.set("keepalive", KEEPALIVE)
+            self.cfg.set("timeout", TIMEOUT)
+            self.cfg.set("graceful_timeout", GRACEFUL_TIMEOUT)
             self.cfg.set("preload_app", True)
             self.cfg.set("proc_name", "xinqu")
-            self.cfg.set("timeout", 60)
             if "control_socket_disable" in self.cfg.settings:  # no admin socket in $HOME
                 self.cfg.set("control_socket_disable", True)
             if args.access_log:
@@ -77,6 +102,21 @@ def run(args) -> int:
             raise UsageError(f"the server stopped (exit {stop.code}); is port {args.port} free?"
                              ) from None
     return 0
+
+
+def _drop_server_header(response_class: type) -> None:
+    """gunicorn writes `Server: gunicorn` on every response, its own errors included: leave
+    that line out (gunicorn is imported by run(), off the CLI's start-up path)."""
+    if getattr(response_class, "xinqu_quiet", False):
+        return
+    default_headers = response_class.default_headers
+
+    def quiet_headers(self) -> list[str]:
+        return [line for line in default_headers(self)
+                if not line.lower().startswith("server:")]
+
+    response_class.default_headers = quiet_headers
+    response_class.xinqu_quiet = True
 
 
 def _check_free(host: str, port: int) -> None:

@@ -62,8 +62,9 @@ def _small_map(key: tuple, layers) -> maps.MapParts:
     its elements at random, so rendering again would also change the page's ETag)."""
     cache = service().cache
     key = ("small-map", *key, lang())
-    if key not in cache:
-        cache[key] = maps.render_parts(maps.small_map(layers(), _style(), **_map_kwargs()))
+    if key not in cache:  # two threads may both render: every request gets the first kept
+        cache.setdefault(key, maps.render_parts(
+            maps.small_map(layers(), _style(), **_map_kwargs())))
     return cache[key]
 
 
@@ -73,7 +74,7 @@ def map_page():
     key = ("map", lang())
     if key not in cache:
         m = maps.full_map(_map_layers(service().store), _style(), **_map_kwargs())
-        cache[key] = maps.render_parts(m)
+        cache.setdefault(key, maps.render_parts(m))
     return html_reply(render("map.html", parts=cache[key], layer=None, show_export_menu=True))
 
 

@@ -1,0 +1,174 @@
+"""Hostile load against the real `xinqu serve` (gunicorn, default worker model): parallel
+big responses with Chrome's Accept-Encoding, idle and half-sent keep-alive sockets, and
+the headers on the wire.
+
+A small request made while the others run must be answered: the bound (10 s) only tells
+starvation (the old sync workers made a third client wait 61 s) from a busy machine.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import json
+import re
+import socket
+import sys
+import threading
+import time
+from urllib.parse import urlsplit
+
+import brotli
+import pytest
+
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
+
+pytest_plugins = ["web_fixtures"]
+
+CHROME = {"Accept-Encoding": "gzip, deflate, br, zstd",
+          "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0 Safari/537.36"}
+SMALL = "/conformance?f=json"
+STARVED = 10.0  # seconds: far beyond a prompt answer on a busy machine
+
+
+def _connection(base: str, timeout: float = 120) -> http.client.HTTPConnection:
+    parts = urlsplit(base)
+    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+
+
+def _get(base: str, path: str, headers: dict | None = None, timeout: float = 120):
+    """(status, headers, decoded body) of one GET on a fresh connection."""
+    connection = _connection(base, timeout)
+    try:
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        body = response.read()
+        encoding = response.getheader("Content-Encoding")
+        if encoding == "zstd":
+            body = zstd.decompress(body)
+        elif encoding == "br":
+            body = brotli.decompress(body)
+        elif encoding == "gzip":
+            body = gzip.decompress(body)
+        return response.status, dict(response.getheaders()), body
+    finally:
+        connection.close()
+
+
+def _timed_small(base: str) -> float:
+    started = time.monotonic()
+    status, _, body = _get(base, SMALL, CHROME, timeout=STARVED)
+    assert status == 200 and json.loads(body)["conformsTo"]
+    return time.monotonic() - started
+
+
+def test_parallel_big_responses_do_not_starve_a_small_one(live_server):
+    big = [f"/export/partners.geojson?v={i}" for i in range(8)]
+    big += [f"/collections/partners/items?f=json&limit={n}" for n in range(1, 8)]
+    big += [f"/collections/new-areas/items?f=json&limit={n}" for n in (3, 7, 11, 19)]
+    results: dict[str, tuple] = {}
+
+    refused = []
+
+    def fetch(path: str) -> None:
+        try:
+            for _ in range(60):  # a worker busy with exports says when to come back
+                status, headers, body = _get(live_server, path, CHROME, timeout=300)
+                if status != 503:
+                    break
+                refused.append((path, headers, body))
+                time.sleep(int(headers["Retry-After"]))
+            results[path] = (status, headers, body, time.monotonic())
+        except Exception as error:  # recorded, asserted below
+            results[path] = (error, None, None, time.monotonic())
+
+    threads = [threading.Thread(target=fetch, args=(p,)) for p in big]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)  # the big ones are being answered
+    small_took = _timed_small(live_server)
+    small_done = time.monotonic()
+    for thread in threads:
+        thread.join(timeout=300)
+
+    assert small_took < STARVED
+    assert any(done > small_done for *_, done in results.values()), \
+        "every big response finished before the small request: nothing was tested"
+    for path, _headers, body in refused:
+        assert "export" in path and json.loads(body)["code"] == "ServiceUnavailable"
+    for path in big:
+        status, headers, body, _ = results[path]
+        assert status == 200, (path, status)
+        assert headers["Content-Encoding"] == "zstd"
+        document = json.loads(body)
+        expected = 7 if "export" in path else int(path.rsplit("=", 1)[1])
+        assert len(document["features"]) == min(expected, 19 if "new-areas" in path else 7)
+
+
+def _idle_sockets(base: str, count: int) -> list[socket.socket]:
+    """count connections: a third connected and silent, a third half-way through their
+    request headers, a third after one full keep-alive request, all left open."""
+    parts = urlsplit(base)
+    sockets = []
+    for i in range(count):
+        s = socket.create_connection((parts.hostname, parts.port), timeout=30)
+        if i % 3 == 1:
+            s.sendall(b"GET /conformance?f=json HTTP/1.1\r\nHost: x\r\n")
+        elif i % 3 == 2:
+            s.sendall(b"GET /conformance?f=json HTTP/1.1\r\nHost: x\r\n"
+                      b"Connection: keep-alive\r\n\r\n")
+            assert s.recv(65536).startswith(b"HTTP/1.1 200")
+        sockets.append(s)
+    return sockets
+
+
+def test_idle_keep_alive_sockets_do_not_starve_another_client(live_server):
+    sockets = _idle_sockets(live_server, 24)  # more than the 2 workers x 8 threads
+    try:
+        for _ in range(3):
+            assert _timed_small(live_server) < STARVED
+        status, _, body = _get(live_server, "/static/xinqu/map.js", CHROME, timeout=STARVED)
+        assert status == 200 and b"xinqu" in body
+    finally:
+        for s in sockets:
+            s.close()
+
+
+@pytest.mark.parametrize("path", ["/?lang=en", "/units/ndrc-2024:13", SMALL,
+                                  "/static/xinqu/site.css", "/no-such-page",
+                                  "/collections/new-areas/items?limit=abc"])
+def test_the_wire_carries_security_headers_and_no_server_name(live_server, path):
+    _, headers, _ = _get(live_server, path, CHROME)
+    names = {name.lower() for name in headers}
+    assert "server" not in names
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+
+
+def test_gunicorn_answers_a_broken_request_without_its_name(live_server):
+    parts = urlsplit(live_server)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as s:
+        s.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        head = s.recv(65536).split(b"\r\n\r\n")[0].decode("latin-1").lower()
+    assert head.startswith("http/1.1 400")
+    assert "\r\nserver:" not in head
+
+
+def test_the_map_page_and_its_assets_come_compressed_and_cacheable(live_server):
+    status, headers, body = _get(live_server, "/?lang=en", CHROME)
+    assert status == 200 and headers["Content-Encoding"] == "zstd"
+    assert "Accept-Encoding" in headers["Vary"]
+    html = body.decode("utf-8")
+    assets = [u.replace("&amp;", "&") for u in
+              re.findall(r'"(/static/[^"]+\?v=[0-9a-f]+)"', html)]
+    assert assets
+    for url in assets:
+        status, headers, _ = _get(live_server, url, CHROME)
+        assert status == 200
+        assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert headers["ETag"]

@@ -1,0 +1,205 @@
+"""Response compression that never makes a client wait on a slow level.
+
+Bodies fixed from start-up (static files, the map page, its layers, /basemap) are
+compressed once by `warm()` at strong levels before the workers fork, and kept for the
+process's life. Every other body is compressed while its client waits, at a level that
+costs milliseconds, and kept in a byte-bounded LRU. Keys are (ETag, encoding): a body
+with no ETag is never reused. Settings: data/http.yaml `compression`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import brotli
+from flask import Request, Response
+
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
+
+log = logging.getLogger(__name__)
+
+# The encodings offered, in the service's order of preference (smallest first).
+ENCODINGS = ("zstd", "br", "gzip")
+
+
+def _compress(body: bytes, encoding: str, level: int) -> bytes:
+    if encoding == "zstd":
+        return zstd.compress(body, level)
+    if encoding == "br":
+        return brotli.compress(body, quality=level)
+    return gzip.compress(body, level, mtime=0)  # mtime 0: the same bytes every time
+
+
+def negotiate(request: Request) -> str | None:
+    """The encoding to answer with: the client's highest quality, ties by ENCODINGS."""
+    accepted = request.accept_encodings
+    best, best_q = None, 0.0
+    for encoding in ENCODINGS:
+        q = accepted.quality(encoding)
+        if q > best_q:
+            best, best_q = encoding, q
+    return best
+
+
+class CompressedBodies:
+    """Compressed bodies by (ETag, encoding), bounded by bytes and safe across threads.
+
+    Fixed bodies are never evicted (they are added before serving starts); the others
+    share what the fixed ones leave of the limit, least recently used out first. The lock
+    guards the dicts only: no compression runs while it is held.
+    """
+
+    def __init__(self, limit_bytes: int, max_entry: int):
+        self.limit = limit_bytes
+        self.max_entry = max_entry
+        self.fixed: dict[tuple[str, str], bytes] = {}
+        self.recent: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self.fixed_bytes = 0
+        self.recent_bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> bytes | None:
+        with self._lock:
+            body = self.fixed.get(key)
+            if body is None:
+                body = self.recent.get(key)
+                if body is not None:
+                    self.recent.move_to_end(key)
+            return body
+
+    def put(self, key: tuple[str, str], body: bytes, fixed: bool = False) -> bool:
+        """Keep a body; False when it does not fit (too big, or the fixed share is full)."""
+        size = len(body)
+        with self._lock:
+            if fixed:
+                if key in self.fixed or self.fixed_bytes + size > self.limit:
+                    return key in self.fixed
+                self._drop(key)
+                self.fixed[key] = body
+                self.fixed_bytes += size
+                self._evict()
+                return True
+            if size > self.max_entry or key in self.fixed:
+                return False
+            self._drop(key)
+            self.recent[key] = body
+            self.recent_bytes += size
+            self._evict()
+            return key in self.recent
+
+    @property
+    def size(self) -> int:
+        return self.fixed_bytes + self.recent_bytes
+
+    def _drop(self, key: tuple[str, str]) -> None:
+        old = self.recent.pop(key, None)
+        if old is not None:
+            self.recent_bytes -= len(old)
+
+    def _evict(self) -> None:
+        while self.recent and self.fixed_bytes + self.recent_bytes > self.limit:
+            _, old = self.recent.popitem(last=False)
+            self.recent_bytes -= len(old)
+
+
+@dataclass
+class Compressor:
+    """What the response hook needs: settings, the bodies kept, and whether the bodies
+    compressed now are fixed ones (only while `warm()` runs, before any request thread)."""
+
+    mimetypes: frozenset[str]
+    min_size: int
+    fixed_levels: dict[str, int]
+    levels: dict[str, int]
+    bodies: CompressedBodies
+    precompressing: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any], cache_bytes: int | None = None
+                      ) -> Compressor:
+        limit = cache_bytes if cache_bytes is not None else int(settings["cache_mb"]) << 20
+        return cls(mimetypes=frozenset(settings["mimetypes"]),
+                   min_size=int(settings["min_size"]),
+                   fixed_levels=dict(settings["fixed"]), levels=dict(settings["per_request"]),
+                   bodies=CompressedBodies(limit, int(limit * settings["max_entry_share"])))
+
+    @contextmanager
+    def fixed(self) -> Iterator[None]:
+        """Compress at the fixed levels and keep the bodies for good (start-up only)."""
+        self.precompressing = True
+        try:
+            yield
+        finally:
+            self.precompressing = False
+
+    def compressible(self, response: Response) -> bool:
+        return (response.mimetype in self.mimetypes and not response.is_streamed
+                and "Content-Encoding" not in response.headers)
+
+    def body(self, data: bytes, encoding: str, etag: str | None) -> bytes:
+        """The compressed body, from the kept ones when this ETag was compressed before."""
+        key = (etag, encoding) if etag else None
+        if key is not None:
+            kept = self.bodies.get(key)
+            if kept is not None:
+                return kept
+        fixed = self.precompressing
+        out = _compress(data, encoding, (self.fixed_levels if fixed else self.levels)[encoding])
+        if key is not None and not self.bodies.put(key, out, fixed=fixed) and fixed:
+            log.warning("compressed-body cache full: %s (%s) is compressed per request",
+                        etag, encoding)
+        return out
+
+
+def variant_etag(etag: str, encoding: str) -> str:
+    """The ETag of a body in one content coding: a strong ETag names one representation."""
+    return f"{etag}-{encoding}"
+
+
+def base_etag(etag: str) -> str:
+    """The ETag of the uncompressed body a variant ETag was made from."""
+    for encoding in ENCODINGS:
+        if etag.endswith(f"-{encoding}"):
+            return etag[: -len(encoding) - 1]
+    return etag
+
+
+def apply(compressor: Compressor, request: Request, response: Response) -> Response:
+    """Compress a response body if the client accepts it, and say that it varies by it.
+
+    Runs after the ETag is set and the conditional check is done: a 304 gets the ETag of
+    the variant its client would have received.
+    """
+    if not compressor.compressible(response) or response.status_code not in (200, 304):
+        return response
+    response.vary.add("Accept-Encoding")
+    if response.status_code == 200 and (response.direct_passthrough
+                                        or response.calculate_content_length() is None):
+        return response
+    encoding = negotiate(request)
+    if encoding is None:
+        return response
+    etag, weak = response.get_etag()
+    if response.status_code == 304:
+        if etag:
+            response.set_etag(variant_etag(etag, encoding), weak)
+        return response
+    data = response.get_data()
+    if len(data) < compressor.min_size:
+        return response
+    response.set_data(compressor.body(data, encoding, etag))
+    response.headers["Content-Encoding"] = encoding
+    if etag:
+        response.set_etag(variant_etag(etag, encoding), weak)
+    return response
