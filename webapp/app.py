@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import re
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g, jsonify, request
@@ -17,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from layers import paths
 from layers.query import NotFound, QueryError
-from webapp.errors import UsageError
+from webapp.built import open_store
 from webapp.geojson import Catalogue, build_catalogue
 from webapp.i18n import Strings, load_strings
 from webapp.map import load_style
@@ -49,19 +47,6 @@ class Service:
 
 def current_service() -> Service:
     return current_app.extensions["xinqu"]
-
-
-def open_store(path: Path):
-    """Open the built store, or explain in one line how to make it."""
-    if not Path(path).exists():
-        shown = os.path.relpath(path) if Path(path).is_absolute() else str(path)
-        raise UsageError(f"no built data at {shown}: run `xinqu build`")
-    from layers.store import Store, StoreError
-
-    try:
-        return Store.open(path)
-    except StoreError as error:
-        raise UsageError(f"{error}; run `xinqu build`") from None
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -38,7 +38,8 @@ def register(sub) -> None:
 
 def _format_ids() -> list[str]:
     try:
-        formats = yaml.safe_load(FORMATS_PATH.read_text(encoding="utf-8"))["formats"]
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: read on every run
+        formats = yaml.load(FORMATS_PATH.read_text(encoding="utf-8"), Loader=loader)["formats"]
         return [f["id"] for f in formats]
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         return ["(see data/export.yaml)"]
@@ -54,7 +55,7 @@ def run(args) -> int:
     from layers import export
     from layers.progress import step
     from layers.query import NotFound, QueryError
-    from webapp.app import open_store
+    from webapp.built import open_store
 
     store = open_store(paths.STORE_PATH)
     try:
