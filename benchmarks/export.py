@@ -4,11 +4,15 @@ beside GDAL's ogr2ogr converting the built GeoPackage to the same outputs.
 Prints the median of a few runs of each (wall-clock seconds). Our side runs as the
 service does: the store already in memory, the file built in a temporary directory and
 read back into memory. ogr2ogr (Debian's gdal-bin) reads the store from disk, as a
-planner converting it by hand would. Run: .venv/bin/python benchmarks/export.py [runs]
+planner converting it by hand would. First, whole processes: `xinqu export` of one layer
+to a GeoPackage (start-up and store loading included) beside ogr2ogr of that layer, by
+wall-clock and by the CPU time the process used (steadier on a shared machine).
+Run: .venv/bin/python benchmarks/export.py [runs]
 """
 
 from __future__ import annotations
 
+import resource
 import shutil
 import statistics
 import subprocess
@@ -23,6 +27,7 @@ from layers.paths import STORE_PATH
 from layers.store import Store
 
 GOAL = 1.5  # at most this many times ogr2ogr's time
+REPO = Path(__file__).resolve().parent.parent
 
 
 def median_seconds(action, runs: int) -> float:
@@ -69,6 +74,29 @@ def ogr2ogr(format: str, crs: str, tables: list[str], zipped_by: str):
     return run
 
 
+def whole_process(layer: str, folder: Path) -> tuple[list[str], list[str]]:
+    """The two commands a planner would type to get one layer as a GeoPackage: `xinqu
+    export` (a whole process: start-up, store, export) and ogr2ogr."""
+    xinqu = [sys.executable, "-m", "webapp.cli", "export", "--layer", layer, "--format", "gpkg",
+             "--out", str(folder / "xinqu.gpkg")]
+    gdal = ["ogr2ogr", "-f", "GPKG", "-overwrite", str(folder / "ogr.gpkg"), str(STORE_PATH),
+            layer]
+    return xinqu, gdal
+
+
+def command_seconds(command: list[str], runs: int) -> tuple[float, float]:
+    """Median wall-clock and CPU seconds of a whole process."""
+    walls, cpus = [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, cwd=REPO)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
+
+
 def main(runs: int = 5) -> int:
     if shutil.which("ogr2ogr") is None:
         print("ogr2ogr (gdal-bin) is not installed", file=sys.stderr)
@@ -79,6 +107,16 @@ def main(runs: int = 5) -> int:
     layers = list(store.layers)
     vertices = sum(int(store.layer_meta.loc[layer, "full_vertices"]) for layer in layers)
     print(f"{len(layers)} layers, {vertices} vertices at full resolution; median of {runs} runs")
+    with tempfile.TemporaryDirectory() as folder:
+        for layer in ("new-areas", "partners"):
+            xinqu, gdal = whole_process(layer, Path(folder))
+            (mine, mine_cpu), (theirs, theirs_cpu) = (command_seconds(xinqu, runs),
+                                                      command_seconds(gdal, runs))
+            verdict = "ok" if mine / theirs <= GOAL else f"SLOWER than {GOAL}x"
+            print(f"whole process, {layer} -> gpkg: `xinqu export` {mine:5.2f} s "
+                  f"(CPU {mine_cpu:4.2f})   ogr2ogr {theirs:5.2f} s (CPU {theirs_cpu:4.2f})   "
+                  f"ratio {mine / theirs:4.2f} (CPU {mine_cpu / theirs_cpu:4.2f})  {verdict}",
+                  flush=True)
     for crs in ("EPSG:4326", "EPSG:4548"):
         for format, tables, zipped_by in (
                 ("shp.zip", [*layers, "links"], "gdal"),

@@ -22,7 +22,6 @@ import warnings
 from dataclasses import dataclass
 from functools import cache
 
-import mapclassify
 import numpy as np
 import pandas as pd
 import yaml
@@ -76,6 +75,10 @@ class Classification:
 def classify(values: pd.Series, k: int | None = None, method: str | None = None
              ) -> Classification:
     """Classes of integer counts: `k` Fisher-Jenks classes, or one per distinct value."""
+    # Imported here, not at the top: mapclassify loads scipy.stats and scikit-learn (~2 s),
+    # which only the choropleth needs, so the service and the CLI start without them.
+    import mapclassify
+
     config = settings()
     k = int(k or config["k"])
     method = method or config["method"]

@@ -113,15 +113,22 @@ def _single_characters(config: str) -> np.ndarray | None:
     holding one is left to the check by a second conversion. None: this config does not
     convert line by line, and every text is checked that way.
     """
-    codes = [code for code in range(_BMP) if code not in _SURROGATES and code != ord("\n")]
-    singles = convert("\n".join(map(chr, codes)), config).split("\n")
+    codes = np.arange(_BMP, dtype=np.uint32)
+    codes = codes[((codes < _SURROGATES.start) | (codes >= _SURROGATES.stop))
+                  & (codes != ord("\n"))]
+    lines = np.full(2 * len(codes) - 1, ord("\n"), dtype=np.uint32)
+    lines[0::2] = codes  # every character on its own line, built as an array
+    singles = convert(lines.tobytes().decode("utf-32-le"), config).split("\n")
     if len(singles) != len(codes):
         return None
     table = np.full(sys.maxunicode + 1, -1, dtype=np.int32)
     table[ord("\n")] = ord("\n")
-    for code, single in zip(codes, singles, strict=True):
-        if len(single) == 1 and ord(single) not in _SURROGATES:
-            table[code] = ord(single)
+    one = np.fromiter(map(len, singles), dtype=np.int64, count=len(singles)) == 1
+    images = code_points("".join(single for single, alone in zip(singles, one.tolist(),
+                                                                     strict=True) if alone))
+    images = images.astype(np.int64)
+    outside = (images < _SURROGATES.start) | (images >= _SURROGATES.stop)
+    table[codes[one][outside]] = images[outside]
     return table
 
 

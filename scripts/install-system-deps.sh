@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the service need (GDAL's command-line
-# tools, Chromium for browser tests, a CJK font for map images), only when missing.
+# tools, Chromium for browser tests, a CJK font for map images) and the benchmarks'
+# (wrk, and GDAL's Python bindings for the peer), only when missing.
 set -euo pipefail
 missing=()
 command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || missing+=(fonts-wqy-zenhei)
+# benchmarks/peers.py: the load tool, and the peer's (pygeoapi's) GDAL bindings and venv.
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c "from osgeo import ogr" 2>/dev/null || missing+=(python3-gdal)
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import ensurepip" 2>/dev/null || missing+=(python3-venv)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${missing[*]}"
 sudo=""

@@ -25,8 +25,8 @@ from werkzeug.http import parse_etags
 from layers import paths
 from layers.query import NotFound, QueryError
 from webapp import compression
+from webapp.built import open_store
 from webapp.compression import Compressor
-from webapp.errors import UsageError
 from webapp.geojson import Catalogue, build_catalogue
 from webapp.i18n import Strings, load_strings
 from webapp.limits import HeavyRequests
@@ -66,19 +66,6 @@ class Service:
 
 def current_service() -> Service:
     return current_app.extensions["xinqu"]
-
-
-def open_store(path: Path):
-    """Open the built store, or explain in one line how to make it."""
-    if not Path(path).exists():
-        shown = os.path.relpath(path) if Path(path).is_absolute() else str(path)
-        raise UsageError(f"no built data at {shown}: run `xinqu build`")
-    from layers.store import Store, StoreError
-
-    try:
-        return Store.open(path)
-    except StoreError as error:
-        raise UsageError(f"{error}; run `xinqu build`") from None
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -2,7 +2,9 @@
 
 Each feature is turned into its JSON text at start, at full resolution for the API and
 display-simplified for the map; a request only picks the texts of the features it
-returns and joins them, so no geometry is serialised per request.
+returns and joins them, so no geometry is serialised per request. A layer is serialised
+a column at a time: every geometry in one GEOS call (shapely.to_geojson on the array),
+coordinates rounded in one call, properties from plain records, not row Series.
 """
 
 from __future__ import annotations
@@ -62,15 +64,37 @@ class WebCopy:
     def __call__(self, geometry):
         if geometry is None or geometry.is_empty:
             return geometry
+        return self.many(np.array([geometry], dtype=object))[0]
+
+    def many(self, geometries: np.ndarray) -> np.ndarray:
+        """The web copies of an array of geometries (None and empty ones stay as they are);
+        the coordinates of all are rounded in one call."""
+        geometries = np.asarray(geometries, dtype=object).copy()
+        present = ~(shapely.is_missing(geometries) | shapely.is_empty(geometries))
         if self.tolerance > 0:
-            geometry = without_small_parts(geometry, (self.min_part_factor * self.tolerance) ** 2)
-        return rounded(geometry, decimals_for(self.tolerance))
+            min_area = (self.min_part_factor * self.tolerance) ** 2
+            for i in np.flatnonzero(present).tolist():
+                geometries[i] = without_small_parts(geometries[i], min_area)
+        geometries[present] = rounded(geometries[present], decimals_for(self.tolerance))
+        return geometries
 
 
 def feature_json(id: str, properties: dict[str, Any], geometry) -> str:
     """One GeoJSON Feature as JSON text."""
-    geometry_text = "null" if geometry is None or geometry.is_empty else shapely.to_geojson(
-        geometry)
+    return _feature(id, properties, geometries_json(np.array([geometry], dtype=object))[0])
+
+
+def geometries_json(geometries: np.ndarray) -> list[str]:
+    """The GeoJSON text of each geometry ("null" for a missing or empty one), in one call."""
+    geometries = np.asarray(geometries, dtype=object)
+    blank = shapely.is_missing(geometries) | shapely.is_empty(geometries)
+    texts = np.full(len(geometries), "null", dtype=object)
+    if (~blank).any():
+        texts[~blank] = shapely.to_geojson(geometries[~blank])
+    return texts.tolist()
+
+
+def _feature(id: str, properties: dict[str, Any], geometry_text: str) -> str:
     head = dumps({"type": "Feature", "id": id, "properties": properties})
     return f'{head[:-1]},"geometry":{geometry_text}}}'
 
@@ -100,15 +124,22 @@ def layer_features(store, layer: str, web: WebCopy = WebCopy()) -> LayerFeatures
     display = store.display.get(layer) if hasattr(store.display, "get") else None
     linked = query.units_of_places(store, frame.index)
     out = LayerFeatures()
-    for id, row in frame.iterrows():
-        id = str(id)
+    ids = [str(id) for id in frame.index]
+    geometry = np.asarray(frame.geometry.values, dtype=object)
+    shown = geometry.copy()
+    if display is not None and len(display):
+        simple = display.geometry.reindex(frame.index)
+        has = np.asarray(frame.index.isin(display.index))
+        shown[has] = np.asarray(simple.values, dtype=object)[has]
+    full_texts = geometries_json(geometry)
+    display_texts = geometries_json(web.many(shown))
+    rows = frame.to_dict("records")  # plain values per row, in column order
+    for id, row, full_text, display_text in zip(ids, rows, full_texts, display_texts,
+                                                strict=True):
         properties = place_properties(layer, id, row, linked.get(id, []))
-        out.full[id] = feature_json(id, properties, row.geometry)
+        out.full[id] = _feature(id, properties, full_text)
         small = {k: properties.get(k) for k in DISPLAY_PROPERTIES if k in properties}
-        geometry = row.geometry
-        if display is not None and id in display.index:
-            geometry = display.geometry.loc[id]
-        out.display[id] = feature_json(id, small, web(geometry))
+        out.display[id] = _feature(id, small, display_text)
     if len(frame):
         out.bbox = [round(float(v), 6) for v in frame.total_bounds]
     return out
@@ -131,11 +162,17 @@ def basemap_json(store, tolerances: dict[str, float] | None = None,
         simple = simplify_for_display([geometries[i] for i in rows], tolerance)
         for i, geometry in zip(rows, simple, strict=True):
             geometries[i] = geometry
+    shown = np.empty(len(geometries), dtype=object)
+    shown[:] = geometries
+    for kind in dict.fromkeys(kinds):
+        rows = np.array([k == kind for k in kinds])
+        web = WebCopy(float(tolerances.get(kind, 0) or 0), min_part_factor)
+        shown[rows] = web.many(shown[rows])
     features = []
-    for i, ((_, row), geometry) in enumerate(zip(frame.iterrows(), geometries, strict=True)):
+    records = frame.to_dict("records")
+    for i, (row, text) in enumerate(zip(records, geometries_json(shown), strict=True)):
         properties = {str(k): query._scalar(v) for k, v in row.items() if k != "geometry"}
-        web = WebCopy(float(tolerances.get(kinds[i], 0) or 0), min_part_factor)
-        features.append(feature_json(str(properties.get("code") or i), properties, web(geometry)))
+        features.append(_feature(str(properties.get("code") or i), properties, text))
     return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
 
 

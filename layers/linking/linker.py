@@ -9,7 +9,6 @@ overlapping forms is kept, and the survivors are mapped back to display-text off
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,11 +115,13 @@ class Linker:
         first, last = form.display_spans(which, starts[row], ends[row])
         candidates = [i for i, document in enumerate(documents)
                       if not general[i] and document in rules.general_documents]
-        if candidates:
-            kept = list(zip(starts.tolist(), ends.tolist(), strict=True))
-            for i in candidates:
-                low, high = form.bounds(i)
-                spans = kept[bisect_left(kept, (low,)):bisect_left(kept, (high,))]
+        if candidates:  # the spans standing in each candidate's text, found at once
+            lows = [form.bounds(i)[0] for i in candidates]
+            highs = [form.bounds(i)[1] for i in candidates]
+            firsts = np.searchsorted(starts, lows).tolist()
+            lasts = np.searchsorted(starts, highs).tolist()
+            for i, low, high, a, b in zip(candidates, lows, highs, firsts, lasts, strict=True):
+                spans = list(zip(starts[a:b].tolist(), ends[a:b].tolist(), strict=True))
                 general[i] = speaks_to_all(rules, documents[i], family, text, spans,
                                            (low, high))
         return which, places, first, last

@@ -7,11 +7,14 @@ import shutil
 import sys
 from pathlib import Path
 
-from geo.crs import crs_code
-from layers import export, paths, tempfiles
-from layers.progress import step
-from layers.query import NotFound, QueryError
+import yaml
+
+from layers import paths, tempfiles
 from webapp.errors import UsageError
+
+# The formats `--help` lists: the ids in the file layers.export reads its formats from, read
+# here without importing layers.export (geopandas), so that `xinqu export --help` is fast.
+FORMATS_PATH = paths.DATA_DIR / "export.yaml"
 
 
 def register(sub) -> None:
@@ -21,7 +24,7 @@ def register(sub) -> None:
         description="Write layers as a GIS file, with the same filters as the API.")
     p.add_argument("--layer", required=True, help="a layer id, or 'all'")
     p.add_argument("--format", required=True, metavar="FORMAT",
-                   help="one of: " + ", ".join(export.format_ids()))
+                   help="one of: " + ", ".join(_format_ids()))
     p.add_argument("--crs", help="target CRS by code, e.g. EPSG:4490, EPSG:4548, ESRI:102025 "
                                  "(default EPSG:4326)")
     p.add_argument("--bbox", help="minlon,minlat,maxlon,maxlat (WGS 84)")
@@ -33,12 +36,26 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _format_ids() -> list[str]:
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: read on every run
+        formats = yaml.load(FORMATS_PATH.read_text(encoding="utf-8"), Loader=loader)["formats"]
+        return [f["id"] for f in formats]
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return ["(see data/export.yaml)"]
+
+
 def _bbox(text: str | None) -> list[str] | None:
     return None if text is None else [part.strip() for part in text.split(",")]
 
 
 def run(args) -> int:
-    from webapp.app import open_store
+    # Imported here, not at the top, to keep `xinqu --help` and the other commands light.
+    from geo.crs import crs_code
+    from layers import export
+    from layers.progress import step
+    from layers.query import NotFound, QueryError
+    from webapp.built import open_store
 
     store = open_store(paths.STORE_PATH)
     try:

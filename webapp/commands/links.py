@@ -8,13 +8,16 @@ gives one place's units: named, via a place inside it, or addressed to all new a
 from __future__ import annotations
 
 import json
+import math
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from layers.documents.model import LANGS
-from layers.store import Store, StoreError
 from webapp.commands.output import emit, table
 from webapp.errors import UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from layers.store import Store
 
 RELATION_ORDER = {"named": 0, "via": 1, "general": 2}
 
@@ -30,11 +33,13 @@ def register(sub) -> None:
 
 
 def _cell(value) -> str:
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
 def _select(store: Store, unit: str | None, place: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The link and mention rows for the filters, in document order."""
+    from layers.documents.model import LANGS  # here, not at the top: it loads OpenCC
+
     if unit is not None and unit not in store.units.index:
         raise UsageError(f"unknown unit {unit!r} (see `xinqu units` for the ids)")
     if place is not None and not any(place in layer.index for layer in store.layers.values()):
@@ -71,6 +76,9 @@ def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
 
 
 def run(args) -> int:
+    # Imported here, not at the top, to keep `xinqu --help` and the other commands light.
+    from layers.store import Store, StoreError
+
     try:
         store = Store.open()
     except StoreError as error:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
-from layers.documents import SourceError, Unit, load_documents, load_units
-from layers.documents.model import LANGS
 from webapp.commands.output import display_width, emit, table
 from webapp.errors import UsageError
+
+if TYPE_CHECKING:
+    from layers.documents import Unit
 
 _TITLE_WIDTH = 48
 
@@ -38,6 +40,8 @@ def _fit(text: str, width: int) -> str:
 
 
 def _table(units: list[Unit]) -> str:
+    from layers.documents.model import LANGS  # here, not at the top: it loads OpenCC
+
     rows = []
     for unit in units:
         titles = unit.title if any(unit.title.values()) else unit.chapter_title
@@ -49,6 +53,9 @@ def _table(units: list[Unit]) -> str:
 
 
 def run(args) -> int:
+    # Imported here, not at the top, to keep `xinqu --help` and the other commands light.
+    from layers.documents import SourceError, load_documents, load_units
+
     try:
         known = [document.id for document in load_documents()]
         if args.document and args.document not in known:

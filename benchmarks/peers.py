@@ -1,0 +1,354 @@
+"""xinqu beside pygeoapi 0.21 on the same GeoPackage and worker count: cold start,
+throughput per request type, and a long load at many connections.
+
+- Peer: pygeoapi 0.21 with its OGR provider (benchmarks/pygeoapi-config.yml), in its own
+  virtual environment under benchmarks/.peers/ (git-ignored), created on first run on the
+  system Python with --system-site-packages for GDAL's bindings (Debian python3-gdal).
+  It is never a dependency of the project.
+- Cold start: from starting the process to the first 200 of /collections?f=json, for
+  `xinqu serve` and `gunicorn pygeoapi.flask_app:APP`, interleaved, median of --starts.
+- Throughput: wrk (Debian) with a Lua script that sends the request headers Chrome sends
+  (Accept-Encoding: gzip, deflate, br, zstd) and varies the request: items pages, one
+  feature (ids in turn), bbox pages (a random box in China per request) and the map page
+  (xinqu's `/`, pygeoapi's HTML items page, its map of a layer). Runs are interleaved
+  A, B, A, B; the ratio is of the summed requests per second.
+- Load: --load seconds at --load-connections connections on a mix of pages and items
+  against xinqu (and pygeoapi with --load-peer): requests/s, errors, p50 and p99.
+
+Whatever `xinqu serve` is (its compression, its worker model) is what is measured.
+Run: .venv/bin/python benchmarks/peers.py [--duration 10] [--rounds 2] [--load 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from layers.paths import STORE_PATH
+from layers.progress import step
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+PEERS = HERE / ".peers"
+PEER_VENV = PEERS / "pygeoapi-venv"
+PEER_VERSION = "0.21.0"
+SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's, which python3-gdal belongs to
+READY_PATH = "/collections?f=json"
+
+# What Chrome sends when a user opens a URL (its navigation request headers).
+CHROME_HEADERS = {
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                  "Chrome/131.0.0.0 Safari/537.36",
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+              "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7",
+    "Accept-Encoding": "gzip, deflate, br, zstd",
+    "Accept-Language": "en-US,en;q=0.9",
+    "Sec-Fetch-Dest": "document",
+    "Sec-Fetch-Mode": "navigate",
+    "Sec-Fetch-Site": "none",
+    "Upgrade-Insecure-Requests": "1",
+}
+# A box inside this one (lon, lat) is drawn for every bbox request.
+CHINA = (73.0, 18.0, 135.0, 53.0)
+
+
+@dataclass
+class Server:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    port: int
+    cwd: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def ensure_peer() -> None:
+    """pygeoapi in its own virtual environment, created once."""
+    python = PEER_VENV / "bin" / "python"
+    if python.exists() and subprocess.run(
+            [str(python), "-c", f"import pygeoapi, sys; sys.exit(pygeoapi.__version__ != "
+                                f"{PEER_VERSION!r})"], capture_output=True).returncode == 0:
+        return
+    step(f"creating the peer's environment (pygeoapi {PEER_VERSION}) in {PEER_VENV}")
+    subprocess.run([SYSTEM_PYTHON, "-m", "venv", "--system-site-packages", str(PEER_VENV)],
+                   check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    f"pygeoapi=={PEER_VERSION}", "gunicorn"], check=True)
+
+
+def peer_config(store: Path) -> tuple[Path, Path]:
+    """The peer's configuration over `store`, and its OpenAPI document."""
+    config = PEERS / "pygeoapi-config.yml"
+    openapi = PEERS / "pygeoapi-openapi.yml"
+    text = (HERE / "pygeoapi-config.yml").read_text(encoding="utf-8")
+    config.write_text(text.replace("STORE_PATH", str(store)), encoding="utf-8")
+    env = {**os.environ, "PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi)}
+    subprocess.run([str(PEER_VENV / "bin" / "pygeoapi"), "openapi", "generate", str(config),
+                    "--output-file", str(openapi)], env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return config, openapi
+
+
+def servers(workers: int, config: Path, openapi: Path) -> tuple[Server, Server]:
+    xinqu_port, peer_port = free_port(), free_port()
+    xinqu = Server("xinqu", [sys.executable, "-m", "webapp.cli", "serve", "--host", "127.0.0.1",
+                             "--port", str(xinqu_port), "--workers", str(workers)],
+                   dict(os.environ), xinqu_port, REPO)
+    peer_env = {**os.environ, "PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi),
+                "PYTHONPATH": ""}
+    peer = Server("pygeoapi", [str(PEER_VENV / "bin" / "gunicorn"), "--workers", str(workers),
+                               "--bind", f"127.0.0.1:{peer_port}", "--log-level", "error",
+                               "pygeoapi.flask_app:APP"],
+                  peer_env, peer_port, PEERS)
+    return xinqu, peer
+
+
+def start(server: Server, timeout: float = 300) -> float:
+    """Start the server; seconds until it first answers READY_PATH with a 200."""
+    began = time.perf_counter()
+    server.process = subprocess.Popen(server.command, env=server.env, cwd=server.cwd,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      start_new_session=True)
+    while time.perf_counter() - began < timeout:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{server.name} exited with {server.process.returncode}")
+        try:
+            with urllib.request.urlopen(server.base + READY_PATH, timeout=5) as answer:
+                if answer.status == 200:
+                    return time.perf_counter() - began
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.02)
+    stop(server)
+    raise RuntimeError(f"{server.name} did not answer within {timeout:.0f} s")
+
+
+def stop(server: Server) -> None:
+    """Stop the server's process group (the process this script started, and its workers)."""
+    if server.process is None:
+        return
+    if server.process.poll() is None:
+        os.killpg(server.process.pid, signal.SIGTERM)
+        try:
+            server.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.process.pid, signal.SIGKILL)
+            server.process.wait()
+    server.process = None
+
+
+@contextmanager
+def running(*started: Server):
+    try:
+        yield started
+    finally:
+        for server in started:
+            stop(server)
+
+
+def fetch_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=60) as answer:
+        return json.load(answer)
+
+
+# --- wrk ---------------------------------------------------------------------------------
+
+LUA = r"""
+local paths = {PATHS}
+local kind = "{KIND}"
+local box = {BOX}
+local headers = {HEADERS}
+local n = 0
+function setup(thread)
+  thread:set("seed", math.random(1, 1000000))
+end
+function init(args)
+  math.randomseed(seed or os.time())
+  n = math.random(0, #paths - 1)
+end
+function request()
+  n = n + 1
+  local path = paths[(n % #paths) + 1]
+  if kind == "bbox" then
+    local w = 0.5 + math.random() * 8
+    local h = 0.5 + math.random() * 6
+    local x = box[1] + math.random() * (box[3] - box[1] - w)
+    local y = box[2] + math.random() * (box[4] - box[2] - h)
+    path = path .. string.format("&bbox=%.4f,%.4f,%.4f,%.4f", x, y, x + w, y + h)
+  end
+  return wrk.format("GET", path, headers)
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '\nRESULT {"requests":%d,"duration_us":%d,"bytes":%d,"connect":%d,"read":%d,' ..
+    '"write":%d,"status":%d,"timeout":%d,"p50_us":%d,"p99_us":%d,"max_us":%d}\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write,
+    e.status, e.timeout, latency:percentile(50), latency:percentile(99), latency.max))
+end
+"""
+
+
+def lua_script(paths: list[str], kind: str) -> str:
+    table = "{" + ", ".join(json.dumps(p) for p in paths) + "}"
+    headers = "{" + ", ".join(f'[{json.dumps(k)}] = {json.dumps(v)}'
+                              for k, v in CHROME_HEADERS.items()) + "}"
+    return (LUA.replace("{PATHS}", table).replace("{KIND}", kind)
+            .replace("{BOX}", "{" + ", ".join(map(str, CHINA)) + "}").replace("{HEADERS}", headers))
+
+
+def wrk(server: Server, paths: list[str], kind: str, seconds: float, connections: int,
+        threads: int = 2) -> dict:
+    """One wrk run; its figures (requests/s, errors, latency percentiles in ms)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(lua_script(paths, kind))
+    try:
+        out = subprocess.run(
+            ["wrk", "--latency", "-t", str(min(threads, connections)), "-c", str(connections),
+             "-d", f"{seconds:g}s", "--timeout", "30s", "-s", script.name, server.base],
+            capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(script.name)
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    r = json.loads(line[len("RESULT "):])
+    seconds = r["duration_us"] / 1e6
+    return {"requests": r["requests"], "rps": r["requests"] / seconds,
+            "mb_s": r["bytes"] / seconds / 1e6,
+            "errors": r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"],
+            "non_2xx": r["status"], "timeouts": r["timeout"],
+            "p50_ms": r["p50_us"] / 1e3, "p99_ms": r["p99_us"] / 1e3, "max_ms": r["max_us"] / 1e3}
+
+
+# --- the requests ------------------------------------------------------------------------
+
+def request_types(xinqu: Server) -> dict[str, dict[str, tuple[list[str], str]]]:
+    """Per request type, per server: the paths wrk takes in turn, and how it varies them."""
+    ports = [f["id"] for f in fetch_json(
+        xinqu.base + "/collections/ports/items?f=json&limit=100")["features"]]
+    areas = [f["id"] for f in fetch_json(
+        xinqu.base + "/collections/new-areas/items?f=json&limit=100")["features"]]
+    items = [f"/collections/new-areas/items?f=json&limit={n}" for n in (1, 2, 5, 10)]
+    one = [f"/collections/ports/items/{i}?f=json" for i in ports] + [
+        f"/collections/new-areas/items/{i}?f=json" for i in areas[:5]]
+    bbox = ["/collections/new-areas/items?f=json&limit=10"]
+    return {
+        "items (new areas, limit 1-10)": {"xinqu": (items, "plain"), "pygeoapi": (items, "plain")},
+        "one feature (ports, new areas)": {"xinqu": (one, "plain"), "pygeoapi": (one, "plain")},
+        "bbox pages (random box in China)": {"xinqu": (bbox, "bbox"),
+                                             "pygeoapi": (bbox, "bbox")},
+        "map page (xinqu /, pygeoapi items HTML)": {
+            "xinqu": (["/?lang=en"], "plain"),
+            "pygeoapi": (["/collections/new-areas/items?f=html"], "plain")},
+    }
+
+
+def load_mix() -> list[str]:
+    return ["/?lang=en", "/collections/new-areas/items?f=json&limit=10",
+            "/collections/ports/items?f=json", "/units?f=html", "/collections?f=json",
+            "/collections/sites/items?f=json&limit=10"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2, help="worker processes on both sides")
+    parser.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--rounds", type=int, default=2, help="A/B rounds per request type")
+    parser.add_argument("--starts", type=int, default=3, help="cold starts of each server")
+    parser.add_argument("--load", type=float, default=60, help="seconds of the long load (0: none)")
+    parser.add_argument("--load-connections", type=int, default=64)
+    parser.add_argument("--load-peer", action="store_true", help="load pygeoapi as well")
+    args = parser.parse_args(argv)
+
+    if not STORE_PATH.exists():
+        print(f"no built store at {STORE_PATH}: run `xinqu build` first", file=sys.stderr)
+        return 1
+    try:
+        subprocess.run(["wrk", "--version"], capture_output=True)
+    except FileNotFoundError:
+        print("wrk is missing: run scripts/install-system-deps.sh", file=sys.stderr)
+        return 1
+    PEERS.mkdir(exist_ok=True)
+    ensure_peer()
+    config, openapi = peer_config(STORE_PATH.resolve())
+    xinqu, peer = servers(args.workers, config, openapi)
+    print(f"xinqu vs pygeoapi {PEER_VERSION}, {args.workers} workers each, same GeoPackage; "
+          f"wrk with Chrome's request headers (Accept-Encoding: "
+          f"{CHROME_HEADERS['Accept-Encoding']})")
+
+    step("cold starts")
+    starts: dict[str, list[float]] = {"xinqu": [], "pygeoapi": []}
+    for _ in range(args.starts):
+        for server in (xinqu, peer):
+            with running(server):
+                starts[server.name].append(start(server))
+    a, b = statistics.median(starts["xinqu"]), statistics.median(starts["pygeoapi"])
+    print(f"\ncold start to first answer (median of {args.starts}): xinqu {a:.2f} s, "
+          f"pygeoapi {b:.2f} s: xinqu takes {a / b:.2f}× pygeoapi's (aim ≤ 1×)")
+
+    with running(xinqu, peer):
+        start(xinqu)
+        start(peer)
+        kinds = request_types(xinqu)
+        print(f"\nthroughput: {args.rounds} interleaved rounds of {args.duration:g} s at "
+              f"{args.connections} connections per server and request type")
+        print(f"{'request':<42}{'server':<10}{'req/s':>9}{'MB/s':>8}{'p50 ms':>9}"
+              f"{'p99 ms':>9}{'errors':>8}")
+        ratios = {}
+        for kind, by_server in kinds.items():
+            totals = {"xinqu": [], "pygeoapi": []}
+            for _ in range(args.rounds):
+                for server in (xinqu, peer):
+                    step(f"{kind}: {server.name}")
+                    paths, how = by_server[server.name]
+                    r = wrk(server, paths, how, args.duration, args.connections)
+                    totals[server.name].append(r)
+                    print(f"{kind:<42}{server.name:<10}{r['rps']:>9.1f}{r['mb_s']:>8.2f}"
+                          f"{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['errors']:>8}", flush=True)
+            ours = sum(r["rps"] for r in totals["xinqu"])
+            theirs = sum(r["rps"] for r in totals["pygeoapi"])
+            ratios[kind] = ours / theirs if theirs else float("inf")
+        print()
+        for kind, ratio in ratios.items():
+            print(f"{kind}: xinqu {ratio:.2f}× pygeoapi's throughput (aim ≥ 3×)")
+
+        if args.load > 0:
+            print(f"\nload: {args.load:g} s at {args.load_connections} connections, a mix of "
+                  f"pages and items: {', '.join(load_mix())}")
+            for server in (xinqu, peer) if args.load_peer else (xinqu,):
+                step(f"load: {server.name}")
+                paths = load_mix() if server is xinqu else [
+                    p for p in load_mix() if p.startswith("/collections")]
+                r = wrk(server, paths, "plain", args.load, args.load_connections, threads=2)
+                print(f"{server.name}: {r['rps']:.1f} req/s, {r['requests']} requests, "
+                      f"{r['errors']} errors ({r['non_2xx']} not 2xx/3xx, {r['timeouts']} "
+                      f"timeouts), p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
+                      f"max {r['max_ms']:.0f} ms (aim: 0 errors, p99 < 1000 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Start-up stays light: the CLI parser, the export command and the app import only what
+they use, and the catalogue serialised a column at a time is the one built row by row."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import shapely
+
+from webapp import geojson
+from webapp.map import load_style
+
+REPO = Path(__file__).resolve().parent.parent
+HEAVY = ("pandas", "geopandas", "numpy", "shapely", "pyproj", "flask", "folium", "mapclassify",
+         "scipy", "sklearn", "matplotlib", "opencc")
+
+
+def imported_after(code: str) -> set[str]:
+    """The HEAVY modules a fresh interpreter has loaded after running `code`."""
+    probe = (f"import sys\n{code}\n"
+             f"print('LOADED:', *(m for m in {HEAVY!r} if m in sys.modules))")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    line = next(x for x in result.stdout.splitlines() if x.startswith("LOADED:"))
+    return set(line.split()[1:])
+
+
+def test_the_parser_of_every_command_loads_no_heavy_library():
+    loaded = imported_after("from webapp.cli import parser\nparser()")
+    assert loaded == set()
+
+
+@pytest.mark.parametrize("command", ["export", "build", "serve", "units", "links"])
+def test_help_of_a_command_prints_without_heavy_libraries(command):
+    code = (f"from webapp.cli import main\ntry:\n    main([{command!r}, '--help'])\n"
+            f"except SystemExit as stop:\n    assert stop.code == 0\n")
+    assert imported_after(code) == set()
+
+
+def test_export_help_lists_the_formats_of_the_export_settings():
+    from layers import export
+
+    result = subprocess.run([sys.executable, "-m", "webapp.cli", "export", "--help"], cwd=REPO,
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0
+    assert "one of: " + ", ".join(export.format_ids()) in " ".join(result.stdout.split())
+
+
+def test_export_command_does_not_load_the_web_app(store_path, tmp_path):
+    out = tmp_path / "ports.gpkg"
+    code = ("from webapp.cli import main\n"
+            f"assert main(['export', '--layer', 'ports', '--format', 'gpkg', '--out', "
+            f"{str(out)!r}]) == 0")
+    loaded = imported_after(code)
+    assert out.stat().st_size > 0
+    assert {"flask", "folium", "mapclassify", "matplotlib"}.isdisjoint(loaded)
+
+
+def test_the_app_starts_without_mapclassify(store_path):
+    loaded = imported_after("from webapp import create_app\ncreate_app()")
+    assert "mapclassify" not in loaded and "scipy" not in loaded
+
+
+def web_copy(geometry, tolerance: float, factor: float):
+    """The map's copy of one geometry, made on its own (the reference)."""
+    if geometry is None or geometry.is_empty:
+        return geometry
+    if tolerance > 0:
+        geometry = geojson.without_small_parts(geometry, (factor * tolerance) ** 2)
+    return geojson.rounded(geometry, geojson.decimals_for(tolerance))
+
+
+def test_the_catalogue_is_the_one_built_row_by_row(store):
+    """Every feature, full and display, equals the feature made from its row on its own."""
+    tolerances = {str(k): float(v or 0) for k, v in
+                  store.layer_meta["display_tolerance_deg"].items()}
+    factor = float(load_style().get("web", {}).get("min_part_factor", 0))
+    checked = 0
+    for layer, frame in store.layers.items():
+        tolerance = tolerances.get(layer, 0.0)
+        web = geojson.WebCopy(tolerance, factor)
+        built = geojson.layer_features(store, layer, web)
+        linked = geojson.query.units_of_places(store, frame.index)
+        assert list(built.full) == [str(i) for i in frame.index]
+        for id, row in frame.iterrows():
+            id = str(id)
+            properties = geojson.place_properties(layer, id, row, linked.get(id, []))
+            full = json.loads(built.full[id])
+            assert full["properties"] == properties
+            assert full["geometry"] == json.loads(shapely.to_geojson(row.geometry))
+            shown = row.geometry
+            if id in store.display[layer].index:
+                shown = store.display[layer].geometry.loc[id]
+            display = json.loads(built.display[id])
+            expected = web_copy(shown, tolerance, factor)
+            assert display["geometry"] == json.loads(shapely.to_geojson(expected))
+            assert display["properties"] == {k: properties[k] for k in
+                                             geojson.DISPLAY_PROPERTIES if k in properties}
+            checked += 1
+    assert checked == sum(len(frame) for frame in store.layers.values())

@@ -1,0 +1,25 @@
+"""Opening the built store, or saying in one line how to make it (for the CLI and the app).
+
+Apart from webapp.app so that a command that needs only the store (`xinqu export`) starts
+without importing Flask, folium and the views.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from webapp.errors import UsageError
+
+
+def open_store(path: Path):
+    """Open the built store, or explain in one line how to make it."""
+    if not Path(path).exists():
+        shown = os.path.relpath(path) if Path(path).is_absolute() else str(path)
+        raise UsageError(f"no built data at {shown}: run `xinqu build`")
+    from layers.store import Store, StoreError  # here: pandas/geopandas only when opening
+
+    try:
+        return Store.open(path)
+    except StoreError as error:
+        raise UsageError(f"{error}; run `xinqu build`") from None
