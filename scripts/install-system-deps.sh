@@ -6,6 +6,11 @@ missing=()
 command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || missing+=(fonts-wqy-zenhei)
+# PostgreSQL + PostGIS for the PostGIS store (scripts/db.sh), libpq for psycopg.
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
+ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || missing+=(postgresql-postgis)  # bookworm: postgresql-15-postgis-3
+command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+ldconfig -p 2>/dev/null | grep -q "libpq\.so\.5" || missing+=(libpq5)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${missing[*]}"
 sudo=""
