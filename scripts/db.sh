@@ -51,7 +51,7 @@ data_dir() {
 }
 
 sql() {  # sql DATABASE STATEMENT: run one statement as xinqu, print bare rows
-    PGPASSWORD="$NAME" "$PSQL" -X -q -v ON_ERROR_STOP=1 -h "$HOST" -p "$PORT" -U "$NAME" \
+    PGPASSWORD="$NAME" PGOPTIONS="-c client_min_messages=warning" "$PSQL" -X -q -v ON_ERROR_STOP=1 -h "$HOST" -p "$PORT" -U "$NAME" \
         -d "$1" -tAc "$2"
 }
 
