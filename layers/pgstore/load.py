@@ -47,6 +47,7 @@ from layers.textnorm import normalize
 # How long the swap may wait for readers' locks on the old schema before giving up (the
 # load then rolls back and the old store stays).
 SWAP_LOCK_TIMEOUT = "60s"
+MAINTENANCE_WORK_MEM = "256MB"
 _LOAD_LOCK = 0x78696E71  # pg_advisory_xact_lock key: "xinq"
 
 
@@ -98,6 +99,9 @@ def load(store_path: Path | str = STORE_PATH, url: str | None = None,
         try:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOAD_LOCK,))
+                # Index builds (the trigram GIN above all) sort in memory rather than on disk.
+                conn.execute(sql.SQL("SET LOCAL maintenance_work_mem = {}").format(
+                    sql.Literal(MAINTENANCE_WORK_MEM)))
                 conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
                     sql.Identifier(fresh)))
                 conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(fresh)))
@@ -164,7 +168,9 @@ def _search_keys(table: Table, fields: list[np.ndarray]) -> Iterator[str]:
         for lang, array in columns:
             value = array[i] if array is not None else None
             if isinstance(value, str) and value:
-                parts.append(normalize(value, lang).casefold())
+                form = normalize(value, lang).casefold()
+                if form not in parts:  # zh-Hant's form is mostly zh-Hans's text again
+                    parts.append(form)
         yield "\n".join(parts)
 
 
