@@ -31,11 +31,12 @@ BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 [ -n "$BIN" ] && [ -x "$BIN/pg_ctl" ] || \
     die "PostgreSQL server not installed (run scripts/install-system-deps.sh or make setup)"
 PSQL="$(command -v psql || echo "$BIN/psql")"
+RUNUSER="$(command -v runuser || echo /usr/sbin/runuser)"
 
 # Run a server program as the cluster's owner: `postgres` when we are root, else ourselves.
 as_owner() {
     if [ "$(id -u)" -eq 0 ]; then
-        runuser -u postgres -- "$@"
+        "$RUNUSER" -u postgres -- "$@"
     else
         "$@"
     fi
@@ -61,7 +62,7 @@ init_cluster() {
     local data
     data="$(data_dir)"
     if [ "$(id -u)" -eq 0 ] && [ ! -L "$LINK" ] && [ ! -e "$LINK" ] && \
-        ! runuser -u postgres -- test -x "$(dirname "$LINK")"; then
+        ! "$RUNUSER" -u postgres -- test -x "$(dirname "$LINK")"; then
         data="/var/lib/postgresql/xinqu/$(echo -n "$LINK" | sha1sum | cut -c1-12)"
         mkdir -p "$data"
         ln -s "$data" "$LINK"
