@@ -317,3 +317,46 @@ def test_cli_loads_and_reports_errors_in_one_line(loaded, pg_url, store_path):
     assert bad.returncode == 1 and bad.stdout == ""
     lines = [line for line in bad.stderr.splitlines() if not line.startswith("Warning 1:")]
     assert len(lines) == 1 and "no PostgreSQL server at" in lines[0]
+
+
+# --- the synthetic corpus -------------------------------------------------------------------
+
+SCALED = ("documents", "units", "mentions", "links", "new-areas", "new-areas-display",
+          "corridors", "ports", "science-cities", "sites", "sites-display")
+FIXED = ("partners", "partners-display", "strategy-regions", "basemap", "layers")
+
+
+def test_synthetic_corpus_loads_whole_with_every_reference_resolved(pg_url, store_path,
+                                                                     tmp_path):
+    """benchmarks/synthetic_corpus.py at 3×: three times the corpus's tables, the same
+    reference tables, every link and mention pointing at a unit and a place that exist,
+    every geometry valid; loaded into a schema of its own beside `xinqu`."""
+    out = tmp_path / "corpus-3.gpkg"
+    subprocess.run([sys.executable, str(REPO / "benchmarks" / "synthetic_corpus.py"),
+                    "--scale", "3", "--out", str(out)], check=True, cwd=REPO,
+                   capture_output=True, timeout=600)
+    report = load(out, pg_url, schema="corpus")
+    base = {name: pyogrio.read_info(store_path, layer=name)["features"]
+            for name, _ in store_tables(store_path)}
+    assert set(report.rows) == set(base)
+    for name in SCALED:
+        assert report.rows[name] == 3 * base[name], name
+    for name in FIXED:
+        assert report.rows[name] == base[name], name
+    layer_tables = [n for n in base if f"{n}-display" in base]
+    places = sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT id FROM corpus.{}").format(sql.Identifier(n)) for n in layer_tables)
+    with psycopg.connect(pg_url) as conn:
+        for table in ("links", "mentions"):
+            dangling = conn.execute(sql.SQL(
+                "SELECT count(*) FROM corpus.{t} r WHERE NOT EXISTS (SELECT 1 FROM ({p}) p "
+                "WHERE p.id = r.place_id) OR NOT EXISTS (SELECT 1 FROM corpus.units u "
+                "WHERE u.id = r.unit_id)").format(t=sql.Identifier(table), p=places)
+            ).fetchone()[0]
+            assert dangling == 0, table
+        for name in layer_tables:
+            invalid = conn.execute(sql.SQL(
+                "SELECT count(*) FROM corpus.{} WHERE NOT ST_IsValid(geom)").format(
+                sql.Identifier(name))).fetchone()[0]
+            assert invalid == 0, name
+        assert check_schema(conn, "corpus") == pgstore.SCHEMA_VERSION
