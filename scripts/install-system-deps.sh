@@ -10,7 +10,7 @@ fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || missing+=(fonts-wqy
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || missing+=(postgresql-postgis)  # bookworm: postgresql-15-postgis-3
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
-ldconfig -p 2>/dev/null | grep -q "libpq\.so\.5" || missing+=(libpq5)
+ls /usr/lib/*/libpq.so.5 >/dev/null 2>&1 || missing+=(libpq5)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${missing[*]}"
 sudo=""

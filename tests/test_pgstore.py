@@ -266,14 +266,22 @@ def test_a_failed_load_leaves_the_previous_store(loaded, pg_url, store_path, tmp
     assert "xinqu" in schemas and not {"xinqu_new", "xinqu_old"} & schemas
 
 
-def test_an_incomplete_store_is_refused(pg_url, store_path, tmp_path):
-    partial = tmp_path / "partial.gpkg"
-    shutil.copyfile(store_path, partial)
-    with sqlite3.connect(partial) as db:
-        db.execute("DROP TABLE mentions")
-        db.execute("DELETE FROM gpkg_contents WHERE table_name = 'mentions'")
-    with pytest.raises(PgStoreError, match=r"incomplete store, missing tables \['mentions'\]"):
+@pytest.mark.parametrize("table", ["mentions", "layers", "sites-display"])
+def test_an_incomplete_store_is_refused(pg_url, store_path, tmp_path, table):
+    partial = _variant(store_path, tmp_path, "partial", [
+        f'DROP TABLE "{table}"', f"DELETE FROM gpkg_contents WHERE table_name = '{table}'",
+        f"DELETE FROM gpkg_geometry_columns WHERE table_name = '{table}'"])
+    with pytest.raises(PgStoreError, match=rf"incomplete store, missing tables \['{table}'\]"):
         load(partial, pg_url)
+
+
+def test_a_file_that_is_not_a_store_is_refused(pg_url, tmp_path):
+    text = tmp_path / "notes.gpkg"
+    text.write_text("not a GeoPackage")
+    with pytest.raises(PgStoreError, match=r"notes\.gpkg: not a GeoPackage"):
+        load(text, pg_url)
+    with pytest.raises(PgStoreError, match="no built store"):
+        load(tmp_path / "missing.gpkg", pg_url)
 
 
 # --- errors ---------------------------------------------------------------------------------

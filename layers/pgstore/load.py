@@ -49,6 +49,8 @@ from layers.textnorm import normalize
 SWAP_LOCK_TIMEOUT = "60s"
 MAINTENANCE_WORK_MEM = "256MB"
 _LOAD_LOCK = 0x78696E71  # pg_advisory_xact_lock key: "xinq"
+_GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+                pyogrio.errors.FieldError, pyogrio.errors.GeometryError)
 
 
 @dataclass
@@ -71,8 +73,10 @@ def store_tables(store_path: Path) -> list[tuple[str, str | None]]:
     except pyogrio.errors.DataSourceError as error:
         raise PgStoreError(f"{store_path}: not a GeoPackage ({error})") from None
     missing = [t for t in (*ATTRIBUTE_TABLES, "basemap") if t not in present]
-    meta = raw.read(store_path, layer="layers", columns=["id"], read_geometry=False)
-    layer_ids = [str(v) for v in meta[3][0]] if not missing else []
+    layer_ids = []
+    if "layers" in present:
+        fields = raw.read(store_path, layer="layers", columns=["id"], read_geometry=False)[3]
+        layer_ids = [str(v) for v in fields[0]]
     missing += [n for lid in layer_ids for n in (lid, lid + DISPLAY_SUFFIX) if n not in present]
     if missing:
         raise PgStoreError(f"{store_path}: incomplete store, missing tables {missing}")
@@ -110,7 +114,7 @@ def load(store_path: Path | str = STORE_PATH, url: str | None = None,
                                                     geometry_type)
                 _write_version(conn, fresh)
                 _swap(conn, schema, fresh, old)
-        except psycopg.Error as error:
+        except (psycopg.Error, *_GDAL_ERRORS) as error:
             raise PgStoreError(f"loading {store_path.name} into schema {schema!r} failed, "
                                f"the previous store is unchanged: {_one_line(error)}") from None
     report.seconds = time.perf_counter() - started
