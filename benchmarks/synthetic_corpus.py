@@ -41,6 +41,7 @@ from layers.store import Store, write_store
 SCALED_LAYERS = ("new-areas", "corridors", "ports", "science-cities", "sites")
 CHINA = (73.5, 18.0, 134.8, 53.6)  # lon/lat extent the copies are moved into
 SHRINK = 0.3
+SPECK = 1e-9  # square degrees (about 10 m²): smaller rings are dropped from copies
 SEED = 14
 
 
@@ -62,15 +63,16 @@ def generate(scale: int, out: Path | str, template: Path | str = STORE_PATH) -> 
             layers[layer], display[layer] = full, store.display[layer]
             continue
         tolerance = float(store.layer_meta.loc[layer, "display_tolerance_deg"] or 0)
-        copies = [_place_copies(store.display[layer], k, rng, tolerance)
+        models = _models(store.display[layer], tolerance)
+        copies = [_place_copies(store.display[layer], models, k, rng)
                   for k in range(1, scale)]
         layers[layer] = pd.concat([full, *copies])
         display[layer] = pd.concat([store.display[layer], *copies])
     tables = {
         "documents": _copies(store.documents.reset_index(), scale, _document_copy),
         "units": _copies(store.units.reset_index(), scale, _unit_copy),
-        "mentions": _copies(store.mentions, scale, lambda f, k: _link_copy(f, k, place_layer)),
-        "links": _copies(store.links, scale, lambda f, k: _link_copy(f, k, place_layer)),
+        "mentions": _link_copies(store.mentions, scale, set(place_layer)),
+        "links": _link_copies(store.links, scale, set(place_layer)),
         "layers": _layer_meta(store.layer_meta, layers, display),
         "build_info": pd.DataFrame({
             "key": [*store.build_info, "synthetic_scale"],
@@ -79,34 +81,49 @@ def generate(scale: int, out: Path | str, template: Path | str = STORE_PATH) -> 
     return write_store(out, layers, display, store.basemap, tables)
 
 
-def _place_copies(frame: gpd.GeoDataFrame, k: int, rng: np.random.Generator,
-                  tolerance: float) -> gpd.GeoDataFrame:
+def _models(frame: gpd.GeoDataFrame, tolerance: float) -> list[tuple]:
+    """Each place's geometry as its copies take it, with its centroid: polygons shrunk,
+    simplified (unless that makes them invalid) and rid of specks, which moving could
+    collapse into invalid rings. Computed once per place, not once per copy."""
+    models = []
+    for shape in frame.geometry.values:
+        centre = shapely.centroid(shape)
+        cx, cy = centre.x, centre.y
+        if shape.geom_type in ("Polygon", "MultiPolygon"):
+            shape = shapely.affinity.scale(shape, SHRINK, SHRINK, origin=(cx, cy))
+            simpler = shapely.simplify(shape, tolerance, preserve_topology=True)
+            shape = _without_specks(simpler if shapely.is_valid(simpler) else shape)
+        models.append((shape, cx, cy))
+    return models
+
+
+def _without_specks(shape):
+    polygons = [shapely.Polygon(p.exterior, [r for r in p.interiors
+                                             if shapely.Polygon(r).area >= SPECK])
+                for p in shapely.get_parts(shape) if p.area >= SPECK]
+    return polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(polygons)
+
+
+def _place_copies(frame: gpd.GeoDataFrame, models: list[tuple], k: int,
+                  rng: np.random.Generator) -> gpd.GeoDataFrame:
     """Copy k of a layer's places: new ids and names, geometry moved to random spots."""
     out = frame.copy()
     out.index = [copy_id(i, k) for i in frame.index]
     out.index.name = "id"
     for column in [c for c in out.columns if c.startswith("name_")]:
-        out[column] = out[column].map(lambda name: f"{name} {k}" if isinstance(name, str)
-                                      else name)
-    geometry = out.geometry.values
-    centres = shapely.centroid(geometry)
+        out[column] = [f"{name} {k}" if isinstance(name, str) else name
+                       for name in frame[column]]
     targets = np.column_stack([rng.uniform(CHINA[0], CHINA[2], len(out)),
                                rng.uniform(CHINA[1], CHINA[3], len(out))])
-    moved = []
-    for shape, centre, (x, y) in zip(geometry, centres, targets, strict=True):
-        cx, cy = centre.x, centre.y
-        if shape.geom_type in ("Polygon", "MultiPolygon"):
-            shape = shapely.affinity.scale(shape, SHRINK, SHRINK, origin=(cx, cy))
-            simpler = shapely.simplify(shape, tolerance, preserve_topology=True)
-            shape = simpler if shapely.is_valid(simpler) else shape  # tiny rings can break
-        moved.append(_valid(shapely.affinity.translate(shape, x - cx, y - cy)))
+    moved = [_valid(shapely.affinity.translate(shape, x - cx, y - cy))
+             for (shape, cx, cy), (x, y) in zip(models, targets, strict=True)]
     out.geometry = gpd.GeoSeries(moved, index=out.index, crs=frame.crs)
     return out
 
 
 def _valid(shape):
-    """`shape`, or its polygons made valid where moving collapsed a microscopic ring."""
-    if shapely.is_valid(shape) or shape.geom_type not in ("Polygon", "MultiPolygon"):
+    """`shape`, or its polygons made valid should moving still have broken a ring."""
+    if shape.geom_type not in ("Polygon", "MultiPolygon") or shapely.is_valid(shape):
         return shape
     parts = shapely.get_parts(shapely.make_valid(shape))
     return shapely.union_all([p for p in parts if p.geom_type in ("Polygon", "MultiPolygon")])
@@ -131,21 +148,24 @@ def _unit_copy(frame: pd.DataFrame, k: int) -> pd.DataFrame:
     return out
 
 
-def _link_copy(frame: pd.DataFrame, k: int, place_layer: dict[str, str]) -> pd.DataFrame:
-    """Mentions or links of copy k: its units, and copy k of every scaled place."""
-    out = frame.copy()
-    document, _, key = frame["unit_id"].str.partition(":").T.values
-    out["unit_id"] = [f"{copy_id(d, k)}:{u}" for d, u in zip(document, key, strict=True)]
-
-    def place(pid):
-        return copy_id(pid, k) if pid in place_layer else pid
-
-    out["place_id"] = frame["place_id"].map(place)
-    if "via_place_id" in out.columns:
-        out["via_place_id"] = frame["via_place_id"].map(
-            lambda v: ", ".join(place(p.strip()) for p in v.split(","))
-            if isinstance(v, str) and v else v)
-    return out
+def _link_copies(frame: pd.DataFrame, scale: int, scaled: set[str]) -> pd.DataFrame:
+    """Mentions or links, N times: copy k joins copy k's units to copy k of every scaled
+    place (places of unscaled layers stay themselves)."""
+    units = [str(u).partition(":") for u in frame["unit_id"]]
+    places = frame["place_id"].tolist()
+    vias = frame["via_place_id"].tolist() if "via_place_id" in frame.columns else None
+    copies = [frame]
+    for k in range(1, scale):
+        out = frame.copy()
+        out["unit_id"] = [f"{copy_id(d, k)}:{key}" for d, _, key in units]
+        out["place_id"] = [copy_id(p, k) if p in scaled else p for p in places]
+        if vias is not None:
+            out["via_place_id"] = [
+                ", ".join(copy_id(p, k) if p in scaled else p
+                          for p in (q.strip() for q in v.split(",")))
+                if isinstance(v, str) and v else v for v in vias]
+        copies.append(out)
+    return pd.concat(copies, ignore_index=True)
 
 
 def _layer_meta(meta: pd.DataFrame, layers: dict, display: dict) -> pd.DataFrame:
