@@ -311,6 +311,15 @@ def test_connection_errors_are_one_line(pg_cluster, url, message):
     assert "\n" not in text and "secret" not in text
 
 
+def test_connect_defaults_to_xinqu_store_when_it_is_a_postgresql_url(pg_url, monkeypatch):
+    monkeypatch.setenv("XINQU_STORE", pg_url)
+    with connect() as conn:
+        assert conn.execute("SELECT current_database()").fetchone()[0] == TEST_DB
+    monkeypatch.setenv("XINQU_STORE", "data/build/xinqu.gpkg")  # a GeoPackage: not ours
+    with connect() as conn:
+        assert conn.execute("SELECT current_database()").fetchone()[0] == "xinqu"
+
+
 def test_cli_loads_and_reports_errors_in_one_line(loaded, pg_url, store_path):
     ok = subprocess.run([sys.executable, "-m", "layers.pgstore", "load", "--store",
                          str(store_path), pg_url], capture_output=True, text=True, cwd=REPO,
