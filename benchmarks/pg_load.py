@@ -4,7 +4,8 @@ For each scale, writes the synthetic corpus (benchmarks/synthetic_corpus.py) to 
 temporary GeoPackage, loads it with layers.pgstore.load into a scratch database
 `xinqu_bench` on the project's cluster (started with scripts/db.sh if it is not running,
 and stopped again after), and prints the rows, the GeoPackage's size, the load's
-wall-clock time and the size of the loaded schema with its indexes.
+wall-clock time (and within it, reading + COPY, and index builds + ANALYZE) and the size
+of the loaded schema with its indexes.
 
     python benchmarks/pg_load.py                 # 1× and 100×
     python benchmarks/pg_load.py --scale 1000    # any scales, repeatable
@@ -66,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         url = scratch_database()
         print(f"{'scale':>6} {'units':>7} {'places':>8} {'links':>8} {'rows':>9} "
-              f"{'gpkg MB':>8} {'generate s':>10} {'load s':>7} {'PostGIS MB':>10}")
+              f"{'gpkg MB':>8} {'generate s':>10} {'load s':>7} {'copy s':>7} {'index s':>8} "
+              f"{'PostGIS MB':>10}")
         with tempfile.TemporaryDirectory(prefix="xinqu-pgload-") as tmp:
             for scale in scales:
                 path = Path(tmp) / f"corpus-{scale}.gpkg"
@@ -78,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                 places = sum(n for t, n in rows.items() if t in _layer_ids(rows))
                 print(f"{scale:6d} {rows['units']:7d} {places:8d} {rows['links']:8d} "
                       f"{sum(rows.values()):9d} {path.stat().st_size / 1e6:8.1f} "
-                      f"{generated:10.1f} {report.seconds:7.1f} {schema_mb(url):10.1f}",
+                      f"{generated:10.1f} {report.seconds:7.1f} {report.copy_seconds:7.1f} "
+                      f"{report.index_seconds:8.1f} {schema_mb(url):10.1f}",
                       flush=True)
                 path.unlink()
     finally:
