@@ -47,3 +47,11 @@ constraints:
 
 clean:
 	rm -rf data/build
+
+# The project's local PostgreSQL + PostGIS cluster (.pgdata/, 127.0.0.1:55432, xinqu/xinqu).
+.PHONY: db db-stop
+db: system-deps
+	@bash scripts/db.sh start
+
+db-stop:
+	@bash scripts/db.sh stop

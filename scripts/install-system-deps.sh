@@ -11,6 +11,11 @@ fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || missing+=(fonts-wqy
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "from osgeo import ogr" 2>/dev/null || missing+=(python3-gdal)
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import ensurepip" 2>/dev/null || missing+=(python3-venv)
+# PostgreSQL + PostGIS for the PostGIS store (scripts/db.sh), libpq for psycopg.
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
+ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || missing+=(postgresql-postgis)  # bookworm: postgresql-15-postgis-3
+command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+ls /usr/lib/*/libpq.so.5 >/dev/null 2>&1 || missing+=(libpq5)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${missing[*]}"
 sudo=""
