@@ -1,0 +1,170 @@
+"""A user's file as plain text, whatever its format: txt, saved web page, Word, PDF.
+
+Each reader gives the text one paragraph per line (a blank line may separate them) and
+what the file itself says about the document (a page's <title> and date, a Word file's
+core properties). Main text of a web page: trafilatura (menus, footers and other site
+furniture left out). Word: python-docx, headings marked as Markdown headings so the
+cleaning knows them. PDF: pypdf, the lines of a page joined back into paragraphs.
+The libraries are imported inside the readers, to keep them off the start-up path of
+the service, which never reads a user file.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+
+from layers.documents.encoding import decode
+from layers.documents.errors import SourceError
+from layers.documents.registry import capture_rules
+from layers.documents.sentences import ends_paragraph
+
+FORMATS = {".txt": "text", ".text": "text", ".html": "html", ".htm": "html",
+           ".docx": "docx", ".pdf": "pdf"}
+MAX_BYTES = 20 * 1024 * 1024  # a larger file is refused before it is read
+
+
+@dataclass
+class Extracted:
+    """The text of a file and the metadata the file format carries (values may be "")."""
+
+    text: str
+    format: str
+    encoding: str = ""
+    meta: dict[str, str] = field(default_factory=dict)  # title, date, url, publisher
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise SourceError(path, f"the file is {size / 2**20:.1f} MB, over the "
+                                    f"{MAX_BYTES // 2**20} MB limit")
+        return path.read_bytes()
+    except OSError as error:
+        raise SourceError(path, f"cannot read the file ({error.strerror})") from error
+
+
+def extract(path: Path) -> Extracted:
+    """The text of `path` by its format (its extension, checked against its first bytes)."""
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        known = ", ".join(sorted(FORMATS))
+        raise SourceError(path, f"unknown format {path.suffix or '(no extension)'!r}; "
+                                f"a document must be one of {known}")
+    data = read_bytes(path)
+    if not data.strip():
+        raise SourceError(path, "the file is empty")
+    reader = {"text": _text, "html": _html, "docx": _docx, "pdf": _pdf}[kind]
+    return reader(data, path)
+
+
+def _text(data: bytes, path: Path) -> Extracted:
+    if data.startswith((b"%PDF", b"PK\x03\x04")):
+        raise SourceError(path, "a PDF or Word file named as text; give it its own extension")
+    text, encoding = decode(data, path)
+    return Extracted(text, "text", encoding)
+
+
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_-]+)", re.I)
+
+
+def _html(data: bytes, path: Path) -> Extracted:
+    import trafilatura  # heavy: only when a web page is read
+
+    declared = _META_CHARSET.search(data[:4096])
+    text, encoding = decode(data, path)
+    if declared and declared.group(1).lower() in (b"gbk", b"gb2312", b"gb18030") \
+            and encoding == "Big5":
+        raise SourceError(path, "the page declares a GB encoding but reads as Big5")
+    body = trafilatura.extract(text, output_format="txt", include_comments=False,
+                               include_tables=True, favor_recall=True)
+    if not body or not body.strip():
+        raise SourceError(path, "no main text found in the web page")
+    found = trafilatura.extract_metadata(text)
+    meta = {}
+    if found is not None:
+        meta = {"title": found.title or "", "date": found.date or "", "url": found.url or ""}
+    return Extracted(body, "html", encoding, meta)
+
+
+def _docx(data: bytes, path: Path) -> Extracted:
+    import docx  # python-docx, only when a Word file is read
+    from docx.opc.exceptions import PackageNotFoundError
+
+    if not data.startswith(b"PK"):
+        if data.startswith(b"\xd0\xcf\x11\xe0"):
+            raise SourceError(path, "an old Word 97-2003 file; save it as .docx")
+        raise SourceError(path, "not a Word .docx file (not a zip package)")
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise SourceError(path, f"not a readable Word .docx file ({error})") from error
+    lines = []
+    for paragraph in document.paragraphs:
+        text = paragraph.text.strip()
+        if not text:
+            continue
+        style = (paragraph.style.name or "") if paragraph.style is not None else ""
+        heading = style.startswith("Heading") or style == "Title"
+        lines.append(f"# {text}" if heading else text)
+    for table in document.tables:  # tables after the text: their cells, one per line
+        for row in table.rows:
+            cells = [cell.text.strip() for cell in row.cells if cell.text.strip()]
+            if cells:
+                lines.append(" ".join(dict.fromkeys(cells)))
+    if not lines:
+        raise SourceError(path, "the Word file has no text")
+    props = document.core_properties
+    meta = {"title": props.title or "", "publisher": props.author or "",
+            "date": props.created.date().isoformat() if props.created else ""}
+    return Extracted("\n".join(lines), "docx", "", meta)
+
+
+def _pdf(data: bytes, path: Path) -> Extracted:
+    import pypdf  # only when a PDF is read
+    from pypdf.errors import PdfReadError
+
+    if not data.startswith(b"%PDF"):
+        raise SourceError(path, "not a PDF file (no %PDF header)")
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, TypeError) as error:
+        raise SourceError(path, f"not a readable PDF ({error})") from error
+    if not any(page.strip() for page in pages):
+        raise SourceError(path, f"the PDF has no text layer ({len(pages)} page(s), a scan?); "
+                                "run OCR on it first or give the text as .txt")
+    meta = reader.metadata or {}
+    info = {"title": str(meta.get("/Title") or ""), "publisher": str(meta.get("/Author") or "")}
+    return Extracted("\n".join(_pdf_paragraphs(page) for page in pages), "pdf", "", info)
+
+
+def _width(line: str) -> int:
+    """Display width: a Han character is two Latin letters wide."""
+    return sum(2 if ord(c) > 0x2E80 else 1 for c in line)
+
+
+def _pdf_paragraphs(page: str) -> str:
+    """A page's lines joined into paragraphs: a full line goes on in the next one.
+
+    A PDF has no paragraphs, only lines; a line that runs (nearly) the full width of the
+    text and ends in no paragraph mark was wrapped by the layout, not ended by the author.
+    """
+    lines = [line.strip() for line in page.split("\n") if line.strip()]
+    if not lines:
+        return ""
+    full = sorted(_width(line) for line in lines)[int(len(lines) * 0.9)]
+    share = capture_rules()["pdf"]["full_line_share"]
+    out = [lines[0]]
+    for previous, line in pairwise(lines):
+        if _width(previous) >= share * full and not ends_paragraph(previous):
+            joiner = " " if previous[-1:].isascii() and line[:1].isascii() else ""
+            out[-1] = out[-1] + joiner + line
+        else:
+            out.append(line)
+    return "\n".join(out)
