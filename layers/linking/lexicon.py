@@ -156,6 +156,25 @@ def _forms(value: Any, where: str) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
+def _add_longer_names(builder: _Builder, rules: Rules) -> None:
+    """Every place form followed by a name suffix (浦东 + 发展银行) as a nothing-form.
+
+    The longer name hides the place's name inside it, as any longer form does; a form
+    that is itself a place's form (a real alias) keeps its reading.
+    """
+    nothing = Reading(NOTHING, source="rules.yaml (name_suffixes)")  # one for all
+    for family, suffixes in rules.name_suffixes.items():
+        lang = "en" if family == "en" else "zh-Hans"
+        keys = builder.keys[family]
+        named = [k for k, key in keys.items() if any(r.places for r in key.readings)]
+        joiner = " " if family == "en" else ""
+        for suffix in suffixes:
+            tail = joiner + match_key(suffix, lang)
+            for text in named:
+                if text + tail not in keys:
+                    keys[text + tail] = Key(text + tail, [nothing])
+
+
 def load_lexicon(gazetteer, rules: Rules, linking_dir: Path = LINKING_DIR) -> Lexicon:
     """Build the lexicon from the gazetteer's names, aliases.yaml and rules.yaml's nothing.
 
@@ -215,6 +234,7 @@ def load_lexicon(gazetteer, rules: Rules, linking_dir: Path = LINKING_DIR) -> Le
         lang = "en" if family == "en" else "zh-Hans"
         for form in forms:
             builder.add(form, lang, Reading(NOTHING, source="rules.yaml (nothing)"))
+    _add_longer_names(builder, rules)
     for keys in builder.keys.values():
         for key in keys.values():
             key.settle()

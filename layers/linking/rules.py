@@ -1,14 +1,15 @@
 """The linker's rules (data/linking/rules.yaml), read and checked once.
 
-Context rules say when a conditional form counts; nothing-forms hide what they contain;
-the general rule finds units addressed to all new areas; the roll-up settings say which
+Context rules say when a conditional form counts; nothing-forms hide what they contain,
+and so does a place's name made the start of a longer proper name (浦东发展银行); the
+general rule finds units addressed to all new areas; the roll-up settings say which
 point places can carry a unit into the new area they lie in.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,9 @@ class Rules:
     general_documents: frozenset[str]
     general_patterns: dict[str, tuple[re.Pattern, ...]]
     roll_up: RollUpRule
+    # Words that make a place's name the start of another proper name (银行, 集团, Airport):
+    # a form followed by one of them is nothing.
+    name_suffixes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _compile(patterns: Any, where: str) -> tuple[re.Pattern, ...]:
@@ -149,6 +153,11 @@ def load_rules(linking_dir: Path = LINKING_DIR) -> Rules:
         raise LinkingError(f"{where}: roll_up needs into, from_layers and precision ({error})") \
             from None
     nothing = data.get("nothing") or {}
+    suffixes = data.get("name_suffixes") or {}
+    if not isinstance(suffixes, dict) or set(suffixes) - set(FAMILIES) or not all(
+            isinstance(v, list) and all(isinstance(w, str) and w.strip() for w in v)
+            for v in suffixes.values()):
+        raise LinkingError(f"{where}: name_suffixes must map zh and en to lists of words")
     return Rules(
         window=int(data.get("context_window", 240)),
         contexts=contexts,
@@ -162,4 +171,5 @@ def load_rules(linking_dir: Path = LINKING_DIR) -> Rules:
             for family in FAMILIES
         },
         roll_up=roll_up,
+        name_suffixes={family: tuple(suffixes.get(family) or ()) for family in FAMILIES},
     )
