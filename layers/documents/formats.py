@@ -20,6 +20,7 @@ from pathlib import Path
 
 from layers.documents.encoding import decode
 from layers.documents.errors import SourceError
+from layers.documents.numbering import match_marker
 from layers.documents.registry import capture_rules
 from layers.documents.sentences import ends_paragraph
 
@@ -67,7 +68,7 @@ def _text(data: bytes, path: Path) -> Extracted:
     if data.startswith((b"%PDF", b"PK\x03\x04")):
         raise SourceError(path, "a PDF or Word file named as text; give it its own extension")
     text, encoding = decode(data, path)
-    return Extracted(text, "text", encoding)
+    return Extracted(unwrap(text), "text", encoding)
 
 
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_-]+)", re.I)
@@ -85,7 +86,8 @@ def _html(data: bytes, path: Path) -> Extracted:
                                include_tables=True, favor_recall=True)
     if not body or not body.strip():
         raise SourceError(path, "no main text found in the web page")
-    found = trafilatura.extract_metadata(text)
+    # Not the extensive date search: it guesses (1 January of a year named in the text).
+    found = trafilatura.extract_metadata(text, extensive=False)
     meta = {}
     if found is not None:
         meta = {"title": found.title or "", "date": found.date or "", "url": found.url or ""}
@@ -119,9 +121,9 @@ def _docx(data: bytes, path: Path) -> Extracted:
                 lines.append(" ".join(dict.fromkeys(cells)))
     if not lines:
         raise SourceError(path, "the Word file has no text")
-    props = document.core_properties
-    meta = {"title": props.title or "", "publisher": props.author or "",
-            "date": props.created.date().isoformat() if props.created else ""}
+    # Only the title property: a Word file's author is whoever typed it, and its dates
+    # are when the file (or its template) was made, not the document's.
+    meta = {"title": document.core_properties.title or ""}
     return Extracted("\n".join(lines), "docx", "", meta)
 
 
@@ -139,9 +141,8 @@ def _pdf(data: bytes, path: Path) -> Extracted:
     if not any(page.strip() for page in pages):
         raise SourceError(path, f"the PDF has no text layer ({len(pages)} page(s), a scan?); "
                                 "run OCR on it first or give the text as .txt")
-    meta = reader.metadata or {}
-    info = {"title": str(meta.get("/Title") or ""), "publisher": str(meta.get("/Author") or "")}
-    return Extracted("\n".join(_pdf_paragraphs(page) for page in pages), "pdf", "", info)
+    info = {"title": str((reader.metadata or {}).get("/Title") or "")}
+    return Extracted("\n".join(unwrap(page) for page in pages), "pdf", "", info)
 
 
 def _width(line: str) -> int:
@@ -149,20 +150,24 @@ def _width(line: str) -> int:
     return sum(2 if ord(c) > 0x2E80 else 1 for c in line)
 
 
-def _pdf_paragraphs(page: str) -> str:
-    """A page's lines joined into paragraphs: a full line goes on in the next one.
+def unwrap(text: str) -> str:
+    """Lines a layout wrapped joined back into paragraphs, one per line, blank lines gone.
 
-    A PDF has no paragraphs, only lines; a line that runs (nearly) the full width of the
-    text and ends in no paragraph mark was wrapped by the layout, not ended by the author.
+    A PDF has no paragraphs, only lines, and a plain text may be wrapped at a fixed
+    width: a line that runs (nearly) the full width of the text and ends in no paragraph
+    mark was wrapped by the layout, not ended by the author. A numbered or Markdown
+    heading line always starts a paragraph of its own.
     """
-    lines = [line.strip() for line in page.split("\n") if line.strip()]
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
     if not lines:
         return ""
     full = sorted(_width(line) for line in lines)[int(len(lines) * 0.9)]
     share = capture_rules()["pdf"]["full_line_share"]
     out = [lines[0]]
     for previous, line in pairwise(lines):
-        if _width(previous) >= share * full and not ends_paragraph(previous):
+        if (_width(previous) >= share * full and not ends_paragraph(previous)
+                and not previous.startswith("#") and not line.startswith("#")
+                and match_marker(line) is None):
             joiner = " " if previous[-1:].isascii() and line[:1].isascii() else ""
             out[-1] = out[-1] + joiner + line
         else:

@@ -19,7 +19,7 @@ from pathlib import Path
 from layers.documents.cleaning import Paragraph, clean_capture
 from layers.documents.errors import SourceError
 from layers.documents.formats import extract
-from layers.documents.metadata import parse_date, split_metadata
+from layers.documents.metadata import parse_date, take_footer, take_header
 from layers.documents.model import LANGS, Document, Unit
 from layers.documents.plain import paragraph_units
 from layers.documents.registry import capture_rules
@@ -49,6 +49,15 @@ def make_document_id(title: str) -> str:
         return slug
     digest = hashlib.sha256(title.strip().encode("utf-8")).hexdigest()[:8]
     return f"{slug or 'doc'}-{digest}"
+
+
+def _default_id(title: str, path: Path) -> str:
+    """An id from the title if it is written in Latin letters, else from a Latin file
+    name (news-harbin.txt), else from the title's hash."""
+    for name in (title, path.stem):
+        if name and name.isascii() and re.search("[A-Za-z]", name):
+            return make_document_id(name)
+    return make_document_id(title or path.stem)
 
 
 def _body(copies: list[list[Paragraph]], lang: str) -> list[Paragraph]:
@@ -102,11 +111,14 @@ def read_document(path: Path, *, doc_id: str | None = None, lang: str | None = N
     lang = lang or detect_script(extracted.text)
     if lang is None:
         raise SourceError(path, "no Chinese or English text in the file")
-    copies = clean_capture(extracted.text, path, lang)
-    found, body = split_metadata(_body(copies, lang))
+    top, lines = take_header(extracted.text.split("\n"), lang)
+    if not any(line.strip() for line in lines):
+        raise SourceError(path, "no body text once the title and metadata lines are taken off")
+    copies = clean_capture("\n".join(lines), path, lang)
+    bottom, body = take_footer(_body(copies, lang))
     if not body:
         raise SourceError(path, "no body text once the title and metadata lines are taken off")
-    meta = {**{k: v for k, v in extracted.meta.items() if v}, **found}
+    meta = {**{k: v for k, v in extracted.meta.items() if v}, **bottom, **top}
     given = {"title": title, "date": date, "publisher": publisher, "url": url,
              "number": number}
     meta.update({k: v for k, v in given.items() if v is not None})
@@ -117,7 +129,7 @@ def read_document(path: Path, *, doc_id: str | None = None, lang: str | None = N
         raise SourceError(path, "no text to make units of")
     if not meta.get("title") and version_units[0].kind == "preamble":
         meta["title"] = version_units[0].title
-    doc_id = doc_id or make_document_id(meta.get("title") or path.stem)
+    doc_id = doc_id or _default_id(meta.get("title", ""), path)
     document = Document(
         id=doc_id,
         title={lang: meta.get("title", "")},

@@ -50,6 +50,7 @@ class _Item:
     line: int
     paragraphs: list[str] = field(default_factory=list)
     heading: str = ""  # the marker line's words when it is a heading
+    lead: list[str] = field(default_factory=list)  # headings above it (第一节 规划)
 
 
 @dataclass
@@ -116,8 +117,7 @@ def _outline(paragraphs: list[Paragraph], lang: str, chapters_as_items: bool = F
             if not chapters:  # numbered units with no chapter headings above them
                 chapters.append(_Chapter(None, "", paragraph.line))
             item = _new_item(marker, paragraph, lang)
-            item.paragraphs[:0] = pending
-            pending = []
+            item.lead, pending = pending, []
             chapters[-1].items.append(item)
         elif level == "heading" and chapters:
             pending.append(paragraph.text)
@@ -242,7 +242,7 @@ def parse_version(paragraphs: list[Paragraph], lang: str, path: Path,
             # A one-sentence unit (二、…目标。) is its own heading and its whole text.
             body = item.paragraphs or ([item.heading] if item.heading else [])
             units.append(VersionUnit(key, kind, chapter.number, chapter.title, item.title,
-                                     [*lead, *body], item.line))
+                                     [*lead, *item.lead, *body], item.line))
     if closing_paragraphs:
         units.append(VersionUnit("closing", "closing", None, None, "", closing_paragraphs,
                                  chapters[-1].line))
