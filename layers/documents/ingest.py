@@ -40,11 +40,12 @@ def make_document_id(title: str) -> str:
     ASCII words to go by, so "国务院关于同意设立哈尔滨新区的批复" → "doc-3f2a9c1e" (the
     same title always gives the same id).
     """
-    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    decomposed = unicodedata.normalize("NFKD", title)  # Ç → C + a combining cedilla
+    folded = decomposed.encode("ascii", "ignore").decode().lower()
     slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
     if len(slug) > _SLUG_CHARS:
         slug = slug[:_SLUG_CHARS].rsplit("-", 1)[0]
-    other_letters = any(c.isalpha() and not c.isascii() for c in title)
+    other_letters = any(c.isalpha() and not c.isascii() for c in decomposed)
     if slug and not other_letters:
         return slug
     digest = hashlib.sha256(title.strip().encode("utf-8")).hexdigest()[:8]
