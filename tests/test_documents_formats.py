@@ -130,6 +130,14 @@ def _zip_without_word(tmp_path: Path) -> Path:
     return path
 
 
+def _word_bomb(tmp_path: Path) -> Path:
+    """A small .docx whose parts unpack to 210 MB (zeros compress a thousandfold)."""
+    path = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"\0" * (210 * 1024 * 1024))
+    return path
+
+
 @pytest.mark.parametrize(("make", "message"), [
     (lambda d: write(d, "notes.odt", "text"), "unknown format '.odt'"),
     (lambda d: write(d, "README", "text"), "unknown format '(no extension)'"),
@@ -143,6 +151,7 @@ def _zip_without_word(tmp_path: Path) -> Path:
      "old Word 97-2003 file"),
     (lambda d: write(d, "fake.docx", "just text"), "not a Word .docx file"),
     (_zip_without_word, "not a readable Word .docx file"),
+    (_word_bomb, "unpacks to 210 MB, over the 200 MB limit"),
     (lambda d: write(d, "fake.pdf", "just text"), "not a PDF file"),
     (lambda d: write(d, "cut.pdf", (USER / "notice-lanzhou.pdf").read_bytes()[:300]),
      "not a readable PDF"),

@@ -12,7 +12,6 @@ the service, which never reads a user file.
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -27,6 +26,7 @@ from layers.documents.sentences import ends_paragraph
 FORMATS = {".txt": "text", ".text": "text", ".html": "html", ".htm": "html",
            ".docx": "docx", ".pdf": "pdf"}
 MAX_BYTES = 20 * 1024 * 1024  # a larger file is refused before it is read
+MAX_UNPACKED = 200 * 1024 * 1024  # what a Word file (a zip package) may unpack to
 
 
 @dataclass
@@ -71,17 +71,12 @@ def _text(data: bytes, path: Path) -> Extracted:
     return Extracted(unwrap(text), "text", encoding)
 
 
-_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_-]+)", re.I)
-
-
 def _html(data: bytes, path: Path) -> Extracted:
     import trafilatura  # heavy: only when a web page is read
 
-    declared = _META_CHARSET.search(data[:4096])
+    # The bytes decide, not the page's <meta charset>: saved pages often declare
+    # gb2312 for GBK text, or keep the declaration after a re-save as UTF-8.
     text, encoding = decode(data, path)
-    if declared and declared.group(1).lower() in (b"gbk", b"gb2312", b"gb18030") \
-            and encoding == "Big5":
-        raise SourceError(path, "the page declares a GB encoding but reads as Big5")
     body = trafilatura.extract(text, output_format="txt", include_comments=False,
                                include_tables=True, favor_recall=True)
     if not body or not body.strip():
@@ -103,6 +98,11 @@ def _docx(data: bytes, path: Path) -> Extracted:
             raise SourceError(path, "an old Word 97-2003 file; save it as .docx")
         raise SourceError(path, "not a Word .docx file (not a zip package)")
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_UNPACKED:
+            raise SourceError(path, f"the Word file unpacks to {unpacked / 2**20:.0f} MB, "
+                                    f"over the {MAX_UNPACKED // 2**20} MB limit")
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
         raise SourceError(path, f"not a readable Word .docx file ({error})") from error
