@@ -7,6 +7,7 @@ import random
 import zipfile
 from pathlib import Path
 
+import pypdf
 import pytest
 
 from layers.documents import ID_PATTERN, SourceError, make_document_id, read_document
@@ -130,6 +131,27 @@ def _zip_without_word(tmp_path: Path) -> Path:
     return path
 
 
+def _word_cut(tmp_path: Path) -> Path:
+    """A Word file whose document part is cut in half (a broken download)."""
+    path = tmp_path / "cut.docx"
+    with zipfile.ZipFile(USER / "plan-jiangbei.docx") as source, \
+            zipfile.ZipFile(path, "w") as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "word/document.xml":
+                data = data[: len(data) // 2]
+            target.writestr(info, data)
+    return path
+
+
+def _pdf_locked(tmp_path: Path) -> Path:
+    path = tmp_path / "locked.pdf"
+    writer = pypdf.PdfWriter(clone_from=USER / "notice-lanzhou.pdf")
+    writer.encrypt("secret", algorithm="RC4-128")
+    writer.write(path)
+    return path
+
+
 def _word_bomb(tmp_path: Path) -> Path:
     """A small .docx whose parts unpack to 210 MB (zeros compress a thousandfold)."""
     path = tmp_path / "bomb.docx"
@@ -152,6 +174,8 @@ def _word_bomb(tmp_path: Path) -> Path:
     (lambda d: write(d, "fake.docx", "just text"), "not a Word .docx file"),
     (_zip_without_word, "not a readable Word .docx file"),
     (_word_bomb, "unpacks to 210 MB, over the 200 MB limit"),
+    (_word_cut, "cannot read it as docx"),
+    (_pdf_locked, "the PDF is encrypted with a password"),
     (lambda d: write(d, "fake.pdf", "just text"), "not a PDF file"),
     (lambda d: write(d, "cut.pdf", (USER / "notice-lanzhou.pdf").read_bytes()[:300]),
      "not a readable PDF"),

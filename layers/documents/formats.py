@@ -61,7 +61,15 @@ def extract(path: Path) -> Extracted:
     if not data.strip():
         raise SourceError(path, "the file is empty")
     reader = {"text": _text, "html": _html, "docx": _docx, "pdf": _pdf}[kind]
-    return reader(data, path)
+    try:
+        return reader(data, path)
+    except SourceError:
+        raise
+    except Exception as error:
+        # The parsers of Word, PDF and HTML raise many kinds of errors on damaged files
+        # (XML syntax, zlib, recursion); each is the file's fault, said in one line.
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise SourceError(path, f"cannot read it as {kind} ({detail[:200]})") from error
 
 
 def _text(data: bytes, path: Path) -> Extracted:
@@ -135,6 +143,9 @@ def _pdf(data: bytes, path: Path) -> Extracted:
         raise SourceError(path, "not a PDF file (no %PDF header)")
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise SourceError(path, "the PDF is encrypted with a password; give an "
+                                    "unlocked copy")
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PdfReadError, ValueError, KeyError, TypeError) as error:
         raise SourceError(path, f"not a readable PDF ({error})") from error
