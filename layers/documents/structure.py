@@ -216,8 +216,8 @@ def parse_version(paragraphs: list[Paragraph], lang: str, path: Path,
     """
     front, chapters = _outline(paragraphs, lang, chapters_as_items)
     if not chapters:
-        raise SourceError(path, "no recognisable structure: no chapter headings (一、 / I.) "
-                                "and no numbered units ((一) / (1))")
+        raise SourceError(path, "no recognisable structure: no chapter headings (一、 / I. / "
+                                "第一章) and no numbered units ((一) / (1) / 第一条 / 1、)")
     _restore_first_chapter(front, chapters, path)
     _check_chapters(chapters, path)
     kind = _numbering(chapters, path)
