@@ -66,6 +66,11 @@ def test_the_new_area_after_its_own_province_or_city_still_counts(linker):
     ("Shanghai Pudong Development Bank opened a branch near Pudong International Airport.",
      "en", []),
     ("China Xiong'an Group builds Xiong'an New Area.", "en", [("xiongan", "Xiong'an New Area")]),
+    # a verb or a common noun after the name leaves it a mention
+    ("浦东新区号召企业投资，雄安新区投资建设。", "zh-Hans",
+     [("pudong", "浦东新区"), ("xiongan", "雄安新区")]),
+    ("Xiong'an daily life and the Pudong road network.", "en",
+     [("xiongan", "Xiong'an"), ("pudong", "Pudong")]),
 ])
 def test_a_place_name_inside_a_longer_name_is_not_a_mention(linker, text, lang, expected):
     assert linked(linker, text, lang) == expected

@@ -1,12 +1,12 @@
 """A user's file as plain text, whatever its format: txt, saved web page, Word, PDF.
 
 Each reader gives the text one paragraph per line (a blank line may separate them) and
-what the file itself says about the document (a page's <title> and date, a Word file's
-core properties). Main text of a web page: trafilatura (menus, footers and other site
-furniture left out). Word: python-docx, headings marked as Markdown headings so the
-cleaning knows them. PDF: pypdf, the lines of a page joined back into paragraphs.
-The libraries are imported inside the readers, to keep them off the start-up path of
-the service, which never reads a user file.
+what the file itself says about the document (a page's <title>, date and canonical
+URL; a Word or PDF file's title property). Main text of a web page: trafilatura
+(menus, footers and other site furniture left out). Word: python-docx, headings marked
+as Markdown headings so the cleaning knows them. PDF: pypdf, the lines of a page
+joined back into paragraphs. The libraries are imported inside the readers, to keep
+them off the start-up path of the service, which never reads a user file.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class Extracted:
 
 
 def read_bytes(path: Path) -> bytes:
+    """The file's bytes; one over MAX_BYTES is refused before it is read."""
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
