@@ -5,12 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 LANGS = ("zh-Hans", "zh-Hant", "en")
-KINDS = ("preamble", "overall", "measure", "section", "closing")
+# measure: numbered straight through the document ((一)…(二十五), or 第一条…第N条 of a
+# regulation); section: numbered afresh in every chapter; paragraph: one paragraph of a
+# text with no numbering (a news report, an entry), keys 1…N.
+KINDS = ("preamble", "overall", "measure", "section", "closing", "paragraph")
 
 
 @dataclass(frozen=True)
 class Document:
-    """One policy text as the registry describes it (data/documents.yaml)."""
+    """One policy text as the registry describes it (data/documents.yaml), or a user file.
+
+    A user file (`read_document`) has one language version; its `title` and `publisher`
+    have that one language as their only key (the value may be ""), `date` may be "".
+    """
 
     id: str
     title: dict[str, str]
@@ -18,6 +25,8 @@ class Document:
     publisher: dict[str, str]
     versions: dict[str, str]  # language -> source file name under the sources folder
     closing: int = 0  # prose paragraphs after the last numbered unit that close the text
+    number: str = ""  # the document number (文号), e.g. 国函〔2016〕68号
+    url: str = ""  # where the text was published
 
 
 @dataclass(frozen=True)

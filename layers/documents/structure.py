@@ -49,6 +49,8 @@ class _Item:
     title: str
     line: int
     paragraphs: list[str] = field(default_factory=list)
+    heading: str = ""  # the marker line's words when it is a heading
+    lead: list[str] = field(default_factory=list)  # headings above it (第一节 规划)
 
 
 @dataclass
@@ -76,30 +78,65 @@ def _append(body: list[str], text: str) -> None:
 
 def _new_item(marker: Marker, paragraph: Paragraph, lang: str) -> _Item:
     if _is_heading(paragraph, marker.rest, lang):
-        return _Item(marker.number, strip_end(marker.rest), paragraph.line)
+        return _Item(marker.number, strip_end(marker.rest), paragraph.line,
+                     heading=marker.rest)
     title = first_sentence(marker.rest, lang)
     return _Item(marker.number, title, paragraph.line, [marker.rest])
 
 
-def _outline(paragraphs: list[Paragraph], lang: str) -> tuple[list[Paragraph], list[_Chapter]]:
+def _levels(paragraphs: list[Paragraph], chapters_as_items: bool) -> dict[str, str]:
+    """What each marker level stands for in this text (see markers in data/capture.yaml).
+
+    第一节 is a chapter where the text has no chapters, else a heading between units;
+    1. / 1、 is a unit where it has no unit markers, else a point inside a unit.
+    chapters_as_items: 一、 numbers the units (a 批复: 一、同意设立…。二、…).
+    """
+    present = {m.level for m in map(match_marker, (p.text for p in paragraphs)) if m}
+    if chapters_as_items:
+        return {"chapter": "item", "item": "point", "subchapter": "heading", "sub": "point"}
+    return {"chapter": "chapter", "item": "item",
+            "subchapter": "heading" if "chapter" in present else "chapter",
+            "sub": "point" if "item" in present else "item"}
+
+
+def _outline(paragraphs: list[Paragraph], lang: str, chapters_as_items: bool = False
+             ) -> tuple[list[Paragraph], list[_Chapter]]:
     """Front matter and chapters with their numbered items, in reading order."""
     front: list[Paragraph] = []
     chapters: list[_Chapter] = []
+    levels = _levels(paragraphs, chapters_as_items)
+    pending: list[str] = []  # headings between units, for the next unit
+    keep = False  # the paragraph before stands alone: do not join the next one to it
     for paragraph in paragraphs:
         marker = match_marker(paragraph.text)
-        if (marker and marker.level == "chapter"
+        level = levels[marker.level] if marker else None
+        if (level == "chapter"
                 and _is_heading(paragraph, marker.rest, lang)):
             chapters.append(_Chapter(marker.number, strip_end(marker.rest), paragraph.line))
-        elif marker and marker.level == "item":
+        elif level == "item":
             if not chapters:  # numbered units with no chapter headings above them
                 chapters.append(_Chapter(None, "", paragraph.line))
-            chapters[-1].items.append(_new_item(marker, paragraph, lang))
+            item = _new_item(marker, paragraph, lang)
+            item.lead, pending = pending, []
+            chapters[-1].items.append(item)
+        elif level == "heading" and chapters:
+            pending.append(paragraph.text)
         elif chapters and chapters[-1].items:
-            _append(chapters[-1].items[-1].paragraphs, paragraph.text)
+            body = chapters[-1].items[-1].paragraphs
+            if keep or level == "point":
+                body.append(paragraph.text)
+            else:
+                _append(body, paragraph.text)
+            keep = level == "point" and not ends_paragraph(paragraph.text)
+            continue
         elif chapters:
             _append(chapters[-1].lead, paragraph.text)
         else:
             front.append(paragraph)
+        keep = False
+    if pending:  # headings with no unit after them end the last one
+        last = chapters[-1]
+        (last.items[-1].paragraphs if last.items else last.lead).extend(pending)
     return front, chapters
 
 
@@ -172,12 +209,15 @@ def _preamble(front: list[Paragraph]) -> tuple[str, list[str]]:
 
 
 def parse_version(paragraphs: list[Paragraph], lang: str, path: Path,
-                  closing: int = 0) -> list[VersionUnit]:
-    """The units of one copy of one language version, in document order."""
-    front, chapters = _outline(paragraphs, lang)
+                  closing: int = 0, chapters_as_items: bool = False) -> list[VersionUnit]:
+    """The units of one copy of one language version, in document order.
+
+    chapters_as_items: read 一、 as unit markers, (一) and 1. as points inside units.
+    """
+    front, chapters = _outline(paragraphs, lang, chapters_as_items)
     if not chapters:
-        raise SourceError(path, "no recognisable structure: no chapter headings (一、 / I.) "
-                                "and no numbered units ((一) / (1))")
+        raise SourceError(path, "no recognisable structure: no chapter headings (一、 / I. / "
+                                "第一章) and no numbered units ((一) / (1) / 第一条 / 1、)")
     _restore_first_chapter(front, chapters, path)
     _check_chapters(chapters, path)
     kind = _numbering(chapters, path)
@@ -199,8 +239,10 @@ def parse_version(paragraphs: list[Paragraph], lang: str, path: Path,
             key = f"{chapter.number}.{item.number}" if hierarchical else str(item.number)
             # A chapter's opening words go with its first unit.
             lead = chapter.lead if i == 0 else []
+            # A one-sentence unit (二、…目标。) is its own heading and its whole text.
+            body = item.paragraphs or ([item.heading] if item.heading else [])
             units.append(VersionUnit(key, kind, chapter.number, chapter.title, item.title,
-                                     [*lead, *item.paragraphs], item.line))
+                                     [*lead, *item.lead, *body], item.line))
     if closing_paragraphs:
         units.append(VersionUnit("closing", "closing", None, None, "", closing_paragraphs,
                                  chapters[-1].line))

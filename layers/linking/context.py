@@ -11,9 +11,12 @@ def reading_at(key: Key, rules: Rules, document: str, family: str, text: str, st
     """The first conditional reading whose rule holds here, else the plain one, else None.
 
     哈尔滨 in 哈尔滨、长春等新区 is the Harbin New Area; elsewhere it has no plain reading
-    and names nothing. bounds: where the unit's own text lies in `text` (see
-    ContextRule.holds).
+    and names nothing. A guarded form right after another province's or city's name
+    names nothing (汕头滨海新区 is Shantou's). bounds: where the unit's own text lies in
+    `text` (see ContextRule.holds).
     """
+    if key.guard is not None and key.guard.voids(text, start, bounds[0] if bounds else 0):
+        return None  # 汕头滨海新区: another city's own new area
     if not key.conditional:
         return key.plain
     for reading in key.conditional:

@@ -15,9 +15,10 @@ from typing import Any
 
 import yaml
 
+from geo import boundaries
 from layers.linking import english
 from layers.linking.errors import AmbiguousAliasError, LinkingError, UnknownPlaceError
-from layers.linking.rules import FAMILIES, Rules, family_of
+from layers.linking.rules import FAMILIES, NameGuard, Rules, family_of
 from layers.paths import LINKING_DIR
 from layers.textnorm import normalize
 
@@ -45,11 +46,20 @@ class Key:
     readings: list[Reading] = field(default_factory=list)
     plain: Reading | None = None
     conditional: tuple[Reading, ...] = ()
+    # Another province's or city's name right before the form voids it (rules.yaml
+    # other_places); a guarded key is read in context like a conditional one.
+    guard: NameGuard | None = None
 
     def settle(self) -> None:
-        """Fix `plain` and `conditional` once every reading is in."""
+        """Fix `plain` and `conditional` once every reading is in.
+
+        A guarded key's plain reading is in `conditional` too (last, with no rule): it
+        holds unless the guard voids it.
+        """
         self.plain = next((r for r in self.readings if not r.when), None)
         self.conditional = tuple(r for r in self.readings if r.when)
+        if self.guard is not None and self.plain is not None:
+            self.conditional += (self.plain,)
 
 
 @dataclass
@@ -156,6 +166,66 @@ def _forms(value: Any, where: str) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
+def _add_longer_names(builder: _Builder, rules: Rules) -> None:
+    """Every place form followed by a name suffix (浦东 + 发展银行) as a nothing-form.
+
+    The longer name hides the place's name inside it, as any longer form does; a form
+    that is itself a place's form (a real alias) keeps its reading.
+    """
+    nothing = Reading(NOTHING, source="rules.yaml (name_suffixes)")  # one for all
+    for family, suffixes in rules.name_suffixes.items():
+        lang = "en" if family == "en" else "zh-Hans"
+        keys = builder.keys[family]
+        named = [k for k, key in keys.items() if any(r.places for r in key.readings)]
+        joiner = " " if family == "en" else ""
+        for suffix in suffixes:
+            tail = joiner + match_key(suffix, lang)
+            for text in named:
+                if text + tail not in keys:
+                    keys[text + tail] = Key(text + tail, [nothing])
+
+
+def _short_names(names: set[str], endings: tuple[str, ...]) -> set[str]:
+    """Names in full and without their ending: 汕头市 → 汕头, 广西壮族自治区 → 广西."""
+    out = set(names)
+    for name in names:
+        for ending in sorted(endings, key=len, reverse=True):
+            if name.endswith(ending) and len(name) - len(ending) >= 2:
+                out.add(name[: -len(ending)])
+                break
+    return out
+
+
+def _guard_forms(builder: _Builder, gazetteer, rules: Rules) -> None:
+    """Guard the zh forms of rules.other_places' layer that do not start with an own name.
+
+    天津滨海 starts with its own province; 滨海新区 and 滨海 do not, so 汕头滨海新区 is not
+    it. Names: the provinces and cities of the boundary data; a place's own are those of
+    its geometry's units.
+    """
+    other = rules.other_places
+    if other is None:
+        return
+    every = {u.name for level in other.levels for u in boundaries.units(level)}
+    names = frozenset(_short_names(every, other.endings))
+    longest = max(map(len, names), default=0)
+    guards = {}
+    for place in gazetteer.places.values():
+        if place.layer != other.layer:
+            continue
+        own = {name for code in place.geometry.get("units") or ()
+               for name in (boundaries.unit(code).province, boundaries.unit(code).city)
+               if name}
+        guards[place.id] = NameGuard(names, frozenset(_short_names(own, other.endings)),
+                                     longest)
+    for key in builder.keys["zh"].values():
+        places = {p for r in key.readings for p in r.places}
+        if len(places) == 1 and (place_id := next(iter(places))) in guards:
+            guard = guards[place_id]
+            if not any(key.text.startswith(name) for name in guard.own):
+                key.guard = guard
+
+
 def load_lexicon(gazetteer, rules: Rules, linking_dir: Path = LINKING_DIR) -> Lexicon:
     """Build the lexicon from the gazetteer's names, aliases.yaml and rules.yaml's nothing.
 
@@ -215,6 +285,8 @@ def load_lexicon(gazetteer, rules: Rules, linking_dir: Path = LINKING_DIR) -> Le
         lang = "en" if family == "en" else "zh-Hans"
         for form in forms:
             builder.add(form, lang, Reading(NOTHING, source="rules.yaml (nothing)"))
+    _add_longer_names(builder, rules)
+    _guard_forms(builder, gazetteer, rules)
     for keys in builder.keys.values():
         for key in keys.values():
             key.settle()

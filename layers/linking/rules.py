@@ -1,14 +1,16 @@
 """The linker's rules (data/linking/rules.yaml), read and checked once.
 
-Context rules say when a conditional form counts; nothing-forms hide what they contain;
-the general rule finds units addressed to all new areas; the roll-up settings say which
-point places can carry a unit into the new area they lie in.
+Context rules say when a conditional form counts; nothing-forms hide what they contain,
+and so does a place's name made the start of a longer proper name (浦东发展银行); another
+province's or city's name right before a new area's form makes it that place's own new
+area (汕头滨海新区); the general rule finds units addressed to all new areas; the roll-up
+settings say which point places can carry a unit into the new area they lie in.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +74,32 @@ class RollUpRule:
 
 
 @dataclass(frozen=True)
+class OtherPlaces:
+    """rules.yaml `other_places`: which forms a province's or city's name before voids."""
+
+    layer: str  # the places whose forms it guards (new-areas)
+    levels: tuple[str, ...]  # administrative levels whose names count (province, city)
+    endings: tuple[str, ...]  # endings a name may be written without (省, 市 …)
+
+
+@dataclass(frozen=True)
+class NameGuard:
+    """The administrative names that, right before a form, make it another place's."""
+
+    names: frozenset[str]  # every province/city name, full and short
+    own: frozenset[str]  # the place's own province and cities: these do not void it
+    longest: int
+
+    def voids(self, text: str, start: int, low: int = 0) -> bool:
+        """True if text[:start] ends in a name (the longest that fits) not its own."""
+        for size in range(min(self.longest, start - low), 1, -1):
+            name = text[start - size:start]
+            if name in self.names:
+                return name not in self.own
+        return False
+
+
+@dataclass(frozen=True)
 class Rules:
     """Everything rules.yaml says, compiled."""
 
@@ -83,6 +111,10 @@ class Rules:
     general_documents: frozenset[str]
     general_patterns: dict[str, tuple[re.Pattern, ...]]
     roll_up: RollUpRule
+    # Words that make a place's name the start of another proper name (银行, 集团, Airport):
+    # a form followed by one of them is nothing.
+    name_suffixes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    other_places: OtherPlaces | None = None
 
 
 def _compile(patterns: Any, where: str) -> tuple[re.Pattern, ...]:
@@ -149,6 +181,18 @@ def load_rules(linking_dir: Path = LINKING_DIR) -> Rules:
         raise LinkingError(f"{where}: roll_up needs into, from_layers and precision ({error})") \
             from None
     nothing = data.get("nothing") or {}
+    suffixes = data.get("name_suffixes") or {}
+    if not isinstance(suffixes, dict) or set(suffixes) - set(FAMILIES) or not all(
+            isinstance(v, list) and all(isinstance(w, str) and w.strip() for w in v)
+            for v in suffixes.values()):
+        raise LinkingError(f"{where}: name_suffixes must map zh and en to lists of words")
+    other = data.get("other_places")
+    try:
+        other_places = None if other is None else OtherPlaces(
+            layer=str(other["layer"]), levels=tuple(other["levels"]),
+            endings=tuple(other.get("endings") or ()))
+    except (KeyError, TypeError) as error:
+        raise LinkingError(f"{where}: other_places needs layer and levels ({error})") from None
     return Rules(
         window=int(data.get("context_window", 240)),
         contexts=contexts,
@@ -162,4 +206,6 @@ def load_rules(linking_dir: Path = LINKING_DIR) -> Rules:
             for family in FAMILIES
         },
         roll_up=roll_up,
+        name_suffixes={family: tuple(suffixes.get(family) or ()) for family in FAMILIES},
+        other_places=other_places,
     )
