@@ -6,9 +6,10 @@ The build stores the result, so the service never parses again.
 """
 
 from layers.documents.errors import SourceError
+from layers.documents.ingest import ID_PATTERN, make_document_id, read_document
 from layers.documents.loading import document_units, load_units
 from layers.documents.model import KINDS, LANGS, Document, Unit
 from layers.documents.registry import load_documents
 
-__all__ = ["KINDS", "LANGS", "Document", "SourceError", "Unit", "document_units",
-           "load_documents", "load_units"]
+__all__ = ["ID_PATTERN", "KINDS", "LANGS", "Document", "SourceError", "Unit", "document_units",
+           "load_documents", "load_units", "make_document_id", "read_document"]

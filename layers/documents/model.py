@@ -18,6 +18,8 @@ class Document:
     publisher: dict[str, str]
     versions: dict[str, str]  # language -> source file name under the sources folder
     closing: int = 0  # prose paragraphs after the last numbered unit that close the text
+    number: str = ""  # the document number (文号), e.g. 国函〔2016〕68号
+    url: str = ""  # where the text was published
 
 
 @dataclass(frozen=True)
