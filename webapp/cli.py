@@ -13,7 +13,7 @@ import sys
 
 from webapp.errors import UsageError
 
-COMMANDS = ("build", "units", "links", "export", "serve")
+COMMANDS = ("build", "units", "links", "export", "serve", "documents")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ import json
 
 import pandas as pd
 
+from layers import paths
 from layers.documents.model import LANGS
 from layers.store import Store, StoreError
 from webapp.commands.output import emit, table
@@ -24,6 +25,7 @@ def register(sub) -> None:
                        description=__doc__.splitlines()[0])
     p.add_argument("--unit", metavar="ID", help="only this unit (e.g. ndrc-2024:13)")
     p.add_argument("--place", metavar="ID", help="only this place (e.g. pudong)")
+    p.add_argument("--document", metavar="ID", help="only the units of this document")
     p.add_argument("--format", choices=("table", "json"), default="table",
                    help="a table for reading (default) or JSON")
     p.set_defaults(func=run)
@@ -33,8 +35,11 @@ def _cell(value) -> str:
     return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
-def _select(store: Store, unit: str | None, place: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _select(store: Store, unit: str | None, place: str | None,
+            document: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The link and mention rows for the filters, in document order."""
+    if document is not None and document not in store.documents.index:
+        raise UsageError(f"unknown document {document!r} (see `xinqu documents list`)")
     if unit is not None and unit not in store.units.index:
         raise UsageError(f"unknown unit {unit!r} (see `xinqu units` for the ids)")
     if place is not None and not any(place in layer.index for layer in store.layers.values()):
@@ -43,6 +48,9 @@ def _select(store: Store, unit: str | None, place: str | None) -> tuple[pd.DataF
     links, mentions = store.links, store.mentions
     if unit is not None:
         links, mentions = links[links["unit_id"] == unit], mentions[mentions["unit_id"] == unit]
+    if document is not None:
+        ids = store.units.index[store.units["document"] == document]
+        links, mentions = links[links["unit_id"].isin(ids)], mentions[mentions["unit_id"].isin(ids)]
     if place is not None:
         links = links[links["place_id"] == place]
         mentions = mentions[mentions["place_id"] == place]
@@ -72,10 +80,10 @@ def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
 
 def run(args) -> int:
     try:
-        store = Store.open()
+        store = Store.open(paths.STORE_PATH)
     except StoreError as error:
         raise UsageError(str(error)) from error
-    links, mentions = _select(store, args.unit, args.place)
+    links, mentions = _select(store, args.unit, args.place, args.document)
     link_columns = ["unit_id", "place_id", "relation", "via_place_id"]
     mention_columns = ["unit_id", "place_id", "lang", "start", "end", "surface"]
     if args.format == "json":
