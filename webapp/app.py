@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from layers import paths
 from layers.query import NotFound, QueryError
+from webapp import reload
 from webapp.errors import UsageError
 from webapp.geojson import Catalogue, build_catalogue
 from webapp.i18n import Strings, load_strings
@@ -32,7 +33,7 @@ CACHE_STATIC = "public, max-age=86400"
 # The modules that serve the endpoints: each has a `blueprint`, and an `openapi_paths`
 # (a dict, or a function giving one) for the endpoints it adds to the OGC API's own.
 BLUEPRINT_MODULES = ("webapp.views.ogc", "webapp.views.pages", "webapp.exports",
-                     "webapp.planner", "webapp.planner_map")
+                     "webapp.planner", "webapp.planner_map", "webapp.views.documents")
 OPENAPI_PATHS = "xinqu.openapi_paths"
 
 
@@ -48,7 +49,8 @@ class Service:
 
 
 def current_service() -> Service:
-    return current_app.extensions["xinqu"]
+    """This request's service; reopened first when the store file changed (webapp.reload)."""
+    return reload.service(current_app)
 
 
 def open_store(path: Path):
@@ -56,10 +58,10 @@ def open_store(path: Path):
     if not Path(path).exists():
         shown = os.path.relpath(path) if Path(path).is_absolute() else str(path)
         raise UsageError(f"no built data at {shown}: run `xinqu build`")
-    from layers.store import Store, StoreError
+    from layers.store import StoreError, open_stable
 
     try:
-        return Store.open(path)
+        return open_stable(path)
     except StoreError as error:
         raise UsageError(f"{error}; run `xinqu build`") from None
 

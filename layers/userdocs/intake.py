@@ -85,8 +85,12 @@ def check_file_name(name: str, where: str) -> str:
     return base
 
 
+# Ids the web pages use as path segments under /documents/.
+RESERVED_IDS = ("new",)
+
+
 def _check_id(doc_id: str, where: str) -> None:
-    if not ID_PATTERN.match(doc_id):
+    if not ID_PATTERN.match(doc_id) or doc_id in RESERVED_IDS:
         raise IntakeError(f"{where}: unsafe document id {doc_id!r}: use lower-case letters, "
                           "digits and inner hyphens")
 
