@@ -69,6 +69,9 @@ def build(
 
 def _build(data_dir: Path, store_path: Path, sources_dir: Path, places_dir: Path,
            home: Path | None) -> BuildReport:
+    step("reading the documents")  # first: cheap, and a bad document stops the build early
+    documents, units_list = documents_and_units(data_dir, sources_dir, home)
+    units = units_table(units_list)
     step("reading the gazetteer")
     gazetteer = load_gazetteer(places_dir, layers_path=data_dir / "layers.yaml")
     step("drawing the layers")
@@ -84,9 +87,6 @@ def _build(data_dir: Path, store_path: Path, sources_dir: Path, places_dir: Path
     }
     step("drawing the basemap")
     basemap = basemap_frame(data_dir / "basemap.yaml")
-    step("reading the documents")
-    documents, units_list = _documents_and_units(data_dir, sources_dir, home)
-    units = units_table(units_list)
     step("linking units to places")
     mentions, links = link_frames(units_list, gazetteer, layers, data_dir / "linking")
     meta = _layer_meta(gazetteer, layers, display)
@@ -130,7 +130,7 @@ def _layer_meta(gazetteer: Gazetteer, layers: dict[str, gpd.GeoDataFrame],
     return pd.DataFrame(rows)
 
 
-def _documents_and_units(data_dir: Path, sources_dir: Path,
+def documents_and_units(data_dir: Path, sources_dir: Path,
                          home: Path | None) -> tuple[pd.DataFrame, list]:
     """The shipped documents (data_dir/documents.yaml) and then those added to `home`."""
     shipped = load_documents(data_dir / "documents.yaml")
