@@ -1,7 +1,7 @@
 """How long adding one document takes, with 1 and with 1,000 documents already added.
 
 A synthetic policy text of a few pages (three chapters of numbered measures naming new
-areas and ports, about 6,000 characters) is added to a temporary instance folder holding
+areas and ports, about 2,600 characters, 25 units) is added to a temporary instance folder holding
 a copy of the built store: first as the only added document, then after 1,000 others
 (filled in batches). Prints the median wall-clock seconds of a few adds at each size,
 in-process (`layers.userdocs.add_documents`, as the web upload runs it) and for the

@@ -230,11 +230,23 @@ def _with_new_documents(path: Path, previous: Store) -> Store:
         build_info=_info(path))
 
 
-def read_layers(path: Path | str = STORE_PATH) -> dict[str, gpd.GeoDataFrame]:
-    """The full-resolution layer tables only, indexed by place id (what linking needs)."""
+def read_layers(path: Path | str = STORE_PATH,
+                names: tuple[str, ...] | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """Full-resolution layer tables (all, or those of `names` the store has), indexed by
+    place id: what linking a document needs."""
     path = Path(path)
     meta = _read(path, "layers")
-    return {layer: _read(path, layer).set_index("id") for layer in meta["id"]}
+    return {layer: _read(path, layer).set_index("id") for layer in meta["id"]
+            if names is None or layer in names}
+
+
+def read_info(path: Path | str) -> dict[str, str]:
+    """The `build_info` table (one small SQLite read, no GDAL)."""
+    connection = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
+    try:
+        return dict(connection.execute("SELECT key, value FROM build_info").fetchall())
+    finally:
+        connection.close()
 
 
 def updated_copy(path: Path | str, remove_documents: list[str],
@@ -276,13 +288,8 @@ def updated_copy(path: Path | str, remove_documents: list[str],
 def next_generation(path: Path | str) -> dict[str, str]:
     """The `build_info` stamp of the next update: generation (how many updates since the
     build) and when."""
-    connection = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
-    try:
-        row = connection.execute(
-            "SELECT value FROM build_info WHERE key = 'generation'").fetchone()
-    finally:
-        connection.close()
-    current = int(row[0]) if row and str(row[0]).isdigit() else 0
+    value = str(read_info(path).get("generation") or "0")
+    current = int(value) if value.isdigit() else 0
     return {"generation": str(current + 1),
             "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
 

@@ -14,7 +14,7 @@ import pandas as pd
 from layers.documents import Document, Unit
 from layers.gazetteer import LANGS, Gazetteer
 from layers.geometry import column_suffix
-from layers.linking import link_table, link_units, roll_up
+from layers.linking import Linker, link_table, roll_up
 from layers.store import LINK_COLUMNS, MENTION_COLUMNS
 
 # Where a document comes from: shipped in data/, or added to the instance folder.
@@ -60,9 +60,11 @@ def units_table(units: list[Unit]) -> pd.DataFrame:
 
 
 def link_frames(units: list[Unit], gazetteer: Gazetteer, layers: dict[str, gpd.GeoDataFrame],
-                linking_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The `mentions` and `links` tables (named, via roll-up, general), from layers.linking."""
-    found = link_units(units, gazetteer, linking_dir)
+                linking_dir: Path, linker: Linker | None = None) -> tuple[pd.DataFrame,
+                                                                      pd.DataFrame]:
+    """The `mentions` and `links` tables (named, via roll-up, general), from layers.linking
+    (`linker`: one already loaded for this gazetteer and linking_dir, to reuse)."""
+    found = (linker or Linker.load(gazetteer, linking_dir)).link(units)
     mentions = found.mentions.reindex(columns=list(MENTION_COLUMNS))
     rolled = roll_up(found.unit_places, layers, linking_dir)
     new_areas = list(layers["new-areas"].index) if "new-areas" in layers else []

@@ -9,6 +9,7 @@ store, never the repository's.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -226,3 +227,33 @@ def test_uploads_are_refused_without_a_configured_token(store):
     reply = client.post("/documents", data={"token": ""}, headers={"X-Admin-Token": "x"})
     assert reply.status_code == 403 and "disabled" in reply.get_json()["description"]
     assert client.get("/documents?f=json").status_code == 200
+
+
+def test_the_upload_form_previews_then_adds(tmp_path, store_path):
+    """The HTML form: the preview page lists the units and places and saves nothing; Add
+    saves and links to the new document's page."""
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copyfile(store_path, home / "xinqu.gpkg")
+    app = create_app({"STORE_PATH": home / "xinqu.gpkg", "XINQU_HOME": home,
+                      "XINQU_ADMIN_TOKEN": TOKEN, "TESTING": True})
+    client = app.test_client()
+    form = client.get("/documents/new?lang=en")
+    assert form.status_code == 200 and 'name="token"' in form.text and TOKEN not in form.text
+    before = digest(home)
+
+    def submit(dry_run: str):
+        return client.post("/documents?lang=en", content_type="multipart/form-data",
+                           headers={"Accept": "text/html"},
+                           data={"file": (io.BytesIO(TEXT.encode("utf-8")), "plan.txt"),
+                                 "token": TOKEN, "id": "plan-f", "dry_run": dry_run})
+
+    preview = submit("1")
+    assert preview.status_code == 200 and preview.mimetype == "text/html"
+    assert "plan-f:1" in preview.text and "pudong" in preview.text
+    assert digest(home) == before
+    added = submit("0")
+    assert added.status_code == 201 and 'href="http://localhost/documents/plan-f"' in added.text
+    page = client.get("/documents/plan-f?lang=en")
+    assert page.status_code == 200 and "plan-f:1" in page.text
+    assert "/documents/plan-f/original" in page.text

@@ -18,6 +18,9 @@ from layers.documents import Document, SourceError, Unit, read_document
 from layers.paths import HOME_DIR
 
 REGISTRY_NAME = "documents.yaml"
+# libyaml's parser and emitter when present: the registry grows with every document added.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 ORIGINALS_NAME = "documents"
 
 
@@ -55,7 +58,7 @@ def load_registry(home: Path = HOME_DIR) -> list[Entry]:
     if not path.exists():
         return []
     try:
-        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        entries = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or []
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise SourceError(path, f"cannot read: {' '.join(str(error).split())}") from error
     if not isinstance(entries, list):
@@ -74,7 +77,8 @@ def registry_text(entries: list[Entry]) -> str:
     header = ("# Documents added to this instance (`xinqu documents add`); the originals are\n"
               "# under documents/<id>/. Edit through `xinqu documents`, not by hand.\n")
     body = [{k: v for k, v in asdict(e).items() if v != ""} for e in entries]
-    return header + (yaml.safe_dump(body, allow_unicode=True, sort_keys=False) if body else "[]\n")
+    return header + (yaml.dump(body, Dumper=_DUMPER, allow_unicode=True, sort_keys=False)
+                     if body else "[]\n")
 
 
 def staged_registry(entries: list[Entry], home: Path = HOME_DIR) -> Path:
