@@ -10,15 +10,14 @@ import json
 from pathlib import Path
 
 from layers import paths
-from layers.document_queries import document_detail, document_list
-from layers.documents.model import LANGS
-from layers.query import NotFound
-from layers.store import Store, StoreError
-from layers.userdocs import IntakeError, Options, Prepared, add_documents, remove_document
 from webapp.commands.output import emit, table
 from webapp.errors import UsageError
 
+# The heavy modules (pandas, GDAL, the linker) are imported inside the commands that use
+# them, to keep them off the start-up path of every other `xinqu` command.
+
 _TITLE_WIDTH = 40
+LANG_CODES = "zh-Hans, zh-Hant, en"
 
 
 def register(sub) -> None:
@@ -29,7 +28,7 @@ def register(sub) -> None:
     add = actions.add_parser("add", help="parse, link and add policy text files")
     add.add_argument("files", nargs="+", type=Path, metavar="FILE")
     add.add_argument("--id", help="document id (default: made from the title)")
-    add.add_argument("--lang", choices=LANGS, help="language version (default: detected)")
+    add.add_argument("--lang", help=f"language version: {LANG_CODES} (default: detected)")
     add.add_argument("--title", help="title (default: from the text)")
     add.add_argument("--date", help="date, e.g. 2024-03-18")
     add.add_argument("--publisher", help="who published it")
@@ -56,6 +55,9 @@ def register(sub) -> None:
 
 
 def _first(values: dict[str, str]) -> str:
+    """The first non-empty value in the standard language order."""
+    from layers.documents.model import LANGS
+
     return next((values[lang] for lang in LANGS if values.get(lang)), "")
 
 
@@ -63,7 +65,7 @@ def _cut(text: str, width: int = _TITLE_WIDTH) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-def _prepared_report(item: Prepared, verb: str) -> str:
+def _prepared_report(item, verb: str) -> str:
     doc = item.document
     rows = [(u.id, u.kind, _cut(_first(u.title) or _first(u.chapter_title)),
              ", ".join(item.places(u.id))) for u in item.units]
@@ -73,6 +75,8 @@ def _prepared_report(item: Prepared, verb: str) -> str:
 
 
 def run_add(args) -> int:
+    from layers.userdocs import IntakeError, Options, add_documents
+
     options = Options(id=args.id, lang=args.lang, title=args.title, date=args.date,
                       publisher=args.publisher, url=args.url, number=args.number)
     try:
@@ -90,7 +94,9 @@ def run_add(args) -> int:
     return 0
 
 
-def _store() -> Store:
+def _store():
+    from layers.store import Store, StoreError
+
     try:
         return Store.open(paths.STORE_PATH)
     except StoreError as error:
@@ -98,6 +104,8 @@ def _store() -> Store:
 
 
 def run_list(args) -> int:
+    from layers.document_queries import document_list
+
     documents = document_list(_store())
     if args.format == "json":
         emit(json.dumps(documents, ensure_ascii=False, indent=1))
@@ -109,6 +117,9 @@ def run_list(args) -> int:
 
 
 def run_show(args) -> int:
+    from layers.document_queries import document_detail
+    from layers.query import NotFound
+
     try:
         doc = document_detail(_store(), args.id)
     except NotFound:
@@ -128,6 +139,8 @@ def run_show(args) -> int:
 
 
 def run_remove(args) -> int:
+    from layers.userdocs import IntakeError, remove_document
+
     try:
         entry = remove_document(args.id, home=paths.HOME_DIR, store_path=paths.STORE_PATH)
     except IntakeError as error:
