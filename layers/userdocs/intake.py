@@ -14,7 +14,6 @@ import fcntl
 import hashlib
 import os
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,19 +23,11 @@ from pathlib import Path
 import pandas as pd
 
 from layers.documents import ID_PATTERN, Document, SourceError, Unit, load_documents, read_document
-from layers.gazetteer import Gazetteer, GazetteerError, load_gazetteer
-from layers.linking import Linker, LinkingError
-from layers.linking.rules import load_rules
+from layers.linking import LinkingError
 from layers.paths import DATA_DIR, HOME_DIR
-from layers.store import (
-    StoreError,
-    file_stamp,
-    next_generation,
-    read_info,
-    read_layers,
-    updated_copy,
-)
+from layers.store import file_stamp, next_generation, updated_copy
 from layers.tables import ADDED, documents_table, link_frames, units_table
+from layers.userdocs.context import LinkingContextError, linking_context
 from layers.userdocs.registry import (
     Entry,
     load_registry,
@@ -105,7 +96,7 @@ def _check_id(doc_id: str, where: str) -> None:
 
 
 def _prepare(path: Path, name: str, options: Options, shipped: set[str], added: set[str],
-             replace_: bool, context: dict) -> Prepared:
+             replace_: bool, data_dir: Path, store: Path) -> Prepared:
     if options.id is not None:
         _check_id(options.id, name)
     try:
@@ -132,48 +123,17 @@ def _prepare(path: Path, name: str, options: Options, shipped: set[str], added: 
         raise IntakeError(f"{name}: a document with id {document.id!r} exists; "
                           "add it with --replace to replace it")
     document = replace(document, versions=dict.fromkeys(document.versions, name))
-    loaded, layers = _linking(context["data_dir"], context["store_path"])
     try:
-        mentions, links = link_frames(units, loaded.gazetteer, layers,
-                                      context["data_dir"] / "linking", loaded.linker)
+        loaded = linking_context(data_dir, store)
+    except LinkingContextError as error:
+        raise IntakeError(str(error)) from None
+    try:
+        mentions, links = link_frames(units, loaded.gazetteer, loaded.layers,
+                                      data_dir / "linking", loaded.linker)
     except LinkingError as error:
         raise IntakeError(f"{name}: {' '.join(str(error).split())}") from None
     return Prepared(path, name, document, units, mentions, links,
                     replaces=document.id in added)
-
-
-@dataclass(frozen=True)
-class _Loaded:
-    gazetteer: Gazetteer
-    linker: Linker
-
-
-_LINKING: dict[tuple, tuple[_Loaded, dict]] = {}
-
-
-def _inputs_stamp(data_dir: Path, store_path: Path) -> tuple:
-    """What the linking context depends on: the data files and the store's build."""
-    files = sorted([data_dir / "layers.yaml", *data_dir.glob("places/*.yaml"),
-                    *data_dir.glob("linking/*.yaml")])
-    return (str(data_dir), str(store_path), read_info(store_path).get("built_at"),
-            tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists()))
-
-
-def _linking(data_dir: Path, store_path: Path) -> tuple[_Loaded, dict]:
-    """The gazetteer, the linker and the roll-up's layers, loaded once per process while
-    their inputs stay the same (a web worker adds many documents; only the first pays)."""
-    try:
-        key = _inputs_stamp(data_dir, store_path)
-        if key not in _LINKING:
-            gazetteer = load_gazetteer(data_dir / "places", layers_path=data_dir / "layers.yaml")
-            linker = Linker.load(gazetteer, data_dir / "linking")
-            rule = load_rules(data_dir / "linking").roll_up
-            layers = read_layers(store_path, (rule.into, *rule.from_layers))
-            _LINKING.clear()
-            _LINKING[key] = (_Loaded(gazetteer, linker), layers)
-    except (GazetteerError, StoreError, LinkingError, sqlite3.Error) as error:
-        raise IntakeError(" ".join(str(error).split())) from None
-    return _LINKING[key]
 
 
 @contextmanager
@@ -213,11 +173,10 @@ def add_documents(files: list[tuple[Path, str]], options: Options = Options(), *
         except SourceError as error:
             raise IntakeError(str(error)) from None
         added = {e.id for e in entries}
-        context = {"data_dir": data_dir, "store_path": store}
         prepared: list[Prepared] = []
         for path, name in files:
             name = check_file_name(name, str(name))
-            item = _prepare(Path(path), name, options, shipped, added, replace, context)
+            item = _prepare(Path(path), name, options, shipped, added, replace, data_dir, store)
             if any(p.document.id == item.document.id for p in prepared):
                 raise IntakeError(f"{name}: id {item.document.id!r} is given twice in this add")
             prepared.append(item)
