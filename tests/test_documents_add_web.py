@@ -21,9 +21,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from web_fixtures import free_port, wait_until_up
 
 from webapp import create_app
+
+pytest_plugins = ["web_fixtures"]  # the chromium fixture and the server helpers
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "test-admin-token-" + uuid.uuid4().hex
@@ -55,6 +56,9 @@ HOSTILE = f"""{SCRIPT}关于浦东新区的若干措施
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, store_path):
     """(base URL, instance folder) of `xinqu serve --workers 2` with an admin token."""
+    # imported here, once pytest has loaded web_fixtures as a plugin (pytest_plugins above)
+    from web_fixtures import free_port, wait_until_up
+
     home = tmp_path_factory.mktemp("served") / "home"
     home.mkdir()
     shutil.copyfile(store_path, home / "xinqu.gpkg")
@@ -257,3 +261,44 @@ def test_the_upload_form_previews_then_adds(tmp_path, store_path):
     page = client.get("/documents/plan-f?lang=en")
     assert page.status_code == 200 and "plan-f:1" in page.text
     assert "/documents/plan-f/original" in page.text
+
+
+def test_upload_form_and_pages_in_a_browser(served, chromium):
+    """Chromium uploads a document with markup in it through the form (preview, then add);
+    its pages show the markup as text and run none of it."""
+    base, home = served
+    context = chromium.new_context(viewport={"width": 1300, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    dialogs, errors = [], []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    upload = {"name": "hostile.txt", "mimeType": "text/plain",
+              "buffer": HOSTILE.encode("utf-8")}
+    try:
+        page.goto(f"{base}/documents/new?lang=en")
+        for button in ("Preview (save nothing)", "Add"):
+            page.set_input_files("input[name=file]", files=[upload])
+            page.fill("input[name=token]", TOKEN)
+            page.fill("input[name=id]", "plan-b")
+            page.get_by_role("button", name=button).click()
+            page.wait_for_load_state("load")
+            results = page.locator(".upload-results").inner_text()
+            assert "plan-b:1" in results and "pudong" in results
+            if button.startswith("Preview"):
+                assert "nothing saved" in results
+                assert get(f"{base}/documents/plan-b?f=json")[0] == 404
+        assert get(f"{base}/documents/plan-b?f=json")[0] == 200
+
+        page.goto(f"{base}/documents/plan-b?lang=en")
+        page.locator(".small-map .folium-map").wait_for(timeout=30_000)
+        assert SCRIPT in page.locator("h1").inner_text()  # shown as text
+        assert "Shanghai Pudong New Area" in page.locator(".document-units").inner_text()
+        for path in ("/documents?lang=en", "/units/plan-b:1?lang=en",
+                     "/units/plan-b:preamble?lang=en", "/places/pudong?lang=en"):
+            page.goto(base + path)
+            page.wait_for_load_state("load")
+            assert "plan-b" in page.content(), path
+        assert dialogs == [] and not any("alert" in e for e in errors)
+    finally:
+        context.close()
+        xinqu(home, "documents", "remove", "plan-b")
