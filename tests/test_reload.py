@@ -49,6 +49,7 @@ def add(home: Path, tmp_path: Path, doc_id: str = "plan-r", text: str = TEXT, **
 def test_next_request_sees_an_added_and_a_removed_document(app, home, tmp_path):
     client = app.test_client()
     assert client.get("/units/plan-r:1?f=json").status_code == 404
+    assert client.get("/map.svg?document=plan-r").status_code == 404
     first = app.extensions["xinqu"]
     add(home, tmp_path)
     reply = client.get("/units/plan-r:1?f=json")
@@ -61,6 +62,8 @@ def test_next_request_sees_an_added_and_a_removed_document(app, home, tmp_path):
     assert second.cache is not first.cache  # pages rendered from the old state are dropped
     place = client.get("/places/pudong?f=json").get_json()
     assert "plan-r:1" in {u["id"] for u in place["named"]}
+    image = client.get("/map.svg?document=plan-r")  # the image renderer follows the store
+    assert image.status_code == 200 and image.mimetype == "image/svg+xml"
 
     remove_document("plan-r", home=home)
     assert client.get("/units/plan-r:1?f=json").status_code == 404
