@@ -11,9 +11,11 @@ from layers.userdocs.intake import (
     Options,
     Prepared,
     add_documents,
+    instance_lock,
     remove_document,
 )
 from layers.userdocs.registry import Entry, added_documents, load_registry, original_path
 
 __all__ = ["MAX_BYTES", "Entry", "IntakeError", "Options", "Prepared", "add_documents",
-           "added_documents", "load_registry", "original_path", "remove_document"]
+           "added_documents", "instance_lock", "load_registry", "original_path",
+           "remove_document"]

@@ -137,8 +137,9 @@ def _prepare(path: Path, name: str, options: Options, shipped: set[str], added: 
 
 
 @contextmanager
-def _locked(home: Path) -> Iterator[None]:
-    """One writer at a time per instance folder (the CLI and every web worker)."""
+def instance_lock(home: Path) -> Iterator[None]:
+    """One writer at a time per instance folder (adds, removes, web workers, `xinqu build`),
+    so a rebuild and an add never replace the store from two different starting points."""
     home.mkdir(parents=True, exist_ok=True)
     with open(home / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -165,7 +166,7 @@ def add_documents(files: list[tuple[Path, str]], options: Options = Options(), *
     home, data_dir = Path(home), Path(data_dir)
     if options.id is not None and len(files) > 1:
         raise IntakeError("--id names one document: give one file with it")
-    with _locked(home):
+    with instance_lock(home):
         store = _store_path(home, store_path)
         try:
             shipped = {d.id for d in load_documents(data_dir / "documents.yaml")}
@@ -240,7 +241,7 @@ def remove_document(doc_id: str, *, home: Path = HOME_DIR, data_dir: Path = DATA
                     store_path: Path | None = None) -> Entry:
     """Remove an added document: its rows from the store, its entry and its original."""
     home = Path(home)
-    with _locked(home):
+    with instance_lock(home):
         store = _store_path(home, store_path)
         try:
             entries = load_registry(home)

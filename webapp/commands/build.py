@@ -29,11 +29,13 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from layers.build import BuildError, build
+    from layers.userdocs import instance_lock
 
     started = time.monotonic()
     output = args.output or Path(args.home) / paths.STORE_PATH.name
     try:
-        report = build(data_dir=args.data, store_path=output, home=args.home)
+        with instance_lock(args.home):  # no document is added while the store is rebuilt
+            report = build(data_dir=args.data, store_path=output, home=args.home)
     except BuildError as error:
         print(f"xinqu build: {error}", file=sys.stderr)
         return 1
