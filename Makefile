@@ -5,8 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 XINQU := $(VENV)/bin/xinqu
 STAMP := $(VENV)/.installed
-STORE := data/build/xinqu.gpkg
-STORE_INPUTS := $(wildcard data/sources/* data/*.yaml data/places/*.yaml data/linking/*.yaml geo/*.py layers/*.py layers/*/*.py)
+# The store lives in the instance folder with the documents users add (XINQU_HOME).
+XINQU_HOME ?= instance
+STORE := $(XINQU_HOME)/xinqu.gpkg
+STORE_INPUTS := $(wildcard data/sources/* data/*.yaml data/places/*.yaml data/linking/*.yaml geo/*.py layers/*.py layers/*/*.py $(XINQU_HOME)/documents.yaml)
 
 .PHONY: setup system-deps build run test lint bench constraints clean
 
@@ -21,14 +23,15 @@ $(STAMP): setup.py requirements.txt requirements-test.txt constraints.txt
 	touch $@
 
 $(STORE): $(STAMP) $(STORE_INPUTS)
-	$(XINQU) build
+	XINQU_HOME=$(XINQU_HOME) $(XINQU) build
 
 build: setup $(STORE)
 
 run: build
-	$(XINQU) serve --host 127.0.0.1 --port 8000
+	XINQU_HOME=$(XINQU_HOME) $(XINQU) serve --host 127.0.0.1 --port 8000
 
-test: build
+# The tests build their own store in tests/.home (never the instance folder's).
+test: setup
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
@@ -45,8 +48,9 @@ constraints:
 	( echo "# Exact pins for a reproducible install: pip install -c constraints.txt ..."; \
 	  echo "# Regenerate with: make constraints"; .venv-pin/bin/pip freeze ) > constraints.txt; rm -rf .venv-pin
 
+# Removes what the build made; the instance folder's added documents stay.
 clean:
-	rm -rf data/build
+	rm -rf data/build tests/.home $(STORE)
 
 # The project's local PostgreSQL + PostGIS cluster (.pgdata/, 127.0.0.1:55432, xinqu/xinqu).
 .PHONY: db db-stop

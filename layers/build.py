@@ -14,6 +14,7 @@ date: the date the data speaks for, not the time of the build.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -21,19 +22,22 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from geo import boundaries
 from geo.simplify import coordinate_count, simplify_for_display
-from layers.documents import SourceError, load_documents, load_units
+from layers.documents import SourceError, document_units, load_documents
 from layers.gazetteer import LANGS, Gazetteer, GazetteerError, load_gazetteer
 from layers.geometry import build_layer_frames, column_suffix, forms_coverage
 from layers.geometry_basemap import basemap_frame
-from layers.linking import LinkingError, link_table, link_units, roll_up
+from layers.linking import LinkingError
 from layers.paths import DATA_DIR
 from layers.progress import step
 from layers.spatial_facts import as_columns, spatial_facts
-from layers.store import LINK_COLUMNS, MENTION_COLUMNS, TMP_SUFFIX, write_store
+from layers.store import TMP_SUFFIX, write_store
+from layers.tables import ADDED, documents_table, link_frames, units_table
 from layers.tempfiles import sweep_siblings
+from layers.userdocs import added_documents
 
 
 class BuildError(RuntimeError):
@@ -58,21 +62,27 @@ def build(
     store_path: Path | None = None,
     sources_dir: Path | None = None,
     places_dir: Path | None = None,
+    home: Path | None = None,
 ) -> BuildReport:
     """Build the store from `data_dir` (places/, layers.yaml, sources/, documents.yaml,
-    linking/, basemap.yaml) into `store_path` (default data_dir/build/xinqu.gpkg)."""
+    linking/, basemap.yaml) into `store_path` (default data_dir/build/xinqu.gpkg); with
+    `home`, the documents added to that instance folder go in too."""
     data_dir = Path(data_dir)
     store_path = Path(store_path) if store_path else data_dir / "build" / "xinqu.gpkg"
     sources_dir = Path(sources_dir) if sources_dir else data_dir / "sources"
     places_dir = Path(places_dir) if places_dir else data_dir / "places"
     sweep_siblings(store_path, TMP_SUFFIX)  # what killed builds left beside the store
     try:
-        return _build(data_dir, store_path, sources_dir, places_dir)
+        return _build(data_dir, store_path, sources_dir, places_dir, home)
     except (GazetteerError, boundaries.BoundaryError, SourceError, LinkingError) as error:
         raise BuildError(_one_line(error)) from error
 
 
-def _build(data_dir: Path, store_path: Path, sources_dir: Path, places_dir: Path) -> BuildReport:
+def _build(data_dir: Path, store_path: Path, sources_dir: Path, places_dir: Path,
+           home: Path | None) -> BuildReport:
+    step("reading the documents")  # first: cheap, and a bad document stops the build early
+    documents, units_list = documents_and_units(data_dir, sources_dir, home)
+    units = units_table(units_list)
     step("reading the gazetteer")
     gazetteer = load_gazetteer(places_dir, layers_path=data_dir / "layers.yaml")
     step("drawing the layers")
@@ -88,16 +98,14 @@ def _build(data_dir: Path, store_path: Path, sources_dir: Path, places_dir: Path
     }
     step("drawing the basemap")
     basemap = basemap_frame(data_dir / "basemap.yaml")
-    step("reading the documents")
-    documents, units_list = _documents_and_units(data_dir, sources_dir)
-    units = _units_table(units_list)
     step("linking units to places")
-    mentions, links = _links(units_list, gazetteer, layers, data_dir / "linking")
+    mentions, links = link_frames(units_list, gazetteer, layers, data_dir / "linking")
     meta = _layer_meta(gazetteer, layers, display)
     when = data_date(documents.get("date", ()))
-    info = pd.DataFrame({"key": ["data_date", "boundaries", "crs"], "value": [
-        when.isoformat(timespec="seconds"),
-        f"{boundaries.PACKAGE} {boundaries.VERSION}", "EPSG:4326"]})
+    info = pd.DataFrame({"key": ["data_date", "build_id", "boundaries", "crs", "generation"],
+                         "value": [when.isoformat(timespec="seconds"), build_id(layers, display),
+                                   f"{boundaries.PACKAGE} {boundaries.VERSION}", "EPSG:4326",
+                                   "0"]})
     step(f"writing {store_path}")
     write_store(store_path, layers, display, basemap, {
         "layers": meta, "documents": documents, "units": units, "mentions": mentions,
@@ -109,6 +117,20 @@ def _build(data_dir: Path, store_path: Path, sources_dir: Path, places_dir: Path
         full_vertices=int(meta["full_vertices"].sum()),
         display_vertices=int(meta["display_vertices"].sum()),
     )
+
+
+def build_id(layers: dict[str, gpd.GeoDataFrame], display: dict[str, gpd.GeoDataFrame]) -> str:
+    """A digest of the layers a build wrote: equal for equal geometry and attributes, so a
+    reader can keep its geometry when only the documents changed (and byte-stable, unlike a
+    build time)."""
+    digest = hashlib.sha256()
+    for frames in (layers, display):
+        for layer_id, frame in frames.items():
+            digest.update(layer_id.encode())
+            digest.update(pd.util.hash_pandas_object(
+                frame.drop(columns=frame.geometry.name).astype(str), index=True).values.tobytes())
+            digest.update(b"".join(shapely.to_wkb(frame.geometry.values, hex=False)))
+    return digest.hexdigest()[:16]
 
 
 # The date of a build with neither SOURCE_DATE_EPOCH nor a dated document.
@@ -162,49 +184,18 @@ def _layer_meta(gazetteer: Gazetteer, layers: dict[str, gpd.GeoDataFrame],
     return pd.DataFrame(rows)
 
 
-def _documents_and_units(data_dir: Path, sources_dir: Path) -> tuple[pd.DataFrame, list]:
-    documents = load_documents(data_dir / "documents.yaml")
-    rows = []
-    for doc in documents:
-        row = {"id": doc.id, "date": doc.date}
-        for lang in LANGS:
-            row[f"title_{column_suffix(lang)}"] = doc.title.get(lang)
-        for lang in LANGS:
-            row[f"publisher_{column_suffix(lang)}"] = doc.publisher.get(lang)
-        row["langs"] = ", ".join(lang for lang in LANGS if lang in doc.versions)
-        for lang in LANGS:
-            row[f"file_{column_suffix(lang)}"] = doc.versions.get(lang)
-        rows.append(row)
-    return pd.DataFrame(rows), load_units(sources_dir)
-
-
-def _units_table(units: list) -> pd.DataFrame:
-    """Every field of every unit; per-language fields as `<field>_<lang>` columns."""
-    rows = []
-    for unit in units:
-        row = {"id": unit.id, "document": unit.document, "key": unit.key, "kind": unit.kind,
-               "order": unit.order, "chapter_number": unit.chapter_number}
-        for name in ("chapter_title", "title", "text"):
-            values = getattr(unit, name) or {}
-            for lang in LANGS:
-                row[f"{name}_{column_suffix(lang)}"] = values.get(lang)
-        row["langs"] = ", ".join(lang for lang in LANGS if (unit.text or {}).get(lang))
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    if len(frame):
-        frame["chapter_number"] = frame["chapter_number"].astype("Int64")
-    return frame
-
-
-def _links(units: list, gazetteer: Gazetteer, layers: dict[str, gpd.GeoDataFrame],
-           linking_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The `mentions` and `links` tables (named, via roll-up, general), from layers.linking."""
-    found = link_units(units, gazetteer, linking_dir)
-    mentions = found.mentions.reindex(columns=list(MENTION_COLUMNS))
-    rolled = roll_up(found.unit_places, layers, linking_dir)
-    new_areas = list(layers["new-areas"].index) if "new-areas" in layers else []
-    links = link_table(found, rolled, new_areas).reindex(columns=list(LINK_COLUMNS))
-    return mentions, links
+def documents_and_units(data_dir: Path, sources_dir: Path,
+                         home: Path | None) -> tuple[pd.DataFrame, list]:
+    """The shipped documents (data_dir/documents.yaml) and then those added to `home`."""
+    shipped = load_documents(data_dir / "documents.yaml")
+    units = [unit for doc in shipped for unit in document_units(doc, sources_dir)]
+    frames = [documents_table(shipped)]
+    if home is not None:
+        added = added_documents(home)
+        units += [unit for _, doc_units in added for unit in doc_units]
+        if added:
+            frames.append(documents_table([doc for doc, _ in added], origin=ADDED))
+    return pd.concat(frames, ignore_index=True), units
 
 
 def _one_line(error: Exception) -> str:

@@ -20,6 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,8 @@ class Store:
     links: pd.DataFrame
     layer_meta: pd.DataFrame
     build_info: dict[str, str] = field(default_factory=dict)
+    # file_stamp() of the file as read, when opened with open_stable (None otherwise)
+    stamp: tuple[int, int, int] | None = None
 
     @classmethod
     def open(cls, path: Path | str = STORE_PATH) -> Store:
@@ -169,3 +173,159 @@ def _read(path: Path, name: str) -> pd.DataFrame:
     if "fid" in frame.columns:
         frame = frame.drop(columns="fid")
     return frame
+
+
+# --- reopening and updating the attribute tables (documents added at run time) ------------
+
+DOCUMENT_TABLES = ("documents", "units", "mentions", "links")
+STABLE_TRIES = 5
+
+
+def file_stamp(path: Path | str) -> tuple[int, int, int] | None:
+    """(inode, mtime_ns, size) of the store file: it changes whenever the store is replaced
+    (every writer replaces the file with os.replace, never edits it in place)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+def open_stable(path: Path | str = STORE_PATH, previous: Store | None = None) -> Store:
+    """Open the store as one consistent state, with its stamp.
+
+    The reads are repeated when the file was replaced while they ran, so the tables never
+    come from two versions. When `previous` was built by the same build (same `build_id`),
+    only the attribute tables are read and the geometry is shared with it.
+    """
+    path = Path(path)
+    for _ in range(STABLE_TRIES):
+        before = file_stamp(path)
+        if previous is not None and _same_build(path, previous):
+            store = _with_new_documents(path, previous)
+        else:
+            store = Store.open(path)
+        if before is not None and file_stamp(path) == before:
+            store.stamp = before
+            return store
+    raise StoreError(f"{path}: replaced {STABLE_TRIES} times while being read")
+
+
+def _info(path: Path) -> dict[str, str]:
+    info = _read(path, "build_info")
+    return dict(zip(info["key"], info["value"], strict=True))
+
+
+def _same_build(path: Path, previous: Store) -> bool:
+    built = previous.build_info.get("build_id")
+    try:
+        return built is not None and _info(path).get("build_id") == built
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
+        return False
+
+
+def _with_new_documents(path: Path, previous: Store) -> Store:
+    """`previous` with the attribute tables that adding a document changes read anew."""
+    return Store(
+        path=path, layers=previous.layers, display=previous.display,
+        basemap=previous.basemap, layer_meta=previous.layer_meta,
+        documents=_read(path, "documents").set_index("id"),
+        units=_read(path, "units").set_index("id"),
+        mentions=_read(path, "mentions"), links=_read(path, "links"),
+        build_info=_info(path))
+
+
+def read_layers(path: Path | str = STORE_PATH,
+                names: tuple[str, ...] | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """Full-resolution layer tables (all, or those of `names` the store has), indexed by
+    place id: what linking a document needs."""
+    path = Path(path)
+    meta = _read(path, "layers")
+    return {layer: _read(path, layer).set_index("id") for layer in meta["id"]
+            if names is None or layer in names}
+
+
+def read_info(path: Path | str) -> dict[str, str]:
+    """The `build_info` table (one small SQLite read, no GDAL)."""
+    connection = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
+    try:
+        return dict(connection.execute("SELECT key, value FROM build_info").fetchall())
+    finally:
+        connection.close()
+
+
+def updated_copy(path: Path | str, remove_documents: list[str],
+                 tables: dict[str, pd.DataFrame], info: dict[str, str]) -> Path:
+    """A copy of the store with some documents' rows replaced, next to it, not yet in place.
+
+    Deletes the rows of `remove_documents` (their units, mentions and links), appends the
+    rows of `tables` (any of `documents`, `units`, `mentions`, `links`), and sets the
+    `build_info` keys in `info`. The caller puts it in place with os.replace (or deletes
+    it): readers of the store see the old or the new state, never half of one.
+    """
+    path = Path(path)
+    tmp = tempfiles.sibling(path, TMP_SUFFIX)  # a killed update's copy is swept by the next
+    try:
+        shutil.copyfile(path, tmp)
+        connection = sqlite3.connect(tmp)
+        try:
+            with connection:
+                _delete_documents(connection, remove_documents)
+                for name in DOCUMENT_TABLES:
+                    if name in tables and len(tables[name]):
+                        _insert(connection, name, _plain_columns(tables[name]))
+                for key, value in info.items():
+                    connection.execute('DELETE FROM build_info WHERE "key" = ?', (key,))
+                    connection.execute('INSERT INTO build_info ("key", "value") VALUES (?, ?)',
+                                       (key, value))
+        finally:
+            connection.close()
+        with open(tmp, "rb+") as written:
+            os.fsync(written.fileno())
+    except BaseException:
+        tempfiles.release(tmp)
+        raise
+    return tmp
+
+
+def next_generation(path: Path | str) -> dict[str, str]:
+    """The `build_info` stamp of the next update: generation (how many updates since the
+    build) and when."""
+    value = str(read_info(path).get("generation") or "0")
+    current = int(value) if value.isdigit() else 0
+    return {"generation": str(current + 1),
+            "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+
+
+def _delete_documents(connection: sqlite3.Connection, ids: list[str]) -> None:
+    for document in ids:
+        units = 'SELECT "id" FROM units WHERE "document" = ?'
+        connection.execute(f'DELETE FROM mentions WHERE "unit_id" IN ({units})', (document,))
+        connection.execute(f'DELETE FROM links WHERE "unit_id" IN ({units})', (document,))
+        connection.execute('DELETE FROM units WHERE "document" = ?', (document,))
+        connection.execute('DELETE FROM documents WHERE "id" = ?', (document,))
+
+
+_SQL_TYPES = {"i": "INTEGER", "u": "INTEGER", "f": "REAL", "b": "INTEGER"}
+
+
+def _insert(connection: sqlite3.Connection, table: str, frame: pd.DataFrame) -> None:
+    """Append the rows of `frame`; a column the table lacks is added first."""
+    present = {row[1] for row in connection.execute(f'PRAGMA table_info("{table}")')}
+    for column in frame.columns:
+        if column not in present:
+            kind = _SQL_TYPES.get(frame[column].dtype.kind, "TEXT")
+            connection.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {kind}')
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    marks = ", ".join("?" for _ in frame.columns)
+    rows = [tuple(_sql_value(v) for v in row)
+            for row in frame.itertuples(index=False, name=None)]
+    connection.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', rows)
+
+
+def _sql_value(value: Any) -> Any:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value

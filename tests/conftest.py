@@ -1,8 +1,13 @@
 """Shared fixtures: the repository's data folder and the built store.
 
+Tests never touch the user's instance folder (instance/, or $XINQU_HOME): before anything
+reads layers.paths, XINQU_HOME is set to tests/.home, an instance folder of the tests' own
+with no added documents, so the store holds exactly the shipped documents. Subprocesses
+(the CLI, `xinqu serve`) inherit it.
+
 - `data_dir`: the project's data folder (layers.paths.DATA_DIR, or $XINQU_DATA).
 - `store`: the real built store, `layers.store.Store.open(STORE_PATH)`, opened once per
-  test session. If data/build/xinqu.gpkg is missing or older than any of its inputs
+  test session. If tests/.home/xinqu.gpkg is missing or older than any of its inputs
   (data facts, sources, geo/ and layers/ code: layers.build.store_inputs), the fixture
   first builds it with layers.build.build(), exactly as `xinqu build` does. Tests must
   treat it as read-only (it is shared by the whole session).
@@ -11,11 +16,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from layers.paths import DATA_DIR, STORE_PATH
+os.environ["XINQU_HOME"] = str(Path(__file__).resolve().parent / ".home")
+
+from layers.paths import DATA_DIR, HOME_DIR, STORE_PATH  # read after XINQU_HOME is set
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +38,7 @@ def store_path() -> Path:
     from layers.build import build, store_is_stale
 
     if store_is_stale(STORE_PATH, DATA_DIR):
-        build(data_dir=DATA_DIR, store_path=STORE_PATH)
+        build(data_dir=DATA_DIR, store_path=STORE_PATH, home=HOME_DIR)
     return STORE_PATH
 
 

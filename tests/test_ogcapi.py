@@ -128,7 +128,7 @@ def test_openapi_describes_every_endpoint(client, app):
     paths = set(document["paths"])
     path_names = {"<layer>": "{collectionId}", "/items/<id>": "/items/{featureId}",
                   "/units/<id>": "/units/{unitId}", "/places/<id>": "/places/{placeId}",
-                  "<name>": "{name}"}
+                  "<name>": "{name}", "/documents/<id>": "/documents/{documentId}"}
     served = set()
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":

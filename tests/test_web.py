@@ -270,7 +270,7 @@ def test_serve_without_a_store_says_so_in_one_line(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "webapp.cli", "serve", "--port", "1"],
         capture_output=True, text=True, timeout=120,
-        env={**os.environ, "XINQU_DATA": str(tmp_path)})
+        env={**os.environ, "XINQU_DATA": str(tmp_path), "XINQU_HOME": str(tmp_path / "home")})
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

@@ -15,8 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from layers.paths import STORE_PATH
-
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "tests" / "artifacts"
 # Debian's Chromium, headless, with nothing that would reach for the network by itself.
@@ -27,13 +25,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 @pytest.fixture(scope="session")
-def web_store():
-    """The real built store (data/build/xinqu.gpkg), as `xinqu build` wrote it."""
+def web_store(store_path):
+    """The real built store (the tests' instance folder), as `xinqu build` writes it."""
     from layers.store import Store
 
-    if not STORE_PATH.exists():
-        pytest.fail(f"no built store at {STORE_PATH}: run `xinqu build` (make test does)")
-    return Store.open(STORE_PATH)
+    return Store.open(store_path)
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ from werkzeug.http import parse_etags
 
 from layers import paths
 from layers.query import NotFound, QueryError
-from webapp import compression
+from webapp import compression, reload
 from webapp.built import open_store
 from webapp.compression import Compressor
 from webapp.geojson import Catalogue, build_catalogue
@@ -45,7 +45,7 @@ HTTP_SETTINGS = paths.DATA_DIR / "http.yaml"
 # The modules that serve the endpoints: each has a `blueprint`, and an `openapi_paths`
 # (a dict, or a function giving one) for the endpoints it adds to the OGC API's own.
 BLUEPRINT_MODULES = ("webapp.views.ogc", "webapp.views.pages", "webapp.exports",
-                     "webapp.planner", "webapp.planner_map")
+                     "webapp.planner", "webapp.planner_map", "webapp.views.documents")
 OPENAPI_PATHS = "xinqu.openapi_paths"
 
 
@@ -65,7 +65,8 @@ class Service:
 
 
 def current_service() -> Service:
-    return current_app.extensions["xinqu"]
+    """This request's service; reopened first when the store file changed (webapp.reload)."""
+    return reload.service(current_app)
 
 
 def create_app(config: dict | None = None) -> Flask:

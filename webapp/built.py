@@ -17,9 +17,9 @@ def open_store(path: Path):
     if not Path(path).exists():
         shown = os.path.relpath(path) if Path(path).is_absolute() else str(path)
         raise UsageError(f"no built data at {shown}: run `xinqu build`")
-    from layers.store import Store, StoreError  # here: pandas/geopandas only when opening
+    from layers.store import StoreError, open_stable  # here: pandas/geopandas only when opening
 
     try:
-        return Store.open(path)
+        return open_stable(path)
     except StoreError as error:
         raise UsageError(f"{error}; run `xinqu build`") from None

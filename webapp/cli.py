@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from webapp.commands import build, export, links, serve, units
+from webapp.commands import build, documents, export, links, serve, units
 from webapp.errors import UsageError
 
-COMMANDS = (build, units, links, export, serve)
+COMMANDS = (build, units, links, export, serve, documents)
 
 
 def parser() -> argparse.ArgumentParser:

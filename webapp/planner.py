@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from layers import choropleth as choropleth_data
 from webapp import params
+from webapp.app import current_service
 from webapp.i18n import Strings
 from webapp.mapimage import FORMATS, MapRenderer, MapSpec, check_filter, parse_layers, settings
 from webapp.ogcapi import (
@@ -42,7 +43,12 @@ def _setup(state) -> None:
 
 
 def renderer() -> MapRenderer:
-    return current_app.extensions[EXTENSION]
+    """The renderer of this request's store (a new one when the store was reloaded)."""
+    images = current_app.extensions[EXTENSION]
+    store = current_service().store
+    if images.store is not store:
+        images = current_app.extensions[EXTENSION] = MapRenderer(store, images.strings)
+    return images
 
 
 def _strings(base: Strings) -> Strings:

@@ -11,6 +11,7 @@ import json
 import math
 from typing import TYPE_CHECKING
 
+from layers import paths
 from webapp.commands.output import emit, table
 from webapp.errors import UsageError
 
@@ -27,6 +28,7 @@ def register(sub) -> None:
                        description=__doc__.splitlines()[0])
     p.add_argument("--unit", metavar="ID", help="only this unit (e.g. ndrc-2024:13)")
     p.add_argument("--place", metavar="ID", help="only this place (e.g. pudong)")
+    p.add_argument("--document", metavar="ID", help="only the units of this document")
     p.add_argument("--format", choices=("table", "json"), default="table",
                    help="a table for reading (default) or JSON")
     p.set_defaults(func=run)
@@ -36,10 +38,13 @@ def _cell(value) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
-def _select(store: Store, unit: str | None, place: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _select(store: Store, unit: str | None, place: str | None,
+            document: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The link and mention rows for the filters, in document order."""
     from layers.documents.model import LANGS  # here, not at the top: it loads OpenCC
 
+    if document is not None and document not in store.documents.index:
+        raise UsageError(f"unknown document {document!r} (see `xinqu documents list`)")
     if unit is not None and unit not in store.units.index:
         raise UsageError(f"unknown unit {unit!r} (see `xinqu units` for the ids)")
     if place is not None and not any(place in layer.index for layer in store.layers.values()):
@@ -48,6 +53,9 @@ def _select(store: Store, unit: str | None, place: str | None) -> tuple[pd.DataF
     links, mentions = store.links, store.mentions
     if unit is not None:
         links, mentions = links[links["unit_id"] == unit], mentions[mentions["unit_id"] == unit]
+    if document is not None:
+        ids = store.units.index[store.units["document"] == document]
+        links, mentions = links[links["unit_id"].isin(ids)], mentions[mentions["unit_id"].isin(ids)]
     if place is not None:
         links = links[links["place_id"] == place]
         mentions = mentions[mentions["place_id"] == place]
@@ -80,10 +88,10 @@ def run(args) -> int:
     from layers.store import Store, StoreError
 
     try:
-        store = Store.open()
+        store = Store.open(paths.STORE_PATH)
     except StoreError as error:
         raise UsageError(str(error)) from error
-    links, mentions = _select(store, args.unit, args.place)
+    links, mentions = _select(store, args.unit, args.place, args.document)
     link_columns = ["unit_id", "place_id", "relation", "via_place_id"]
     mention_columns = ["unit_id", "place_id", "lang", "start", "end", "surface"]
     if args.format == "json":

@@ -1,4 +1,5 @@
-"""`xinqu units`: list the units the documents are parsed into, straight from the sources.
+"""`xinqu units`: list the units the documents are parsed into, straight from the sources
+(the shipped ones, then those added to the instance folder).
 
 Useful to check a re-captured source before a build: a source that cannot be parsed
 stops with one line naming the file and the problem.
@@ -10,6 +11,7 @@ import json
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
+from layers import paths
 from webapp.commands.output import display_width, emit, table
 from webapp.errors import UsageError
 
@@ -55,12 +57,15 @@ def _table(units: list[Unit]) -> str:
 def run(args) -> int:
     # Imported here, not at the top, to keep `xinqu --help` and the other commands light.
     from layers.documents import SourceError, load_documents, load_units
+    from layers.userdocs import added_documents, load_registry
 
     try:
         known = [document.id for document in load_documents()]
+        known += [entry.id for entry in load_registry(paths.HOME_DIR)]
         if args.document and args.document not in known:
             raise UsageError(f"unknown document {args.document!r}; known: {', '.join(known)}")
         units = load_units()
+        units += [unit for _, doc_units in added_documents(paths.HOME_DIR) for unit in doc_units]
     except SourceError as error:
         raise UsageError(str(error)) from error
     if args.document:

@@ -1,0 +1,71 @@
+"""Questions about whole documents (shipped and added): the list, and one with its units.
+
+Built on layers.query, so "linked" (named, or via a place inside) means what it means for
+the map's filters and the pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from layers import query
+from layers.query import LINKED, NotFound
+
+# Document columns shown beside the ones query.documents already gives.
+EXTRA_COLUMNS = ("number", "url", "origin")
+
+
+def _places_by_document(store) -> dict[str, list[str]]:
+    """Document id -> ids of the places its units are linked to, most often linked first."""
+    links = store.links[store.links["relation"].isin(LINKED)]
+    if links.empty:
+        return {}
+    documents = store.units["document"]
+    frame = pd.DataFrame({"document": links["unit_id"].map(documents).to_numpy(),
+                          "place_id": links["place_id"].to_numpy()}).dropna()
+    counts = frame.groupby(["document", "place_id"]).size().reset_index(name="n")
+    counts = counts.sort_values(["document", "n", "place_id"], ascending=[True, False, True])
+    return {str(doc): list(group["place_id"]) for doc, group in counts.groupby("document")}
+
+
+def _extra(store, doc_id: str) -> dict[str, Any]:
+    row = store.documents.loc[doc_id]
+    out = {}
+    for column in EXTRA_COLUMNS:
+        value = query._scalar(row.get(column)) if column in row.index else None
+        out[column] = value or ("shipped" if column == "origin" else "")
+    langs = query._scalar(row.get("langs")) or ""
+    out["langs"] = [part.strip() for part in str(langs).split(",") if part.strip()]
+    return out
+
+
+def _summary(store, doc: dict[str, Any], count: int, linked: list[str]) -> dict[str, Any]:
+    return {**doc, **_extra(store, doc["id"]), "units": count,
+            "places": [query.place_ref(store, p) for p in linked]}
+
+
+def document_list(store) -> list[dict[str, Any]]:
+    """Every document: id, title, publisher, date, number, URL, origin (shipped|added),
+    language versions, how many units, and the places it is linked to."""
+    counts = store.units["document"].value_counts()
+    places = _places_by_document(store)
+    return [_summary(store, doc, int(counts.get(doc["id"], 0)), places.get(doc["id"], []))
+            for doc in query.documents(store)]
+
+
+def document_detail(store, id: str) -> dict[str, Any]:
+    """One document as in the list, with its units in order, each with its linked places
+    (id, layer, names, relation) and whether it addresses all new areas."""
+    if id not in store.documents.index:
+        raise NotFound("document", id)
+    doc = next(d for d in query.documents(store) if d["id"] == id)
+    units = []
+    for unit in query.units(store, document=id):
+        full = query.unit(store, unit["id"])
+        units.append({**unit, "text": full["text"], "places": full["places"],
+                      "general": full["general"]})
+    counts = store.units["document"].value_counts()
+    return {**_summary(store, doc, int(counts.get(id, 0)),
+                       _places_by_document(store).get(id, [])), "unit_list": units}

@@ -1,0 +1,74 @@
+"""The running service follows the store file: a changed store is reopened on the next request.
+
+Every request stats the store file (`layers.store.file_stamp`: inode, mtime, size; one
+system call). Writers only ever replace the file (os.replace), so a changed stamp means a
+new store: the worker reopens it (`open_stable`: one consistent state; when only the
+documents changed, the geometry and its serialised GeoJSON are kept) and swaps the whole
+`Service` at once. A request keeps the service it started with (pinned in `flask.g`), so
+it never mixes two states; every worker process checks on its own, so all see the change.
+A store that cannot be opened is logged and the previous one stays in service.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+
+from flask import Flask, g, has_request_context
+
+from layers.store import StoreError, file_stamp, open_stable
+from webapp.geojson import build_catalogue
+from webapp.map import load_style
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "xinqu"
+_PINNED = "xinqu_service"
+_lock = threading.Lock()
+_failed: dict[int, tuple] = {}  # app id -> stamp that could not be opened (not retried)
+
+
+def service(app: Flask):
+    """The service this request reads (reopened first if the store file changed)."""
+    if not has_request_context():
+        return app.extensions[EXTENSION]
+    pinned = g.get(_PINNED)
+    if pinned is None:
+        pinned = g.setdefault(_PINNED, _fresh(app))
+    return pinned
+
+
+def _fresh(app: Flask):
+    current = app.extensions[EXTENSION]
+    watched = getattr(current.store, "stamp", None)
+    if watched is None:  # a store handed in by the caller: nothing to follow
+        return current
+    path = current.store.path
+    now = file_stamp(path)
+    if now is None or now == watched or _failed.get(id(app)) == now:
+        return current
+    with _lock:
+        current = app.extensions[EXTENSION]
+        if file_stamp(path) == current.store.stamp:  # another thread reopened it already
+            return current
+        try:
+            store = open_stable(path, previous=current.store)
+        except (StoreError, OSError, ValueError) as error:
+            _failed[id(app)] = now
+            log.error("store %s changed but cannot be opened, keeping the previous one: %s",
+                      path, error)
+            return current
+        app.extensions[EXTENSION] = replaced = dataclasses.replace(
+            current, store=store, catalogue=_catalogue(store, current), cache={})
+        log.info("store %s reopened (generation %s)", path, store.build_info.get("generation"))
+        return replaced
+
+
+def _catalogue(store, current):
+    """The serialised layers: kept when the geometry is the same (only documents changed)."""
+    if store.layers is current.store.layers:
+        return current.catalogue
+    web = load_style().get("web", {})
+    return build_catalogue(store, web.get("min_part_factor", 0),
+                           web.get("basemap_tolerance_deg", {}))
