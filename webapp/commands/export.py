@@ -13,6 +13,8 @@ from layers.progress import step
 from layers.query import NotFound, QueryError
 from webapp.errors import UsageError
 
+PARTIAL_SUFFIX = ".partial"  # of the copy saved next to --out before it is renamed over it
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -76,6 +78,3 @@ def _save(source: Path, target: Path) -> None:
         os.replace(partial, target)
     finally:
         tempfiles.release(partial)
-
-
-PARTIAL_SUFFIX = ".partial"
