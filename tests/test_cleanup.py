@@ -10,10 +10,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
+from web_fixtures import free_port, wait_until_up
 
 from layers import tempfiles
 from layers.store import TMP_SUFFIX, Store
@@ -145,3 +148,46 @@ def test_a_killed_build_leaves_nothing_after_the_next_build(store_path, tmp_path
     assert second.returncode == 0, stderr
     assert [p.name for p in output.parent.iterdir()] == ["xinqu.gpkg"]
     assert Store.open(output).layers["new-areas"].shape[0] == 19
+
+
+def test_a_worker_killed_during_an_export_leaves_nothing_after_the_next(store_path,
+                                                                          tmp_path):
+    """The real server (gunicorn): a worker killed with SIGKILL in the middle of an export
+    leaves its folder; the next export sweeps it, and a stopped server leaves nothing."""
+    tmp_root = tmp_path / "tmp"
+    tmp_root.mkdir()
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "webapp.cli", "serve", "--host", "127.0.0.1", "--port",
+             str(port), "--workers", "2"], cwd=REPO, stdout=sink, stderr=sink,
+            env={**os.environ, "TMPDIR": str(tmp_root), "CI": "true"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base}/conformance?f=json", server, log)
+
+        def download(path: str) -> None:
+            try:
+                with urllib.request.urlopen(f"{base}{path}", timeout=300) as response:
+                    response.read()
+            except OSError:
+                pass  # the worker answering it was killed
+
+        first = threading.Thread(target=download, args=("/export/all.gpkg",))
+        first.start()
+        found = wait_for(lambda: list(tmp_root.glob("xinqu-*/export-*/*.gpkg")), server,
+                         timeout=120)
+        worker = int(found[0].parent.parent.name.removeprefix("xinqu-"))
+        assert worker != server.pid
+        os.kill(worker, signal.SIGKILL)
+        first.join(timeout=300)
+        assert found[0].exists(), "the killed worker left its export behind"
+        download("/export/new-areas.gpkg")
+        left = sorted(p.name for p in tmp_root.iterdir())
+        assert f"xinqu-{worker}" not in left, left
+        assert not list(tmp_root.glob("xinqu-*/*")), "no export of a live worker is left"
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    assert list(tmp_root.iterdir()) == []  # workers that exit remove their own folders

@@ -18,6 +18,7 @@ import pytest
 import shapely
 from PIL import Image
 
+from geo.viewclip import clipped
 from webapp.app import create_app
 from webapp.map import load_style
 from webapp.mapimage import (
@@ -27,7 +28,6 @@ from webapp.mapimage import (
     MapSpec,
     RenderBusy,
     cjk_font,
-    clipped,
     settings,
 )
 from webapp.planner import EXTENSION

@@ -5,6 +5,7 @@ If-None-Match gets 304.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import os
@@ -92,18 +93,14 @@ def test_the_cli_writes_the_bytes_the_server_answers(web_exports, tmp_path, fmt)
     assert out.read_bytes() == web_exports[fmt][0][2]
 
 
-def test_dates_in_the_files_are_the_stores_data_date(web_exports, store):
+def test_dates_in_the_files_are_the_stores_data_date(web_exports, store, tmp_path):
     """Every date written is the store's, not the time of the export."""
     when = export_time(store)
     assert when == dt.datetime.fromisoformat(store.build_info["data_date"])
-    gpkg = Path(store.path).parent / ".test-stable.gpkg"
-    try:
-        gpkg.write_bytes(web_exports["gpkg"][0][2])
-        with sqlite3.connect(gpkg) as db:
-            changes = {row[0] for row in db.execute("SELECT last_change FROM gpkg_contents")}
-        db.close()
-    finally:
-        gpkg.unlink(missing_ok=True)
+    gpkg = tmp_path / "export.gpkg"
+    gpkg.write_bytes(web_exports["gpkg"][0][2])
+    with contextlib.closing(sqlite3.connect(gpkg)) as db:
+        changes = {row[0] for row in db.execute("SELECT last_change FROM gpkg_contents")}
     assert changes == {when.strftime("%Y-%m-%dT%H:%M:%S.000Z")}
     archive = zipfile.ZipFile(io.BytesIO(web_exports["shp.zip"][0][2]))
     assert {info.date_time for info in archive.infolist()} == {when.timetuple()[:6]}

@@ -44,6 +44,7 @@ from matplotlib.transforms import Bbox
 from pyproj import CRS, Transformer
 from werkzeug.exceptions import ServiceUnavailable
 
+from geo.viewclip import ViewClip, clipped
 from layers import query
 from layers.paths import DATA_DIR
 from webapp.errors import UsageError
@@ -404,7 +405,7 @@ class MapRenderer:
                        facecolor="white")
         return buffer.getvalue(), view
 
-    def _clip_box(self, view) -> _Clip:
+    def _clip_box(self, view) -> ViewClip:
         """What geometry is cut to for this view: the view widened by `clip_margin` on
         every side, and simplified to `simplify_px` of the image's pixels."""
         (x0, x1), (y0, y1) = view
@@ -412,10 +413,10 @@ class MapRenderer:
         dx, dy = (x1 - x0) * margin, (y1 - y0) * margin
         pixels = MAP_BOX[2] * self.config["width_mm"] / MM_PER_INCH * self.config["dpi"]
         tolerance = float(self.limits["simplify_px"]) * (x1 - x0) / pixels
-        return _Clip((x0 - dx, y0 - dy, x1 + dx, y1 + dy), tolerance,
-                     int(self.limits["max_vertices_per_layer"]))
+        return ViewClip((x0 - dx, y0 - dy, x1 + dx, y1 + dy), tolerance,
+                        int(self.limits["max_vertices_per_layer"]))
 
-    def _draw_basemap(self, ax, clip: _Clip) -> None:
+    def _draw_basemap(self, ax, clip: ViewClip) -> None:
         """The basemap kinds in the web map's order and styles (data/map_style.yaml)."""
         style = self.web["basemap"]
         kinds = _basemap_kinds(self._basemap)
@@ -433,7 +434,7 @@ class MapRenderer:
                       linestyle=self._dash(look.get("dash"), lw))
 
     def _draw_layer(self, ax, layer: str, frame: gpd.GeoDataFrame, chosen: set[str],
-                    spec: MapSpec, clip: _Clip) -> list[Any]:
+                    spec: MapSpec, clip: ViewClip) -> list[Any]:
         """Draw one layer; return the legend entries it adds."""
         style = self.web["layers"].get(layer, {"kind": "region", "color": "#888888"})
         title = self._layer_title(layer, spec)
@@ -476,7 +477,7 @@ class MapRenderer:
                        markeredgecolor="white", label=title)]
 
     def _draw_new_areas(self, ax, frame: gpd.GeoDataFrame, chosen: set[str], spec: MapSpec,
-                        style: dict, clip: _Clip) -> list[Any]:
+                        style: dict, clip: ViewClip) -> list[Any]:
         """New areas as on the web map (approximate ones dashed, faint, with a core point);
         with a filter, the selected ones in the layer colour and the rest grey."""
         text = self.strings.text
@@ -719,40 +720,7 @@ class MapRenderer:
         return self.config["marker_colors"].get(named, named)
 
 
-@dataclass(frozen=True)
-class _Clip:
-    """Geometry cut for one view: a rectangle (map units), a simplification tolerance and
-    the most vertices one layer may hand to matplotlib."""
-
-    bounds: tuple[float, float, float, float]
-    tolerance: float
-    max_vertices: int
-
-
-def clipped(frame: gpd.GeoDataFrame, clip: _Clip) -> gpd.GeoDataFrame:
-    """The rows of `frame` that reach into the clip rectangle, their geometry cut to it and
-    simplified to the tolerance: what a view shows, at the detail its pixels resolve.
-
-    A layer left with more than `max_vertices` is simplified further, fourfold at a time
-    and without keeping topology, so islets below the tolerance vanish (rings a pixel
-    across are what keep a topology-preserving simplification from getting smaller).
-    """
-    geometry = np.asarray(frame.geometry.array)
-    cut = shapely.clip_by_rect(geometry, *clip.bounds)
-    out = shapely.simplify(cut, clip.tolerance, preserve_topology=True)
-    tolerance = clip.tolerance
-    for _ in range(8):
-        if shapely.get_num_coordinates(out).sum() <= clip.max_vertices:
-            break
-        tolerance *= 4
-        out = shapely.simplify(cut, tolerance, preserve_topology=False)
-    keep = ~(shapely.is_empty(out) | shapely.is_missing(out))
-    frame = frame[keep].copy()
-    frame[frame.geometry.name] = gpd.array.from_shapely(out[keep], crs=frame.crs)
-    return frame
-
-
-def _plot(frame: gpd.GeoDataFrame, clip: _Clip, **style) -> None:
+def _plot(frame: gpd.GeoDataFrame, clip: ViewClip, **style) -> None:
     """Plot the part of `frame` the view shows (nothing when none is)."""
     part = clipped(frame, clip)
     if len(part):

@@ -15,6 +15,7 @@ from webapp.errors import UsageError
 # The formats `--help` lists: the ids in the file layers.export reads its formats from, read
 # here without importing layers.export (geopandas), so that `xinqu export --help` is fast.
 FORMATS_PATH = paths.DATA_DIR / "export.yaml"
+PARTIAL_SUFFIX = ".partial"  # of the copy saved next to --out before it is renamed over it
 
 
 def register(sub) -> None:
@@ -93,6 +94,3 @@ def _save(source: Path, target: Path) -> None:
         os.replace(partial, target)
     finally:
         tempfiles.release(partial)
-
-
-PARTIAL_SUFFIX = ".partial"
