@@ -33,6 +33,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,18 +113,29 @@ def peer_config(store: Path) -> tuple[Path, Path]:
     return config, openapi
 
 
-def servers(workers: int, config: Path, openapi: Path) -> tuple[Server, Server]:
-    xinqu_port, peer_port = free_port(), free_port()
-    xinqu = Server("xinqu", [sys.executable, "-m", "webapp.cli", "serve", "--host", "127.0.0.1",
-                             "--port", str(xinqu_port), "--workers", str(workers)],
-                   dict(os.environ), xinqu_port, REPO)
-    peer_env = {**os.environ, "PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi),
-                "PYTHONPATH": ""}
-    peer = Server("pygeoapi", [str(PEER_VENV / "bin" / "gunicorn"), "--workers", str(workers),
-                               "--bind", f"127.0.0.1:{peer_port}", "--log-level", "error",
-                               "pygeoapi.flask_app:APP"],
-                  peer_env, peer_port, PEERS)
-    return xinqu, peer
+def xinqu_server(workers: int) -> Server:
+    port = free_port()
+    return Server("xinqu", [sys.executable, "-m", "webapp.cli", "serve", "--host", "127.0.0.1",
+                            "--port", str(port), "--workers", str(workers)],
+                  dict(os.environ), port, REPO)
+
+
+def peer_server(workers: int) -> Server | None:
+    """pygeoapi over the store, set up first if needed; None (and why) when it cannot be."""
+    try:
+        PEERS.mkdir(exist_ok=True)
+        ensure_peer()
+        config, openapi = peer_config(STORE_PATH.resolve())
+    except (OSError, subprocess.CalledProcessError) as error:
+        print(f"pygeoapi could not be set up ({error}); measuring xinqu alone",
+              file=sys.stderr)
+        return None
+    port = free_port()
+    env = {**os.environ, "PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi),
+           "PYTHONPATH": ""}
+    return Server("pygeoapi", [str(PEER_VENV / "bin" / "gunicorn"), "--workers", str(workers),
+                               "--bind", f"127.0.0.1:{port}", "--log-level", "error",
+                               "pygeoapi.flask_app:APP"], env, port, PEERS)
 
 
 def start(server: Server, timeout: float = 300) -> float:
@@ -144,6 +156,17 @@ def start(server: Server, timeout: float = 300) -> float:
         time.sleep(0.02)
     stop(server)
     raise RuntimeError(f"{server.name} did not answer within {timeout:.0f} s")
+
+
+def settle(server: Server, workers: int, timeout: float = 300) -> None:
+    """Wait until every worker is free: wrk stops sending at the end of a run, but the
+    requests still being answered would otherwise slow the next run down."""
+    def ready(_: int) -> None:
+        with urllib.request.urlopen(server.base + READY_PATH, timeout=timeout) as answer:
+            answer.read()
+
+    with ThreadPoolExecutor(2 * workers) as pool:
+        list(pool.map(ready, range(2 * workers)))
 
 
 def stop(server: Server) -> None:
@@ -271,6 +294,65 @@ def load_mix() -> list[str]:
             "/collections/sites/items?f=json&limit=10"]
 
 
+def cold_starts(sides: list[Server], times: int) -> None:
+    """Each server started `times` times in turn; the median time to its first answer."""
+    step("cold starts")
+    seconds: dict[str, list[float]] = {server.name: [] for server in sides}
+    for _ in range(times):
+        for server in sides:
+            with running(server):
+                seconds[server.name].append(start(server))
+    medians = {name: statistics.median(values) for name, values in seconds.items()}
+    line = ", ".join(f"{name} {value:.2f} s" for name, value in medians.items())
+    if "pygeoapi" in medians:
+        line += (f": xinqu takes {medians['xinqu'] / medians['pygeoapi']:.2f}× pygeoapi's "
+                 f"(aim ≤ 1×)")
+    print(f"\ncold start to first answer (median of {times}): {line}")
+
+
+def throughput(sides: list[Server], kinds: dict, rounds: int, seconds: float,
+               connections: int, workers: int) -> None:
+    """wrk on each request type, the servers interleaved A, B, A, B."""
+    print(f"\nthroughput: {rounds} interleaved rounds of {seconds:g} s at {connections} "
+          f"connections per server and request type")
+    print(f"{'request':<42}{'server':<10}{'req/s':>9}{'MB/s':>8}{'p50 ms':>9}{'p99 ms':>9}"
+          f"{'errors':>8}")
+    ratios = {}
+    for kind, by_server in kinds.items():
+        totals: dict[str, float] = {server.name: 0.0 for server in sides}
+        for _ in range(rounds):
+            for server in sides:
+                step(f"{kind}: {server.name}")
+                paths, how = by_server[server.name]
+                r = wrk(server, paths, how, seconds, connections)
+                settle(server, workers)
+                totals[server.name] += r["rps"]
+                print(f"{kind:<42}{server.name:<10}{r['rps']:>9.1f}{r['mb_s']:>8.2f}"
+                      f"{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['errors']:>8}", flush=True)
+        if "pygeoapi" in totals:
+            ratios[kind] = (totals["xinqu"], totals["pygeoapi"])
+    print()
+    for kind, (ours, theirs) in ratios.items():
+        ratio = f"{ours / theirs:.2f}×" if theirs else "n/a (pygeoapi answered none) ×"
+        print(f"{kind}: xinqu {ratio} pygeoapi's throughput (aim ≥ 3×)")
+
+
+def load(sides: list[Server], seconds: float, connections: int, workers: int) -> None:
+    """A long load on a mix of requests: throughput, errors and tail latency."""
+    print(f"\nload: {seconds:g} s at {connections} connections, a mix of pages and items: "
+          f"{', '.join(load_mix())}")
+    for server in sides:
+        step(f"load: {server.name}")
+        paths = load_mix() if server.name == "xinqu" else [
+            p for p in load_mix() if p.startswith("/collections")]
+        r = wrk(server, paths, "plain", seconds, connections, threads=2)
+        settle(server, workers)
+        print(f"{server.name}: {r['rps']:.1f} req/s, {r['requests']} requests, {r['errors']} "
+              f"errors ({r['non_2xx']} not 2xx/3xx, {r['timeouts']} timeouts), p50 "
+              f"{r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, max {r['max_ms']:.0f} ms "
+              f"(aim: 0 errors, p99 < 1000 ms)", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2, help="worker processes on both sides")
@@ -291,62 +373,21 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError:
         print("wrk is missing: run scripts/install-system-deps.sh", file=sys.stderr)
         return 1
-    PEERS.mkdir(exist_ok=True)
-    ensure_peer()
-    config, openapi = peer_config(STORE_PATH.resolve())
-    xinqu, peer = servers(args.workers, config, openapi)
-    print(f"xinqu vs pygeoapi {PEER_VERSION}, {args.workers} workers each, same GeoPackage; "
-          f"wrk with Chrome's request headers (Accept-Encoding: "
-          f"{CHROME_HEADERS['Accept-Encoding']})")
-
-    step("cold starts")
-    starts: dict[str, list[float]] = {"xinqu": [], "pygeoapi": []}
-    for _ in range(args.starts):
-        for server in (xinqu, peer):
-            with running(server):
-                starts[server.name].append(start(server))
-    a, b = statistics.median(starts["xinqu"]), statistics.median(starts["pygeoapi"])
-    print(f"\ncold start to first answer (median of {args.starts}): xinqu {a:.2f} s, "
-          f"pygeoapi {b:.2f} s: xinqu takes {a / b:.2f}× pygeoapi's (aim ≤ 1×)")
-
-    with running(xinqu, peer):
-        start(xinqu)
-        start(peer)
-        kinds = request_types(xinqu)
-        print(f"\nthroughput: {args.rounds} interleaved rounds of {args.duration:g} s at "
-              f"{args.connections} connections per server and request type")
-        print(f"{'request':<42}{'server':<10}{'req/s':>9}{'MB/s':>8}{'p50 ms':>9}"
-              f"{'p99 ms':>9}{'errors':>8}")
-        ratios = {}
-        for kind, by_server in kinds.items():
-            totals = {"xinqu": [], "pygeoapi": []}
-            for _ in range(args.rounds):
-                for server in (xinqu, peer):
-                    step(f"{kind}: {server.name}")
-                    paths, how = by_server[server.name]
-                    r = wrk(server, paths, how, args.duration, args.connections)
-                    totals[server.name].append(r)
-                    print(f"{kind:<42}{server.name:<10}{r['rps']:>9.1f}{r['mb_s']:>8.2f}"
-                          f"{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['errors']:>8}", flush=True)
-            ours = sum(r["rps"] for r in totals["xinqu"])
-            theirs = sum(r["rps"] for r in totals["pygeoapi"])
-            ratios[kind] = ours / theirs if theirs else float("inf")
-        print()
-        for kind, ratio in ratios.items():
-            print(f"{kind}: xinqu {ratio:.2f}× pygeoapi's throughput (aim ≥ 3×)")
-
+    xinqu = xinqu_server(args.workers)
+    peer = peer_server(args.workers)
+    sides = [xinqu] if peer is None else [xinqu, peer]
+    print(f"xinqu{'' if peer is None else f' vs pygeoapi {PEER_VERSION}'}, {args.workers} "
+          f"workers each, same GeoPackage; wrk with Chrome's request headers "
+          f"(Accept-Encoding: {CHROME_HEADERS['Accept-Encoding']})")
+    cold_starts(sides, args.starts)
+    with running(*sides):
+        for server in sides:
+            start(server)
+        throughput(sides, request_types(xinqu), args.rounds, args.duration, args.connections,
+                   args.workers)
         if args.load > 0:
-            print(f"\nload: {args.load:g} s at {args.load_connections} connections, a mix of "
-                  f"pages and items: {', '.join(load_mix())}")
-            for server in (xinqu, peer) if args.load_peer else (xinqu,):
-                step(f"load: {server.name}")
-                paths = load_mix() if server is xinqu else [
-                    p for p in load_mix() if p.startswith("/collections")]
-                r = wrk(server, paths, "plain", args.load, args.load_connections, threads=2)
-                print(f"{server.name}: {r['rps']:.1f} req/s, {r['requests']} requests, "
-                      f"{r['errors']} errors ({r['non_2xx']} not 2xx/3xx, {r['timeouts']} "
-                      f"timeouts), p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
-                      f"max {r['max_ms']:.0f} ms (aim: 0 errors, p99 < 1000 ms)")
+            load(sides if args.load_peer else [xinqu], args.load, args.load_connections,
+                 args.workers)
     return 0
 
 

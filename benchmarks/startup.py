@@ -1,0 +1,97 @@
+"""How long xinqu takes to start: CLI help, the app's phases, and what the imports cost.
+
+- `xinqu --help` and `xinqu export --help` as whole processes (wall and CPU seconds,
+  median of a few runs): a command that only parses its arguments loads no heavy library;
+- the app in a fresh process, by phase (CPU seconds): importing webapp.app, create_app
+  (store, serialised layers, blueprints) and warm (the map page and its compressed data,
+  done before gunicorn forks), as `xinqu serve` runs them;
+- `python -X importtime` of `xinqu export --help` and of `create_app()`: the modules
+  that cost most, cumulative.
+
+Time to first answer of `xinqu serve`, beside pygeoapi's, is in benchmarks/peers.py.
+Run: .venv/bin/python benchmarks/startup.py [runs]
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "PYTHONPATH": str(REPO)}
+
+PHASES = """
+import time
+cpu = time.process_time
+t = cpu()
+from webapp.app import create_app, warm
+a = cpu()
+app = create_app()
+b = cpu()
+warm(app)
+c = cpu()
+print(f"{a - t:.3f} {b - a:.3f} {c - b:.3f}")
+"""
+
+
+def whole(command: list[str], runs: int) -> tuple[float, float]:
+    """Median wall-clock and CPU seconds of a whole process."""
+    walls, cpus = [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(command, cwd=REPO, env=ENV, check=True, capture_output=True)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def heaviest_imports(code: str, top: int = 8) -> list[tuple[float, str]]:
+    """The modules whose import took longest (cumulative seconds), from -X importtime."""
+    result = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=REPO,
+                            env=ENV, capture_output=True, text=True, check=True)
+    rows = []
+    for line in result.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        _, cumulative, name = line[len("import time:"):].split("|")
+        if not name.startswith("  "):  # top-level imports only: their children add up to them
+            rows.append((int(cumulative) / 1e6, name.strip()))
+    return sorted(rows, reverse=True)[:top]
+
+
+def main(runs: int = 5) -> int:
+    python = sys.executable
+    print(f"whole processes, median of {runs} (wall s, CPU s):")
+    for label, command in (("python -c pass", [python, "-c", "pass"]),
+                           ("xinqu --help", [python, "-m", "webapp.cli", "--help"]),
+                           ("xinqu export --help",
+                            [python, "-m", "webapp.cli", "export", "--help"])):
+        wall, cpu = whole(command, runs)
+        print(f"  {label:<22} {wall:6.2f} {cpu:6.2f}", flush=True)
+    phases = []
+    for _ in range(max(1, runs // 2)):
+        out = subprocess.run([python, "-c", PHASES], cwd=REPO, env=ENV, check=True,
+                             capture_output=True, text=True).stdout.split()
+        phases.append([float(x) for x in out])
+    names = ("import webapp.app", "create_app", "warm")
+    print(f"app start by phase (CPU s, median of {len(phases)}): " + ", ".join(
+        f"{name} {statistics.median(p[i] for p in phases):.2f}" for i, name in enumerate(names)))
+    for label, code in (("xinqu export --help",
+                         "from webapp.cli import main\ntry: main(['export', '--help'])\n"
+                         "except SystemExit: pass"),
+                        ("create_app()", "from webapp import create_app\ncreate_app()")):
+        print(f"heaviest top-level imports of {label} (cumulative s):")
+        for seconds, name in heaviest_imports(code):
+            print(f"  {seconds:6.3f}  {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 5))
