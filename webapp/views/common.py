@@ -23,7 +23,7 @@ def lang() -> str:
 
 
 def version() -> str:
-    """The language version read first in this interface language (zh -> zh-Hans)."""
+    """The language version read first in this interface language."""
     return service().strings.names.get(lang(), "en")
 
 
@@ -66,7 +66,6 @@ def url_with(**changes) -> str:
 def render(template: str, **context) -> str:
     strings = service().strings
     current = lang()
-    others = [code for code in strings.languages if code != current]
     return render_template(
         template,
         lang=current,
@@ -75,7 +74,7 @@ def render(template: str, **context) -> str:
         pick=pick,
         other_name=other_name,
         url_with=url_with,
-        switch_lang=others[0] if others else current,
+        languages=strings.languages,
         language_names=strings.language_names,
         **context,
     )
