@@ -53,8 +53,11 @@ def base_url() -> str:
 
 
 def url_with(**changes) -> str:
-    """This page's URL with some query parameters changed (None removes one)."""
+    """This page's URL with some query parameters changed (None removes one); `lang`
+    as the canonical code (zh -> zh-Hans)."""
     args = request.args.to_dict()
+    if "lang" in args:
+        args["lang"] = lang()
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
