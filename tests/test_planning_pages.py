@@ -126,6 +126,8 @@ def test_server_side_sort_and_filter_in_html_without_script(client):
     ("/compare?places=pudong", "places"), ("/compare?places=pudong,atlantis", "places"),
     ("/compare?places=pudong,pudong", "places"), ("/compare?f=json", "places"),
     ("/compare?places=a,b,c,d,e,f,g", "places"), ("/compare?places=pudong,binhai&f=csv", "f"),
+    ("/compare?places=pudong&places=atlantis", "places"), ("/compare?places=" + "x," * 300,
+                                                           "places"),
 ])
 def test_bad_parameters_are_400_naming_them(client, url, param):
     response = client.get(url)
@@ -198,6 +200,12 @@ def test_compare_two_new_areas(client, web_store):
     for place in data["places"]:
         assert {u["id"] for u in place["named"]} == set(
             links.loc[links["place_id"] == place["id"], "unit_id"])
+
+
+def test_compare_takes_places_as_one_list_or_repeated(client):
+    listed = _json(client.get("/compare?places=xixian,guian&f=json"))
+    repeated = _json(client.get("/compare?places=xixian&places=guian&places=&f=json"))
+    assert listed == repeated and [p["id"] for p in listed["places"]] == ["xixian", "guian"]
 
 
 def test_compare_three_places_of_different_layers(client, web_store):

@@ -41,6 +41,7 @@ ABOUT_PATH = DATA_DIR / "about.yaml"
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TABLE_FORMATS = ("html", "json", "csv", "xlsx")
+PLACES_MAX_LENGTH = 400
 
 
 @blueprint.before_request
@@ -166,7 +167,10 @@ def _place_choices() -> list[tuple[str, str, str]]:
 @blueprint.get("/compare")
 def compare():
     f = params.output_format(request)
-    raw = params.text(request, "places", max_length=400)
+    # places=a,b as a link gives it, or places=a&places=b as the form (one select each)
+    raw = ",".join(v.strip() for v in request.args.getlist("places") if v.strip()) or None
+    if raw is not None and len(raw) > PLACES_MAX_LENGTH:
+        raise query.QueryError("places", f"is longer than {PLACES_MAX_LENGTH} characters")
     if raw is None and f == "html":
         return html_reply(render("compare.html", result=None, chosen=[],
                                  choices=_place_choices()))
