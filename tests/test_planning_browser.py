@@ -4,6 +4,7 @@ switch in all three scripts. Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import urllib.request
 
@@ -114,7 +115,7 @@ def test_new_areas_page_screenshot(tab, live_server, lang):
     boxes = timeline.locator("g.mark text").evaluate_all(
         "ts => ts.map(t => { const b = t.getBBox(); return [b.y, b.y + b.height]; })")
     boxes.sort()
-    assert all(b[0] >= a[1] - 0.5 for a, b in zip(boxes, boxes[1:], strict=False))
+    assert all(b[0] >= a[1] - 0.5 for a, b in itertools.pairwise(boxes))
     _done(tab, live_server, f"new-areas-{lang}.png")
 
 
