@@ -1,5 +1,6 @@
 """The table of the 19 new areas for planners: one row per area with its facts, sorting,
-filtering, the flat form for CSV/XLSX, and the approvals timeline's layout.
+filtering, and the flat form for CSV/XLSX (the approvals timeline is drawn from the same
+rows by webapp.timeline).
 
 Every fact comes from the store (the new-areas layer with its spatial facts, the links),
 through layers.query, so the table says what the popups, the place pages and the API say.
@@ -7,8 +8,6 @@ through layers.query, so the table says what the popups, the place pages and the
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from layers import query
@@ -167,60 +166,3 @@ def flat(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
         record["units_named"] = r["units_named"]
         out.append(record)
     return out
-
-
-# --- the approvals timeline ---------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Mark:
-    """One approval on the timeline: where its dot and its label go (pixels)."""
-
-    id: str
-    date: str
-    dot_y: float
-    label_y: float
-
-
-@dataclass(frozen=True)
-class Timeline:
-    first_year: int
-    last_year: int
-    marks: list[Mark]
-    year_ticks: list[tuple[int, float]]  # (year, y) at 1 January
-    height: float
-
-
-def _fraction_of_year(date: str) -> float:
-    """1992-10-11 -> 1992.78; a bare year is its middle."""
-    try:
-        day = dt.date.fromisoformat(date)
-    except ValueError:
-        return int(date[:4]) + 0.5
-    start = dt.date(day.year, 1, 1)
-    return day.year + (day - start).days / 365.25
-
-
-def timeline(table: list[dict[str, Any]], px_per_year: float = 22.0, line: float = 17.0,
-             top: float = 14.0) -> Timeline:
-    """A vertical timeline of approvals: time runs down at `px_per_year`, each area a dot
-    at its date and a label beside it, labels pushed down just enough not to overlap
-    (`line` px apart); the years span the first to the last approval."""
-    dated = sorted((r for r in table if r["approved"][:4].isdigit()),
-                   key=lambda r: (r["approved"], r["id"]))
-    if not dated:
-        return Timeline(0, 0, [], [], 0.0)
-    first = int(dated[0]["approved"][:4])
-    last = int(dated[-1]["approved"][:4])
-
-    def y(value: float) -> float:
-        return round(top + (value - first) * px_per_year, 1)
-
-    marks, next_free = [], 0.0
-    for r in dated:
-        dot = y(_fraction_of_year(r["approved"]))
-        label = max(dot, next_free)
-        next_free = label + line
-        marks.append(Mark(r["id"], r["approved"], dot, round(label, 1)))
-    ticks = [(year, y(year)) for year in range(first, last + 2)]
-    height = max(ticks[-1][1], next_free) + top
-    return Timeline(first, last, marks, ticks, round(height, 1))

@@ -111,11 +111,18 @@ def test_new_areas_page_screenshot(tab, live_server, lang):
     timeline = tab.locator("svg.approvals")
     assert timeline.is_visible()
     assert timeline.locator("g.mark").count() == 19
-    # labels in the timeline do not overlap each other
-    boxes = timeline.locator("g.mark text").evaluate_all(
-        "ts => ts.map(t => { const b = t.getBBox(); return [b.y, b.y + b.height]; })")
-    boxes.sort()
-    assert all(b[0] >= a[1] - 0.5 for a, b in itertools.pairwise(boxes))
+    # as drawn by the browser: no two labels overlap, no leader runs through a label
+    labels = timeline.locator("g.mark text").evaluate_all(
+        "ts => ts.map(t => { const b = t.getBBox(); return [b.x, b.y, b.width, b.height]; })")
+    for a, b in itertools.combinations(labels, 2):
+        apart = (a[0] + a[2] <= b[0] or b[0] + b[2] <= a[0]
+                 or a[1] + a[3] <= b[1] or b[1] + b[3] <= a[1])
+        assert apart, (a, b)
+    leaders = timeline.locator("g.mark line.leader").evaluate_all(
+        "ls => ls.map(l => [l.x1.baseVal.value, l.y1.baseVal.value, l.y2.baseVal.value])")
+    for x, top, bottom in leaders:
+        for lx, ly, lw, lh in labels:
+            assert not (lx < x < lx + lw and top < ly + lh / 2 < bottom), (x, lx)
     _done(tab, live_server, f"new-areas-{lang}.png")
 
 

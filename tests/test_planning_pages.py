@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 
 from layers import new_areas_table as table
 from layers import query
+from webapp import timeline
 
 pytest_plugins = ["web_fixtures"]
 
@@ -168,22 +169,33 @@ def test_xlsx_download_has_the_same_table(client):
     assert body[0][header.index("units_named")] == data[0]["units_named"]
 
 
-def test_timeline_spans_1992_to_2017_with_labels_apart(client, web_store):
-    marks = table.timeline(table.rows(web_store))
-    assert (marks.first_year, marks.last_year) == (1992, 2017)
-    assert len(marks.marks) == 19
-    dots = [m.dot_y for m in marks.marks]
-    labels = [m.label_y for m in marks.marks]
-    assert dots == sorted(dots)
-    assert all(b - a >= 17 - 0.1 for a, b in itertools.pairwise(labels))
-    assert all(label >= dot for label, dot in zip(labels, dots, strict=True))
+def test_timeline_spans_1992_to_2017_with_labels_apart_and_leaders_clear(web_store):
+    rows = table.rows(web_store)
+    for version in ("zh-Hans", "en"):
+        tl = timeline.layout([(r["id"], r["names"][version], r["approved"]) for r in rows])
+        assert (tl.first_year, tl.last_year) == (1992, 2017)
+        assert [m.id for m in tl.marks] == [r["id"] for r in rows]  # in date order
+        xs = [m.x for m in tl.marks]
+        assert xs == sorted(xs) and tl.ticks[0][1] <= xs[0] and xs[-1] <= tl.ticks[-1][1]
+        for a, b in itertools.combinations(tl.marks, 2):
+            if a.row == b.row:  # labels in one row do not overlap
+                assert a.right <= b.left or b.right <= a.left, (a.id, b.id)
+        for m in tl.marks:  # no leader runs through a label in a row above its own
+            for other in tl.marks:
+                if other.row < m.row:
+                    assert not other.left <= m.x <= other.right, (m.id, other.id)
+            assert m.right <= tl.width
+
+
+def test_timeline_is_drawn_in_the_page(client):
     page = client.get("/new-areas?lang=zh-Hant").get_data(as_text=True)
     svg = page.split('<svg class="approvals"', 1)[1].split("</svg>", 1)[0]
     assert svg.count('<g class="mark"') == 19
-    assert "上海浦東新區" in svg and ">1992</text>" in svg and ">2017</text>" in svg
+    assert ">上海浦東新區<" in svg and ">1992</text>" in svg and ">2017</text>" in svg
     # scripts only from files (a strict Content-Security-Policy allows no inline script)
     assert not re.findall(r"<script(?![^>]*\bsrc=)", page)
     assert not re.findall(r"\son[a-z]+=", page)
+    assert not re.findall(r"\sstyle=", page)
 
 
 # --- /compare -----------------------------------------------------------------------------
@@ -224,7 +236,7 @@ def test_compare_page_side_by_side(client):
     assert "Shanghai Pudong New Area" in page and "Tianjin Binhai New Area" in page
     shared = _json(client.get("/compare?places=pudong,binhai&f=json"))["shared"]
     block = page.split('id="compare-shared"', 1)[1]
-    assert f"Units naming all 2 places ({len(shared)})" in block
+    assert f"Units naming both places ({len(shared)})" in block
     for unit in shared:
         assert f'data-unit="{unit["id"]}"' in block
     # the form keeps the choice

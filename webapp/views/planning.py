@@ -33,6 +33,7 @@ from layers.paths import DATA_DIR
 from webapp import params
 from webapp.i18n import ALIASES, complete, load_strings
 from webapp.ogcapi import HTML, JSON, LANG_PARAM, content, operation, param
+from webapp.timeline import layout
 from webapp.views.common import html_reply, json_reply, lang, pick, render, service, text
 
 blueprint = Blueprint("planning", __name__)
@@ -148,7 +149,9 @@ def new_areas():
     key, descending = table.check_sort(sort)
     return html_reply(render("new_areas.html", rows=rows, total=len(_rows()), q=q or "",
                              sort_key=key, descending=descending,
-                             sort_keys=table.SORT_KEYS, timeline=table.timeline(_rows()),
+                             sort_keys=table.SORT_KEYS,
+                             timeline=layout([(r["id"], pick(r["names"]), r["approved"])
+                                              for r in _rows()]),
                              by_id={r["id"]: r for r in _rows()},
                              search_text={r["id"]: table.search_text(r) for r in rows}))
 
