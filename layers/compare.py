@@ -38,7 +38,7 @@ def compare(store, ids: list[str]) -> dict[str, Any]:
             raise query.QueryError("places", str(missing)) from None
     named = [{u["id"] for u in p["named"]} for p in places]
     linked = [n | {u["id"] for u in p["via"]} for n, p in zip(named, places, strict=True)]
-    position = {u["id"]: i for i, u in enumerate(query.units(store))}
+    position = {uid: i for i, uid in enumerate(store.units.index)}  # document order
 
     def summaries(ids_: set[str]) -> list[dict[str, Any]]:
         return [query.unit_summary(store, uid)

@@ -159,12 +159,19 @@ def new_areas():
 # --- /compare -----------------------------------------------------------------------------
 
 def _place_choices() -> list[tuple[str, str, str]]:
-    """(id, name, layer title) of every place, new areas first, for the compare form."""
-    store = service().store
-    ids = query.layer_ids(store)
-    layers = sorted(ids, key=lambda layer: (layer != table.LAYER, ids.index(layer)))
-    return [(str(pid), pick(query.names(row)), pick(query.layer(store, layer)["title"]))
-            for layer in layers for pid, row in store.layers[layer].iterrows()]
+    """(id, name, layer title) of every place, new areas first, for the compare form;
+    made once per interface language."""
+    cache_ = service().cache
+    key = ("compare-choices", lang())
+    if key not in cache_:
+        store = service().store
+        ids = query.layer_ids(store)
+        layers = sorted(ids, key=lambda layer: (layer != table.LAYER, ids.index(layer)))
+        cache_[key] = [(str(pid), pick(query.names(row)), title)
+                       for layer in layers
+                       for title in [pick(query.layer(store, layer)["title"])]
+                       for pid, row in store.layers[layer].iterrows()]
+    return cache_[key]
 
 
 @blueprint.get("/compare")
