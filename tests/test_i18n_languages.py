@@ -196,3 +196,18 @@ def test_the_new_area_sentence_only_on_new_areas(client, web_store):
             is_exact_area = (layer == "new-areas"
                              and web_store.layers[layer].at[pid, "extent"] == "exact")
             assert (sentence in text) == is_exact_area, (pid, lang)
+
+
+def test_district_names_in_traditional_script_with_corrections(web_store):
+    from layers.admin_names import OVERRIDES_PATH, admin_names
+
+    names = admin_names(web_store)
+    overrides = yaml.safe_load(OVERRIDES_PATH.read_text(encoding="utf-8"))["zh-Hant"]
+    for code, hant in overrides.items():
+        assert names[str(code)]["zh-Hant"] == hant
+        assert convert(names[str(code)]["zh-Hans"], "s2t") != hant  # a real correction
+    assert names["430104"]["zh-Hant"] == "長沙市岳麓區"
+    assert names["330206"] == {"zh-Hans": "宁波市北仑区", "zh-Hant": "寧波市北侖區"}
+    assert names["330000"]["en"] == "Zhejiang"
+    for code in ("330206", "610402", "310000", "130638"):
+        assert code in names
