@@ -196,3 +196,17 @@ def test_language_switch_keeps_the_sorted_filtered_view(tab, live_server):
     assert tab.evaluate(ROW_IDS) == order  # the server gives the same rows in the same order
     assert tab.locator(".lang-menu .lang-current").inner_text() == "繁體中文"
     _done(tab, live_server)
+
+
+@pytest.mark.parametrize(("locale", "expected"), [("zh-TW", "zh-Hant"), ("zh-CN", "zh-Hans"),
+                                                  ("en-US", "en")])
+def test_browser_language_sets_the_default_script(chromium, live_server, locale, expected):
+    context = chromium.new_context(locale=locale)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server}/new-areas")
+        assert page.evaluate("() => document.documentElement.lang") == expected
+        current = page.locator(".lang-menu .lang-current").get_attribute("lang")
+        assert current == expected
+    finally:
+        context.close()
