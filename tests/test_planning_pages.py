@@ -288,3 +288,29 @@ def test_nav_links_the_planner_pages(client):
     for href, label in (("/new-areas?lang=en", "New areas"), ("/compare?lang=en", "Compare"),
                         ("/about?lang=en", "About")):
         assert f'<a href="{href}">{label}</a>' in nav
+
+
+# --- text from the data is shown escaped --------------------------------------------------
+
+@pytest.fixture(scope="module")
+def hostile_client(web_store):
+    """The app with a new area's and a unit's names made hostile."""
+    import dataclasses
+
+    from webapp import create_app
+
+    areas = web_store.layers["new-areas"].copy()
+    areas.loc["pudong", "name_en"] = '<img src=x onerror="alert(1)">Pudong'
+    units = web_store.units.copy()
+    units.loc["ndrc-2024:5", "title_en"] = '<script>alert("t")</script>'
+    store = dataclasses.replace(web_store, units=units,
+                                layers={**web_store.layers, "new-areas": areas})
+    return create_app({"STORE": store, "TESTING": True}).test_client()
+
+
+@pytest.mark.parametrize("url", ["/new-areas?lang=en", "/new-areas?lang=en&q=pudong",
+                                 "/compare?places=pudong,binhai&lang=en"])
+def test_hostile_names_are_escaped(hostile_client, url):
+    page = hostile_client.get(url).get_data(as_text=True)
+    assert "<img src=x" not in page and "&lt;img src=x" in page
+    assert '<script>alert("t")' not in page
