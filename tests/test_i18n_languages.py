@@ -211,3 +211,20 @@ def test_district_names_in_traditional_script_with_corrections(web_store):
     assert names["330000"]["en"] == "Zhejiang"
     for code in ("330206", "610402", "310000", "130638"):
         assert code in names
+
+
+def test_every_province_a_place_uses_has_an_english_name(web_store):
+    from layers.admin_names import admin_names
+
+    provinces = {code: n for code, n in admin_names(web_store).items()
+                 if code.endswith("0000")}
+    assert len(provinces) >= 20
+    missing = {code: n["zh-Hans"] for code, n in provinces.items() if not n.get("en")}
+    assert missing == {}
+
+
+def test_facts_say_what_a_region_is_made_of_and_where_a_city_is(client):
+    yrd = _text(client.get("/places/yangtze-river-delta/popup?lang=en").get_data(as_text=True))
+    assert "Made up of Shanghai, Jiangsu, Zhejiang, Anhui" in " ".join(yrd.split())
+    xian = _text(client.get("/places/xian/popup?lang=zh-Hans").get_data(as_text=True))
+    assert "所在城市 西安市" in " ".join(xian.split())
