@@ -176,6 +176,9 @@ def oversized(tmp_path: Path) -> Path:
     return path
 
 
+# Latin-1 bytes decode as none of UTF-8, GB18030 or Big5 plausibly: refused, not mojibake.
+LATIN1_TEXT = "La zone économique de Pudong, où la côte était déjà.\n".encode("latin-1") * 5
+
 BAD = {
     "unknown format": (lambda d: write(d, "plan.xyz", PUDONG_TEXT), [], "unknown format"),
     "empty file": (lambda d: write(d, "empty.txt", b""), [], "empty file"),
@@ -186,8 +189,8 @@ BAD = {
     "shipped id": (lambda d: write(d, "x.txt", PUDONG_TEXT), ["--id", "ndrc-2024", "--replace"],
                    "shipped"),
     "over the size limit": (oversized, [], "over the limit"),
-    "undecodable bytes": (lambda d: write(d, "gbk.txt", PUDONG_TEXT.encode("gb18030")), [],
-                          "UTF-8"),
+    "undecodable bytes": (lambda d: write(d, "latin.txt", LATIN1_TEXT), [], "not text in"),
+    "binary junk": (lambda d: write(d, "junk.txt", bytes(range(256)) * 8), [], "binary"),
 }
 
 

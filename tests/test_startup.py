@@ -37,7 +37,7 @@ def test_the_parser_of_every_command_loads_no_heavy_library():
     assert loaded == set()
 
 
-@pytest.mark.parametrize("command", ["export", "build", "serve", "units", "links"])
+@pytest.mark.parametrize("command", ["export", "build", "serve", "units", "links", "documents"])
 def test_help_of_a_command_prints_without_heavy_libraries(command):
     code = (f"from webapp.cli import main\ntry:\n    main([{command!r}, '--help'])\n"
             f"except SystemExit as stop:\n    assert stop.code == 0\n")

@@ -45,7 +45,8 @@ HTTP_SETTINGS = paths.DATA_DIR / "http.yaml"
 # The modules that serve the endpoints: each has a `blueprint`, and an `openapi_paths`
 # (a dict, or a function giving one) for the endpoints it adds to the OGC API's own.
 BLUEPRINT_MODULES = ("webapp.views.ogc", "webapp.views.pages", "webapp.exports",
-                     "webapp.planner", "webapp.planner_map", "webapp.views.documents")
+                     "webapp.planner", "webapp.planner_map", "webapp.views.documents",
+                     "webapp.views.planning")
 OPENAPI_PATHS = "xinqu.openapi_paths"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Request
 
 from layers.query import LIMIT_DEFAULT, QueryError, check_bbox, check_page
+from webapp import i18n
 
 JSON_TYPES = ("application/json", "application/geo+json", "application/vnd.oai.openapi+json")
 HTML_TYPE = "text/html"
@@ -32,14 +33,15 @@ def output_format(request: Request, allowed: tuple[str, ...] = ("html", "json"))
 
 
 def language(request: Request, languages: tuple[str, ...]) -> str:
-    """`lang` when given (else 400), otherwise the best match of Accept-Language."""
+    """`lang` when given (else 400; `zh` is read as zh-Hans), otherwise the best match of
+    Accept-Language (zh-TW -> zh-Hant, en-GB -> en), else the first language."""
     lang = request.args.get("lang")
     if lang is not None:
-        if lang not in languages:
+        code = i18n.canonical(lang)
+        if code not in languages:
             raise QueryError("lang", f"must be one of {', '.join(languages)}")
-        return lang
-    best = request.accept_languages.best_match(languages)
-    return best or languages[0]
+        return code
+    return i18n.negotiate(request.accept_languages, languages) or languages[0]
 
 
 def _integer(request: Request, name: str, default: int) -> int:

