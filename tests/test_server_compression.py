@@ -235,3 +235,16 @@ def test_exports_beyond_the_heavy_slots_are_refused_at_once_with_retry_after(web
     # the slot is free again afterwards, and pages never needed one
     assert app.test_client().get("/export/partners.geojson").status_code == 200
     assert app.test_client().get("/conformance?f=json").status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/?lang=en", "/units/ndrc-2024:13?lang=zh",
+                                 "/places/xixian?lang=en"])
+def test_pages_with_a_map_are_the_same_bytes_from_every_process(warmed, app, url):
+    """Two apps (as two workers, or before and after a restart) answer the same page with
+    the same bytes, ETag and CSP, so a browser's If-None-Match works across them."""
+    first = warmed.test_client().get(url, headers={"Accept-Encoding": "identity"})
+    second = app.test_client().get(url, headers={"Accept-Encoding": "identity"})
+    assert first.data == second.data
+    assert first.headers["ETag"] == second.headers["ETag"]
+    assert (first.headers["Content-Security-Policy"]
+            == second.headers["Content-Security-Policy"])
