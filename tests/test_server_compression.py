@@ -248,3 +248,14 @@ def test_pages_with_a_map_are_the_same_bytes_from_every_process(warmed, app, url
     assert first.headers["ETag"] == second.headers["ETag"]
     assert (first.headers["Content-Security-Policy"]
             == second.headers["Content-Security-Policy"])
+
+
+def test_a_small_body_is_sent_plain_with_the_same_etag_on_200_and_304(warmed):
+    client = warmed.test_client()
+    url = "/conformance?f=json"
+    first = client.get(url, headers={"Accept-Encoding": "zstd"})
+    assert len(first.data) < SETTINGS["compression"]["min_size"]
+    assert "Content-Encoding" not in first.headers
+    again = client.get(url, headers={"Accept-Encoding": "zstd",
+                                     "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["ETag"] == first.headers["ETag"]

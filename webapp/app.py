@@ -178,8 +178,7 @@ def _not_modified(response: Response) -> Response:
     tags = parse_etags(header)
     if tags.star_tag or any(compression.base_etag(tag) == etag
                             for tag in tags.as_set(include_weak=True)):
-        response.status_code = 304
-        response.set_data(b"")
+        response.status_code = 304  # werkzeug sends no body and no entity headers with it
     return response
 
 
