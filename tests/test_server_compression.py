@@ -259,3 +259,33 @@ def test_a_small_body_is_sent_plain_with_the_same_etag_on_200_and_304(warmed):
     again = client.get(url, headers={"Accept-Encoding": "zstd",
                                      "If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.headers["ETag"] == first.headers["ETag"]
+
+
+def test_worker_tokens_are_shared_across_processes_and_freed_by_a_kill(tmp_path):
+    """A process holding the one token keeps others out until it is killed."""
+    import signal
+    import subprocess
+
+    from webapp.limits import WorkerTokens
+
+    tokens = WorkerTokens(tmp_path, 1)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; "
+         "from webapp.limits import WorkerTokens; "
+         f"t = WorkerTokens(Path({str(tmp_path)!r}), 1); assert t.acquire(); "
+         "print('held', flush=True); time.sleep(600)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert not tokens.acquire()
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+        assert tokens.acquire()
+        other = WorkerTokens(tmp_path, 1)
+        assert not other.acquire()
+        tokens.release()
+        assert other.acquire()
+        other.release()
+    finally:
+        holder.kill()
+        holder.wait()
