@@ -63,6 +63,23 @@ def _fetch(port: int, path: str) -> tuple[float, float, str, int]:
         connection.close()
 
 
+def _burst(port: int, count: int = 30, parallel: int = 8) -> None:
+    """The issue's case: `count` items requests with different `limit` values (every body
+    new, so every one is compressed while its client waits), `parallel` at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = [f"/collections/partners/items?f=json&limit={1 + i % 7}&offset={i // 7}"
+             for i in range(count)]
+    start = time.perf_counter()
+    with ThreadPoolExecutor(parallel) as pool:
+        runs = list(pool.map(lambda path: _fetch(port, path), paths))
+    wall = time.perf_counter() - start
+    slowest = max(r[1] for r in runs)
+    print(f"{count} partners items requests, different limit/offset, {parallel} at a time: "
+          f"{wall:.2f} s in all, slowest {slowest:.2f} s, "
+          f"{sum(r[3] for r in runs) / 1e6:.1f} MB compressed")
+
+
 def _warm_cost() -> None:
     from webapp import create_app
     from webapp.app import warm
@@ -70,12 +87,13 @@ def _warm_cost() -> None:
     start = time.perf_counter()
     app = create_app()
     loaded = time.perf_counter() - start
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     warm(app)
-    warmed = time.perf_counter() - start
+    warmed, cpu = time.perf_counter() - start, time.process_time() - cpu
     bodies = app.extensions["xinqu"].compressor.bodies
-    print(f"create_app: {loaded:.2f} s; warm() (render + precompress): {warmed:.2f} s; "
-          f"{len(bodies.fixed)} precompressed bodies, {bodies.fixed_bytes / 1e6:.2f} MB")
+    print(f"create_app: {loaded:.2f} s; warm() (render + precompress): {warmed:.2f} s "
+          f"({cpu:.2f} s of CPU); {len(bodies.fixed)} precompressed bodies, "
+          f"{bodies.fixed_bytes / 1e6:.2f} MB")
 
 
 def main() -> None:
@@ -102,6 +120,7 @@ def main() -> None:
             first = statistics.median(r[0] for r in runs) * 1e3
             total = statistics.median(r[1] for r in runs) * 1e3
             print(f"{first:8.1f} {total:9.1f} {runs[-1][2]:>5} {runs[-1][3]:10d}  {template}")
+        _burst(port)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -235,3 +235,57 @@ def test_exports_beyond_the_heavy_slots_are_refused_at_once_with_retry_after(web
     # the slot is free again afterwards, and pages never needed one
     assert app.test_client().get("/export/partners.geojson").status_code == 200
     assert app.test_client().get("/conformance?f=json").status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/?lang=en", "/units/ndrc-2024:13?lang=zh",
+                                 "/places/xixian?lang=en"])
+def test_pages_with_a_map_are_the_same_bytes_from_every_process(warmed, app, url):
+    """Two apps (as two workers, or before and after a restart) answer the same page with
+    the same bytes, ETag and CSP, so a browser's If-None-Match works across them."""
+    first = warmed.test_client().get(url, headers={"Accept-Encoding": "identity"})
+    second = app.test_client().get(url, headers={"Accept-Encoding": "identity"})
+    assert first.data == second.data
+    assert first.headers["ETag"] == second.headers["ETag"]
+    assert (first.headers["Content-Security-Policy"]
+            == second.headers["Content-Security-Policy"])
+
+
+def test_a_small_body_is_sent_plain_with_the_same_etag_on_200_and_304(warmed):
+    client = warmed.test_client()
+    url = "/conformance?f=json"
+    first = client.get(url, headers={"Accept-Encoding": "zstd"})
+    assert len(first.data) < SETTINGS["compression"]["min_size"]
+    assert "Content-Encoding" not in first.headers
+    again = client.get(url, headers={"Accept-Encoding": "zstd",
+                                     "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["ETag"] == first.headers["ETag"]
+
+
+def test_worker_tokens_are_shared_across_processes_and_freed_by_a_kill(tmp_path):
+    """A process holding the one token keeps others out until it is killed."""
+    import signal
+    import subprocess
+
+    from webapp.limits import WorkerTokens
+
+    tokens = WorkerTokens(tmp_path, 1)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; "
+         "from webapp.limits import WorkerTokens; "
+         f"t = WorkerTokens(Path({str(tmp_path)!r}), 1); assert t.acquire(); "
+         "print('held', flush=True); time.sleep(600)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert not tokens.acquire()
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+        assert tokens.acquire()
+        other = WorkerTokens(tmp_path, 1)
+        assert not other.acquire()
+        tokens.release()
+        assert other.acquire()
+        other.release()
+    finally:
+        holder.kill()
+        holder.wait()

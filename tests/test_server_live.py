@@ -13,6 +13,7 @@ import http.client
 import json
 import re
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -172,3 +173,13 @@ def test_the_map_page_and_its_assets_come_compressed_and_cacheable(live_server):
         assert status == 200
         assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
         assert headers["ETag"]
+
+
+@pytest.mark.parametrize("option", [["--threads", "0"], ["--threads", "many"],
+                                    ["--cache-mb", "0"], ["--workers", "65"]])
+def test_serve_refuses_bad_worker_settings_in_one_line(option):
+    result = subprocess.run([sys.executable, "-m", "webapp.cli", "serve", *option],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert option[0] in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("xinqu serve: error:")

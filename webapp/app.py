@@ -72,8 +72,9 @@ def current_service() -> Service:
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. config may set STORE (an opened Store) or STORE_PATH, Flask keys, and
-    XINQU_CACHE_BYTES (the compressed-body cache's bound) and XINQU_HEAVY_SLOTS (how many
-    exports or map images run at once); data/http.yaml gives both by default."""
+    XINQU_CACHE_BYTES (the compressed-body cache's bound), XINQU_HEAVY_SLOTS (how many
+    exports or map images run at once; both default to data/http.yaml) and
+    XINQU_HEAVY_WORKERS (webapp.limits.WorkerTokens shared by a server's workers)."""
     app = Flask(__name__, static_folder=None)
     app.config.update(STORE_PATH=paths.STORE_PATH, JSON_SORT_KEYS=False)
     app.config.update(config or {})
@@ -97,7 +98,8 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.static_url_path = "/static"
     assets.install(app)
-    HeavyRequests(settings["limits"], app.config.get("XINQU_HEAVY_SLOTS")).install(app)
+    HeavyRequests(settings["limits"], app.config.get("XINQU_HEAVY_SLOTS"),
+                  app.config.get("XINQU_HEAVY_WORKERS")).install(app)
     app.extensions["xinqu"].security.install(app)
     app.after_request(_finish)
     _register_errors(app)
@@ -167,8 +169,7 @@ def _not_modified(response: Response) -> Response:
     tags = parse_etags(header)
     if tags.star_tag or any(compression.base_etag(tag) == etag
                             for tag in tags.as_set(include_weak=True)):
-        response.status_code = 304
-        response.set_data(b"")
+        response.status_code = 304  # werkzeug sends no body and no entity headers with it
     return response
 
 

@@ -191,12 +191,12 @@ def apply(compressor: Compressor, request: Request, response: Response) -> Respo
     if encoding is None:
         return response
     etag, weak = response.get_etag()
+    data = response.get_data()  # a 304 still holds the body: werkzeug leaves it unsent
+    if len(data) < compressor.min_size:
+        return response
     if response.status_code == 304:
         if etag:
             response.set_etag(variant_etag(etag, encoding), weak)
-        return response
-    data = response.get_data()
-    if len(data) < compressor.min_size:
         return response
     response.set_data(compressor.body(data, encoding, etag))
     response.headers["Content-Encoding"] = encoding

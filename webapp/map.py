@@ -269,9 +269,19 @@ class MapParts:
 def render_parts(m: folium.Map) -> MapParts:
     """folium's own output (its values pass through tojson) for a page template."""
     root = m.get_root()
+    _number_elements(root)
     root.render()
     header, script = root.header.render(), root.script.render()
     return MapParts(header=Markup(header), html=Markup(root.html.render()),
                     script=Markup(script),
                     script_hashes=(*inline_script_hashes(header), script_hash(script)))
 
+
+def _number_elements(root) -> None:
+    """folium names every element by a random id: number them in tree order instead, so
+    the same map renders to the same bytes in every worker and after every restart (one
+    ETag for browsers to revalidate, one CSP hash, one precompressed body)."""
+    elements = [root]
+    for number, element in enumerate(elements):  # grows while it is walked: breadth first
+        element._id = f"{number:032x}"
+        elements.extend(element._children.values())

@@ -12,7 +12,12 @@ slow browsers cannot take every worker. Responses carry no `Server` header.
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
+import shutil
 import socket
+import tempfile
+from pathlib import Path
 
 from webapp.errors import UsageError
 
@@ -64,11 +69,16 @@ def run(args) -> int:
     from gunicorn.app.base import BaseApplication
     from gunicorn.http import wsgi
 
-    from webapp import create_app
+    from webapp import create_app  # Flask and the store: off the CLI's start-up path
     from webapp.app import warm
+    from webapp.limits import WorkerTokens
 
-    # Two threads of every worker stay free of exports and map images (webapp.limits).
-    config: dict = {"XINQU_HEAVY_SLOTS": max(1, args.threads - 2)}
+    # Half the threads of a worker, and one worker, stay free of exports and map images
+    # (webapp.limits); the lock files live as long as this server.
+    locks, master = Path(tempfile.mkdtemp(prefix="xinqu-serve-")), os.getpid()
+    atexit.register(lambda: os.getpid() == master and shutil.rmtree(locks, ignore_errors=True))
+    config: dict = {"XINQU_HEAVY_SLOTS": max(1, args.threads // 2),
+                    "XINQU_HEAVY_WORKERS": WorkerTokens(locks, max(1, args.workers - 1))}
     if args.cache_mb is not None:
         config["XINQU_CACHE_BYTES"] = args.cache_mb << 20
     app = create_app(config)  # raises UsageError when there is no built store
