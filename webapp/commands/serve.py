@@ -12,13 +12,9 @@ slow browsers cannot take every worker. Responses carry no `Server` header.
 from __future__ import annotations
 
 import argparse
-import atexit
-import os
-import shutil
 import socket
-import tempfile
-from pathlib import Path
 
+from layers import tempfiles
 from webapp.errors import UsageError
 
 DEFAULT_WORKERS = 2
@@ -69,14 +65,16 @@ def run(args) -> int:
     from gunicorn.app.base import BaseApplication
     from gunicorn.http import wsgi
 
+    from layers import tempfiles
     from webapp import create_app  # Flask and the store: off the CLI's start-up path
     from webapp.app import warm
     from webapp.limits import WorkerTokens
 
     # Half the threads of a worker, and one worker, stay free of exports and map images
-    # (webapp.limits); the lock files live as long as this server.
-    locks, master = Path(tempfile.mkdtemp(prefix="xinqu-serve-")), os.getpid()
-    atexit.register(lambda: os.getpid() == master and shutil.rmtree(locks, ignore_errors=True))
+    # (webapp.limits). The lock files live in this process's temporary folder: removed at
+    # exit, or by the next process's sweep when this one is killed.
+    locks = tempfiles.process_dir() / "serve-locks"
+    locks.mkdir(exist_ok=True)
     config: dict = {"XINQU_HEAVY_SLOTS": max(1, args.threads // 2),
                     "XINQU_HEAVY_WORKERS": WorkerTokens(locks, max(1, args.workers - 1))}
     if args.cache_mb is not None:
