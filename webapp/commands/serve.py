@@ -65,7 +65,6 @@ def run(args) -> int:
     from gunicorn.app.base import BaseApplication
     from gunicorn.http import wsgi
 
-    from layers import tempfiles
     from webapp import create_app  # Flask and the store: off the CLI's start-up path
     from webapp.app import warm
     from webapp.limits import WorkerTokens
