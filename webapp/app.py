@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import importlib
-import logging
 import os
 import re
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask, g, jsonify, request
 from flask_compress import Compress
-from werkzeug.exceptions import HTTPException
 
 from layers import paths
-from layers.query import NotFound, QueryError
+from webapp import errors, exports, planner, planner_map
 from webapp.errors import UsageError
-from webapp.geojson import Catalogue, build_catalogue
-from webapp.i18n import Strings, load_strings
+from webapp.geojson import build_catalogue
+from webapp.i18n import load_strings
 from webapp.map import load_style
-
-log = logging.getLogger(__name__)
+from webapp.service import OPENAPI_PATHS, Service, current_service  # noqa: F401 (re-exported)
+from webapp.views import ogc, pages
 
 # Dynamic responses may be reused for a few minutes and are then revalidated by ETag;
 # vendored assets do not change between releases.
@@ -31,24 +27,7 @@ CACHE_STATIC = "public, max-age=86400"
 
 # The modules that serve the endpoints: each has a `blueprint`, and an `openapi_paths`
 # (a dict, or a function giving one) for the endpoints it adds to the OGC API's own.
-BLUEPRINT_MODULES = ("webapp.views.ogc", "webapp.views.pages", "webapp.exports",
-                     "webapp.planner", "webapp.planner_map")
-OPENAPI_PATHS = "xinqu.openapi_paths"
-
-
-@dataclass
-class Service:
-    """What every request reads: the store, its serialised layers and the interface strings."""
-
-    store: Any
-    catalogue: Catalogue
-    strings: Strings
-    loaded_at: str
-    cache: dict = field(default_factory=dict)  # rendered pages that depend only on lang
-
-
-def current_service() -> Service:
-    return current_app.extensions["xinqu"]
+BLUEPRINT_MODULES = (ogc, pages, exports, planner, planner_map)
 
 
 def open_store(path: Path):
@@ -103,8 +82,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_errors(app)
 
     extra_paths: dict[str, Any] = {}
-    for name in BLUEPRINT_MODULES:  # imported here: they read current_service from here
-        module = importlib.import_module(name)
+    for module in BLUEPRINT_MODULES:
         app.register_blueprint(module.blueprint)
         contributed = getattr(module, "openapi_paths", {})
         extra_paths.update(contributed() if callable(contributed) else contributed)
@@ -162,36 +140,14 @@ def _cache_headers(response):
     return response
 
 
-def _error(status: int, code: str, description: str, **extra):
-    body = {"code": code, "description": description, "status": status, **extra}
-    response = jsonify(body)
-    response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _register_errors(app: Flask) -> None:
-    """Every error answers JSON naming what was wrong; never a traceback."""
-
-    @app.errorhandler(QueryError)
-    def bad_parameter(error: QueryError):
-        return _error(400, "InvalidParameterValue", f"{error.param}: {error.message}",
-                      parameter=error.param)
-
-    @app.errorhandler(NotFound)
-    def not_found(error: NotFound):
-        return _error(404, "NotFound", str(error), kind=error.kind, id=error.id)
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        response = _error(error.code or 500, error.name.replace(" ", ""),
-                          error.description or "")
-        for name, value in error.get_headers():  # e.g. Allow on a 405
-            if name.lower() != "content-type":
-                response.headers[name] = value
-        return response
+    """Every error answers JSON naming what was wrong (webapp.errors.answer); never a
+    traceback."""
 
     @app.errorhandler(Exception)
-    def unexpected(error: Exception):
-        log.exception("unexpected error on %s", request.path)
-        return _error(500, "ServerError", "the server could not answer this request")
+    def any_error(error: Exception):
+        status, headers, body = errors.answer(error)
+        response = jsonify(body)
+        response.status_code = status
+        response.headers.update(headers)
+        return response

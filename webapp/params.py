@@ -2,12 +2,18 @@
 
 Range checks that mean the same for every caller (bbox, limit, offset) live in
 layers.query; this module only turns query-string text into values and negotiates the
-output format and the interface language.
+output format and the interface language. Every reader takes the query parameters as a
+mapping (a Flask request is accepted too and read through its `args`), so the
+request-free API core (webapp.core) and the Flask views check parameters in one place.
 """
 
 from __future__ import annotations
 
-from flask import Request
+from collections.abc import Mapping
+from typing import Any
+
+from werkzeug.datastructures import LanguageAccept, MIMEAccept
+from werkzeug.http import parse_accept_header
 
 from layers.query import LIMIT_DEFAULT, QueryError, check_bbox, check_page
 
@@ -15,35 +21,61 @@ JSON_TYPES = ("application/json", "application/geo+json", "application/vnd.oai.o
 HTML_TYPE = "text/html"
 
 
-def output_format(request: Request, allowed: tuple[str, ...] = ("html", "json")) -> str:
-    """`f` when given (else 400), otherwise what the Accept header prefers; HTML by default."""
-    f = request.args.get("f")
+def _args(source: Any) -> Mapping[str, str]:
+    """The query parameters of `source`: a mapping, or a Flask request (its args)."""
+    return getattr(source, "args", source)
+
+
+def _header(source: Any, name: str, headers: Mapping[str, str] | None) -> str | None:
+    if headers is not None:
+        return headers.get(name)
+    found = getattr(source, "headers", None)
+    return found.get(name) if found is not None else None
+
+
+def negotiate(args: Mapping[str, str], accept: str | None,
+              allowed: tuple[str, ...] = ("html", "json")) -> str:
+    """The output format, as pygeoapi chooses it: `f` when given (else 400); otherwise HTML
+    only when the client prefers `text/html` (browsers name it first), and JSON for every
+    other client, including `*/*` and no Accept header at all (curl, OWSLib, GDAL)."""
+    f = args.get("f")
     if f is not None:
         if f not in allowed:
             raise QueryError("f", f"must be one of {', '.join(allowed)}")
         return f
-    accept = request.accept_mimetypes
-    if not accept:
-        return "html" if "html" in allowed else allowed[0]
-    best = accept.best_match([HTML_TYPE, *JSON_TYPES])
-    if best in JSON_TYPES and accept[best] > accept[HTML_TYPE] and "json" in allowed:
+    if "json" not in allowed:
+        return allowed[0]
+    if "html" not in allowed:
         return "json"
-    return "html" if "html" in allowed else allowed[0]
+    parsed = parse_accept_header(accept or "", MIMEAccept)
+    # Only explicit types count: a wildcard says the client takes anything, not that it
+    # prefers a page.
+    html = max((q for value, q in parsed if value == HTML_TYPE), default=0)
+    data = max((q for value, q in parsed if value in JSON_TYPES), default=0)
+    return "html" if html > 0 and html >= data else "json"
 
 
-def language(request: Request, languages: tuple[str, ...]) -> str:
+def output_format(source: Any, allowed: tuple[str, ...] = ("html", "json"),
+                  headers: Mapping[str, str] | None = None) -> str:
+    """negotiate() for a request (or query parameters with `headers`)."""
+    return negotiate(_args(source), _header(source, "Accept", headers), allowed)
+
+
+def language(source: Any, languages: tuple[str, ...],
+             headers: Mapping[str, str] | None = None) -> str:
     """`lang` when given (else 400), otherwise the best match of Accept-Language."""
-    lang = request.args.get("lang")
+    lang = _args(source).get("lang")
     if lang is not None:
         if lang not in languages:
             raise QueryError("lang", f"must be one of {', '.join(languages)}")
         return lang
-    best = request.accept_languages.best_match(languages)
-    return best or languages[0]
+    accepted = parse_accept_header(_header(source, "Accept-Language", headers) or "",
+                                   LanguageAccept)
+    return accepted.best_match(languages) or languages[0]
 
 
-def _integer(request: Request, name: str, default: int) -> int:
-    raw = request.args.get(name)
+def _integer(source: Any, name: str, default: int) -> int:
+    raw = _args(source).get(name)
     if raw is None:
         return default
     try:
@@ -52,17 +84,17 @@ def _integer(request: Request, name: str, default: int) -> int:
         raise QueryError(name, f"must be a whole number, not {raw[:40]!r}") from None
 
 
-def page(request: Request) -> tuple[int, int]:
+def page(source: Any) -> tuple[int, int]:
     """limit (default 100, 1..10000) and offset (>= 0)."""
-    return check_page(_integer(request, "limit", LIMIT_DEFAULT), _integer(request, "offset", 0))
+    return check_page(_integer(source, "limit", LIMIT_DEFAULT), _integer(source, "offset", 0))
 
 
-def bbox(request: Request) -> tuple[float, float, float, float] | None:
+def bbox(source: Any) -> tuple[float, float, float, float] | None:
     """bbox=minlon,minlat,maxlon,maxlat in CRS84 (the only bbox-crs served)."""
-    crs = request.args.get("bbox-crs")
+    crs = _args(source).get("bbox-crs")
     if crs is not None and crs not in CRS84_URIS:
         raise QueryError("bbox-crs", f"only {CRS84_URIS[0]} is supported")
-    raw = request.args.get("bbox")
+    raw = _args(source).get("bbox")
     if raw is None:
         return None
     parts = [p.strip() for p in raw.split(",")]
@@ -75,9 +107,9 @@ def bbox(request: Request) -> tuple[float, float, float, float] | None:
     return check_bbox(values)
 
 
-def flag(request: Request, name: str) -> bool:
+def flag(source: Any, name: str) -> bool:
     """A yes/no parameter: 1/true/yes or 0/false/no (absent = no)."""
-    raw = request.args.get(name)
+    raw = _args(source).get(name)
     if raw is None:
         return False
     value = raw.strip().lower()
@@ -88,9 +120,9 @@ def flag(request: Request, name: str) -> bool:
     raise QueryError(name, "must be 1/true or 0/false")
 
 
-def text(request: Request, name: str, max_length: int = 200) -> str | None:
+def text(source: Any, name: str, max_length: int = 200) -> str | None:
     """An optional free-text parameter; empty counts as absent."""
-    raw = request.args.get(name)
+    raw = _args(source).get(name)
     if raw is None or not raw.strip():
         return None
     if len(raw) > max_length:
