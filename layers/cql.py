@@ -228,6 +228,8 @@ class _Visitor(Evaluator):
                 all(isinstance(a, (int, float)) for a in arguments):
             half = len(arguments) // 2
             return shapely.box(arguments[0], arguments[1], arguments[half], arguments[half + 1])
+        if name == "lower" and len(arguments) == 1 and isinstance(arguments[0], str):
+            return arguments[0].lower()
         if name == "lower" and len(arguments) == 1 and isinstance(arguments[0], _Column) \
                 and arguments[0].type == "string":
             column = arguments[0]

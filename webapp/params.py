@@ -15,10 +15,13 @@ from typing import Any
 from werkzeug.datastructures import LanguageAccept, MIMEAccept
 from werkzeug.http import parse_accept_header
 
+from geo.crs import DEFAULT_CRS, CRSError, bbox_to_lonlat, crs_of, ogc_code, ogc_uri
+from layers.cql import LANGS as FILTER_LANGS
 from layers.query import LIMIT_DEFAULT, QueryError, check_bbox, check_page
 
 JSON_TYPES = ("application/json", "application/geo+json", "application/vnd.oai.openapi+json")
 HTML_TYPE = "text/html"
+FILTER_MAX = 4000  # characters of a filter, sortby or properties parameter
 
 
 def _args(source: Any) -> Mapping[str, str]:
@@ -89,22 +92,60 @@ def page(source: Any) -> tuple[int, int]:
     return check_page(_integer(source, "limit", LIMIT_DEFAULT), _integer(source, "offset", 0))
 
 
-def bbox(source: Any) -> tuple[float, float, float, float] | None:
-    """bbox=minlon,minlat,maxlon,maxlat in CRS84 (the only bbox-crs served)."""
-    crs = _args(source).get("bbox-crs")
-    if crs is not None and crs not in CRS84_URIS:
-        raise QueryError("bbox-crs", f"only {CRS84_URIS[0]} is supported")
-    raw = _args(source).get("bbox")
+def bbox(source: Any, offered: list[str] | None = None) -> tuple[float, ...] | None:
+    """bbox=minlon,minlat,maxlon,maxlat in CRS84, or in `bbox-crs` (one of the `offered`
+    CRS codes; its own axis order), returned as CRS84."""
+    args = _args(source)
+    raw = args.get("bbox")
+    named = args.get("bbox-crs")
+    code = _crs_param(named, offered or [DEFAULT_CRS], "bbox-crs") if named else DEFAULT_CRS
     if raw is None:
         return None
-    parts = [p.strip() for p in raw.split(",")]
     values = []
-    for p in parts:
+    for p in (part.strip() for part in raw.split(",")):
         try:
             values.append(float(p))
         except ValueError:
             raise QueryError("bbox", f"{p[:40]!r} is not a number") from None
+    if code != DEFAULT_CRS:
+        if len(values) != 4:
+            raise QueryError("bbox", "has 4 numbers in a bbox-crs other than CRS84")
+        try:
+            values = list(bbox_to_lonlat(values, crs_of(code)))
+        except CRSError as error:
+            raise QueryError("bbox", str(error)) from None
     return check_bbox(values)
+
+
+def _crs_param(value: str, offered: list[str], name: str) -> str:
+    """The CRS code of a `crs`/`bbox-crs` value, if it is one of `offered` (else 400)."""
+    code = ogc_code(value)
+    if code is None or code not in offered:
+        listed = ", ".join(ogc_uri(c) for c in offered)
+        raise QueryError(name, f"{value[:100]!r} is not a CRS this collection is served in "
+                               f"({listed})")
+    return code
+
+
+def output_crs(source: Any, offered: list[str]) -> str:
+    """The CRS code of `crs` (one of `offered`, named by its OGC URI), CRS84 by default."""
+    value = _args(source).get("crs")
+    return _crs_param(value, offered, "crs") if value else DEFAULT_CRS
+
+
+def filter_lang(source: Any) -> str:
+    """`filter-lang`: cql2-text (the default) or cql2-json."""
+    value = _args(source).get("filter-lang") or "cql2-text"
+    if value not in FILTER_LANGS:
+        raise QueryError("filter-lang", f"must be one of {', '.join(FILTER_LANGS)}")
+    return value
+
+
+def check_display(display: bool, crs: str, properties) -> None:
+    """The map's simplified copy has its own properties and is only served in CRS84."""
+    if display and (crs != DEFAULT_CRS or properties is not None):
+        raise QueryError("display", "the map's copy (display=1) comes in CRS84 with its own "
+                                    "properties: leave out crs and properties")
 
 
 def flag(source: Any, name: str) -> bool:
@@ -130,7 +171,4 @@ def text(source: Any, name: str, max_length: int = 200) -> str | None:
     return raw.strip()
 
 
-CRS84_URIS = (
-    "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
-    "https://www.opengis.net/def/crs/OGC/1.3/CRS84",
-)
+
