@@ -32,8 +32,11 @@ from pygeofilter.parsers.cql2_json import parse as parse_json
 from pygeofilter.parsers.cql2_text import parse as parse_text
 
 LANGS = ("cql2-text", "cql2-json")
+# Names older clients send for the same languages (the Part 3 drafts: GDAL 3.6, QGIS 3.22).
+DRAFT_LANGS = {"cql-text": "cql2-text", "cql-json": "cql2-json"}
 MAX_LENGTH = 4000  # characters of filter text: bounds the parse and the evaluation
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_QUOTED_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T(00:00(:00)?Z?)?)?$")
 _COMPARE = {"=": operator.eq, "<>": operator.ne, "<": operator.lt, "<=": operator.le,
             ">": operator.gt, ">=": operator.ge}
 _SPATIAL = {"INTERSECTS": "intersects", "DISJOINT": "disjoint", "CONTAINS": "contains",
@@ -86,6 +89,7 @@ def queryables(frame: pd.DataFrame, id_name: str = "id") -> dict[str, str]:
 
 def parse(text: str, lang: str = "cql2-text") -> Filter:
     """The filter `text` in `lang` parsed, or FilterError saying where it cannot be read."""
+    lang = DRAFT_LANGS.get(lang, lang)
     if lang not in LANGS:
         raise FilterError(f"filter-lang must be one of {', '.join(LANGS)}")
     if not text or not text.strip():
@@ -332,6 +336,9 @@ class _Visitor(Evaluator):
             return column, rhs
         if kind == "boolean" and isinstance(rhs, bool):
             return column, rhs
+        if kind == "date" and isinstance(rhs, str) and _QUOTED_DATE.match(rhs):
+            # Clients of the draft quote dates: GDAL 3.6 sends '2014-01-01T'.
+            rhs = dt.date.fromisoformat(rhs[:10])
         if kind == "date" and isinstance(rhs, (dt.date, dt.datetime)):
             stamp = pd.Timestamp(rhs)
             return column, stamp.tz_convert(None) if stamp.tzinfo else stamp

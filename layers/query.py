@@ -305,7 +305,7 @@ def apply_filter(frame: pd.DataFrame, filter: str | None, filter_lang: str = "cq
     """The rows of `frame` a CQL2 filter keeps (QueryError naming `filter` or `filter-lang`)."""
     if filter is None:
         return frame
-    if filter_lang not in cql.LANGS:
+    if filter_lang not in cql.LANGS and filter_lang not in cql.DRAFT_LANGS:
         raise QueryError("filter-lang", f"must be one of {', '.join(cql.LANGS)}")
     try:
         return frame[cql.mask(frame, cql.parse(filter, filter_lang), id_name)]

@@ -103,7 +103,8 @@ def collection(service: Service, req: ApiRequest, layer: str) -> Answer:
 
 def queryables(service: Service, req: ApiRequest, layer: str) -> Answer:
     document = ogcapi.queryables(service.store, layer, req.base, _version(service, req))
-    return _document_answer(req, document, ogcapi.SCHEMA_JSON)
+    media = params.media_type(req.headers.get("Accept"), (ogcapi.SCHEMA_JSON, ogcapi.JSON))
+    return _document_answer(req, document, media)
 
 
 def openapi(service: Service, req: ApiRequest, extra_paths: dict[str, Any]) -> Answer:

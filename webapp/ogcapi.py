@@ -95,6 +95,9 @@ def collection(store, layer: str, bbox: list[float], base: str, lang: str) -> di
             link(url(base, f"{path}/queryables", f="json"),
                  "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA_JSON,
                  "the properties a filter or sortby may name"),
+            # The draft's relation, which GDAL 3.6 follows to push -where filters down.
+            link(url(base, f"{path}/queryables", f="json"), "queryables", JSON,
+                 "the queryables (for clients of the Part 3 draft)"),
         ],
     }
 
@@ -116,6 +119,9 @@ def queryables(store, layer: str, base: str, lang: str) -> dict[str, Any]:
         "title": info["title"].get(lang) or info["title"].get("en") or layer,
         "properties": properties,
         "additionalProperties": False,
+        # The same list as the Part 3 draft wrote it, read by GDAL 3.6 and QGIS 3.22.
+        "queryables": [{"id": name, "type": kind} for name, kind in
+                       query.queryables(store, layer).items()],
     }
 
 
@@ -212,9 +218,10 @@ BBOX_CRS_PARAM = param("bbox-crs", "query", "the CRS of `bbox`, by its OGC URI, 
 FILTER_PARAM = param("filter", "query", "a CQL2 filter on the collection's queryables, e.g. "
                      "official_area_km2 > 1000 AND approved >= DATE('2014-01-01')",
                      {"type": "string", "maxLength": 4000})
-FILTER_LANG_PARAM = param("filter-lang", "query", "the language of `filter`",
-                          {"type": "string", "enum": ["cql2-text", "cql2-json"],
-                           "default": "cql2-text"})
+FILTER_LANG_PARAM = param("filter-lang", "query", "the language of `filter` (cql-text and "
+                          "cql-json: the names older clients use for the same)",
+                          {"type": "string", "default": "cql2-text",
+                           "enum": ["cql2-text", "cql2-json", "cql-text", "cql-json"]})
 SORTBY_PARAM = param("sortby", "query", "queryables to order by, comma-separated; a leading "
                      "- sorts descending (e.g. -official_area_km2,name_en)",
                      {"type": "string", "maxLength": 4000})

@@ -16,6 +16,7 @@ from werkzeug.datastructures import LanguageAccept, MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from geo.crs import DEFAULT_CRS, CRSError, bbox_to_lonlat, crs_of, ogc_code, ogc_uri
+from layers.cql import DRAFT_LANGS as DRAFT_FILTER_LANGS
 from layers.cql import LANGS as FILTER_LANGS
 from layers.query import LIMIT_DEFAULT, QueryError, check_bbox, check_page
 
@@ -56,6 +57,13 @@ def negotiate(args: Mapping[str, str], accept: str | None,
     html = max((q for value, q in parsed if value == HTML_TYPE), default=0)
     data = max((q for value, q in parsed if value in JSON_TYPES), default=0)
     return "html" if html > 0 and html >= data else "json"
+
+
+def media_type(accept: str | None, offered: tuple[str, ...]) -> str:
+    """Which of the `offered` JSON media types the Accept header prefers (the first when it
+    names none of them: a JSON Schema is also plain JSON to a client that asks for that)."""
+    parsed = parse_accept_header(accept or "", MIMEAccept)
+    return parsed.best_match(offered) or offered[0]
 
 
 def output_format(source: Any, allowed: tuple[str, ...] = ("html", "json"),
@@ -134,9 +142,9 @@ def output_crs(source: Any, offered: list[str]) -> str:
 
 
 def filter_lang(source: Any) -> str:
-    """`filter-lang`: cql2-text (the default) or cql2-json."""
+    """`filter-lang`: cql2-text (the default) or cql2-json (or their draft names)."""
     value = _args(source).get("filter-lang") or "cql2-text"
-    if value not in FILTER_LANGS:
+    if value not in FILTER_LANGS and value not in DRAFT_FILTER_LANGS:
         raise QueryError("filter-lang", f"must be one of {', '.join(FILTER_LANGS)}")
     return value
 
