@@ -17,6 +17,8 @@ import pyogrio
 import pytest
 from owslib.ogcapi.features import Features
 
+from layers import tables
+
 pytest_plugins = ["web_fixtures"]
 
 EPSG_4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"
@@ -40,10 +42,24 @@ def test_owslib_reads_conformance_and_collections(owslib):
 
 
 def test_owslib_reads_items_of_every_collection(owslib, web_store):
-    for layer in LAYERS:
-        page = owslib.collection_items(layer, limit=1000)
+    collections = [c["id"] for c in owslib.collections()["collections"]]
+    assert collections == LAYERS + list(tables.tables())
+    for id in collections:
+        page = owslib.collection_items(id, limit=10000)
         assert page["type"] == "FeatureCollection"
-        assert page["numberMatched"] == len(web_store.layers[layer]) == len(page["features"])
+        rows = web_store.layers[id] if id in LAYERS else tables.frame(web_store, id)
+        assert page["numberMatched"] == len(rows) == len(page["features"])
+        assert [f["id"] for f in page["features"]] == list(map(str, rows.index))
+        if id not in LAYERS:  # a table: features without geometry
+            assert all(f["geometry"] is None for f in page["features"])
+
+
+def test_owslib_filters_a_table(owslib, web_store):
+    page = owslib.collection_items("links", filter="relation = 'via' AND place_id = 'pudong'")
+    links = web_store.links
+    expected = links[(links.relation == "via") & (links.place_id == "pudong")]
+    assert sorted(f["properties"]["unit_id"] for f in page["features"]) == \
+        sorted(expected.unit_id) and len(expected) > 0
 
 
 def test_owslib_reads_one_item(owslib):

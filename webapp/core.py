@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from geo import crs as crs_lib
-from layers import query
+from layers import query, tables
 from webapp import errors, ogcapi, params
 from webapp.geojson import collection_json, dumps, feature_json, place_properties
 from webapp.service import Service
@@ -96,12 +96,17 @@ def collections(service: Service, req: ApiRequest) -> Answer:
 
 
 def collection(service: Service, req: ApiRequest, layer: str) -> Answer:
+    if tables.is_table(layer):
+        return _document_answer(req, ogcapi.table_collection(layer, req.base,
+                                                             _version(service, req)))
     return _document_answer(req, ogcapi.collection(
         service.store, layer, _bboxes(service).get(layer, []), req.base,
         _version(service, req)))
 
 
 def queryables(service: Service, req: ApiRequest, layer: str) -> Answer:
+    if not tables.is_table(layer):
+        query.layer(service.store, layer)  # 404 for an unknown collection
     document = ogcapi.queryables(service.store, layer, req.base, _version(service, req))
     media = params.media_type(req.headers.get("Accept"), (ogcapi.SCHEMA_JSON, ogcapi.JSON))
     return _document_answer(req, document, media)
@@ -129,6 +134,8 @@ def items(service: Service, req: ApiRequest, layer: str) -> Answer:
     """A page of a layer's features: the Part 1 parameters, the unit/document/chapter
     filters, Part 2 `crs` and `bbox-crs`, Part 3 `filter`, `sortby` and `properties`."""
     store = service.store
+    if tables.is_table(layer):
+        return table_items(service, req, layer)
     query.layer(store, layer)  # an unknown layer is a 404 before any parameter is read
     f = req.format()
     offered = layer_crs(service, layer)
@@ -166,6 +173,8 @@ def items(service: Service, req: ApiRequest, layer: str) -> Answer:
 
 def item(service: Service, req: ApiRequest, layer: str, id: str) -> Answer:
     store = service.store
+    if tables.is_table(layer):
+        return table_item(service, req, layer, id)
     query.layer(store, layer)
     features = service.catalogue.layers[layer]
     if id not in features.full:
@@ -204,3 +213,78 @@ def _feature_texts(service: Service, result: query.Items, out_crs: str,
             properties = {k: v for k, v in properties.items() if k in result.properties}
         out.append(feature_json(str(id), properties, row.geometry))
     return out
+
+
+# --- attribute tables: collections without geometry ----------------------------------------
+
+# Parameters of a layer's items that mean nothing on a table without geometry or links.
+_LAYER_ONLY = ("bbox", "bbox-crs", "unit", "document", "chapter", "display")
+
+
+def _check_table_args(req: ApiRequest) -> None:
+    for name in _LAYER_ONLY:
+        if req.args.get(name):
+            raise query.QueryError(name, "applies to map layers; this collection is a table "
+                                         "without geometry (use filter on its queryables)")
+    params.output_crs(req.args, [crs_lib.DEFAULT_CRS])
+
+
+def table_items(service: Service, req: ApiRequest, table: str) -> Answer:
+    """A page of an attribute table's rows as features without geometry."""
+    f = req.format()
+    _check_table_args(req)
+    limit, offset = params.page(req.args)
+    chosen = {name: params.text(req.args, name, max_length=params.FILTER_MAX)
+              for name in ("filter", "sortby", "properties")}
+    result = tables.items(service.store, table, limit=limit, offset=offset,
+                          filter_lang=params.filter_lang(req.args), **chosen)
+    shown = {**chosen, "filter-lang": req.args.get("filter-lang"),
+             "lang": req.args.get("lang")}
+    links = ogcapi.items_links(req.base, table, shown, result.number_matched, limit, offset,
+                               format=f)
+    if f == "html":
+        return _table_page(service, req, result, links)
+    features = [_row_json(result, id, row) for id, row in result.frame.iterrows()]
+    body = collection_json(features, {
+        "numberMatched": result.number_matched, "numberReturned": result.number_returned,
+        "timeStamp": service.loaded_at, "links": links})
+    return Answer(body=body, headers={"Content-Type": ogcapi.GEOJSON,
+                                      **_crs_headers(crs_lib.DEFAULT_CRS)})
+
+
+def table_item(service: Service, req: ApiRequest, table: str, id: str) -> Answer:
+    rows = tables.frame(service.store, table)
+    if id not in rows.index:
+        raise query.NotFound(table.rstrip("s"), id)
+    params.output_crs(req.args, [crs_lib.DEFAULT_CRS])
+    chosen = tables.check_properties(service.store, table, params.text(
+        req.args, "properties", max_length=params.FILTER_MAX))
+    result = query.Items(layer=table, frame=rows.loc[[id]], number_matched=1, limit=1,
+                         offset=0, properties=chosen)
+    if req.format() == "html":
+        return _table_page(service, req, result, ogcapi.item_links(req.base, table, id))
+    text = _row_json(result, id, rows.loc[id])
+    links = dumps(ogcapi.item_links(req.base, table, id))
+    return Answer(body=f'{text[:-1]},"links":{links}}}',
+                  headers={"Content-Type": ogcapi.GEOJSON, **_crs_headers(crs_lib.DEFAULT_CRS)})
+
+
+def _table_page(service: Service, req: ApiRequest, result: query.Items,
+                links: list[dict[str, str]]) -> Answer:
+    """What table.html shows: the table's metadata and the rows of this answer."""
+    rows = [_row_properties(result, id, row) for id, row in result.frame.iterrows()]
+    return Answer(format="html", context={
+        "table": result.layer, "result": result, "links": links, "rows": rows,
+        "columns": list(result.properties or ["id", *map(str, result.frame.columns)]),
+        "document": ogcapi.table_collection(result.layer, req.base, _version(service, req))})
+
+
+def _row_properties(result: query.Items, id: str, row) -> dict[str, Any]:
+    properties = tables.row_properties(str(id), row)
+    if result.properties is not None:
+        properties = {k: v for k, v in properties.items() if k in result.properties}
+    return properties
+
+
+def _row_json(result: query.Items, id: str, row) -> str:
+    return feature_json(str(id), _row_properties(result, id, row), None)

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from geo.crs import OGC_CRS84, offered_crs, ogc_uri
-from layers import query
+from layers import query, tables
 
 CRS84 = OGC_CRS84
 GEOJSON = "application/geo+json"
@@ -103,10 +103,15 @@ def collection(store, layer: str, bbox: list[float], base: str, lang: str) -> di
 
 
 def queryables(store, layer: str, base: str, lang: str) -> dict[str, Any]:
-    """The JSON Schema of a layer's filterable properties with their types (Part 3)."""
-    info = query.layer(store, layer)
+    """The JSON Schema of a layer's or table's filterable properties with their types."""
+    if tables.is_table(layer):
+        info = {"title": tables.tables()[layer].title}
+        types = tables.queryables(store, layer)
+    else:
+        info = query.layer(store, layer)
+        types = query.queryables(store, layer)
     properties: dict[str, Any] = {}
-    for name, kind in query.queryables(store, layer).items():
+    for name, kind in types.items():
         if kind == "geometry":
             properties[name] = {"title": "geometry", "x-ogc-role": "primary-geometry",
                                 "format": _geometry_format(store.layers[layer].geom_type)}
@@ -120,8 +125,7 @@ def queryables(store, layer: str, base: str, lang: str) -> dict[str, Any]:
         "properties": properties,
         "additionalProperties": False,
         # The same list as the Part 3 draft wrote it, read by GDAL 3.6 and QGIS 3.22.
-        "queryables": [{"id": name, "type": kind} for name, kind in
-                       query.queryables(store, layer).items()],
+        "queryables": [{"id": name, "type": kind} for name, kind in types.items()],
     }
 
 
@@ -141,7 +145,32 @@ def collections(store, bboxes: dict[str, list[float]], base: str, lang: str) -> 
             link(url(base, "/collections", f="html"), "alternate", HTML, "this document as HTML"),
         ],
         "collections": [collection(store, layer, bboxes.get(layer, []), base, lang)
-                        for layer in query.layer_ids(store)],
+                        for layer in query.layer_ids(store)]
+                       + [table_collection(table, base, lang) for table in tables.tables()],
+    }
+
+
+def table_collection(id: str, base: str, lang: str) -> dict[str, Any]:
+    """The metadata of an attribute table: a collection whose features have no geometry."""
+    table = tables.tables()[id]
+    path = f"/collections/{id}"
+    return {
+        "id": id,
+        "title": table.title.get(lang) or table.title.get("en") or id,
+        "description": table.description.get(lang) or table.description.get("en") or "",
+        "itemType": "feature",
+        "links": [
+            link(url(base, path, f="json"), "self", JSON, "this collection"),
+            link(url(base, path, f="html"), "alternate", HTML, "this collection as HTML"),
+            link(url(base, f"{path}/items", f="json"), "items", GEOJSON,
+                 "the rows, as features without geometry"),
+            link(url(base, f"{path}/items", f="html"), "items", HTML, "the rows as HTML"),
+            link(url(base, f"{path}/queryables", f="json"),
+                 "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA_JSON,
+                 "the properties a filter or sortby may name"),
+            link(url(base, f"{path}/queryables", f="json"), "queryables", JSON,
+                 "the queryables (for clients of the Part 3 draft)"),
+        ],
     }
 
 

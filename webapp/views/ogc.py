@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from layers import query
+from layers import query, tables
 from webapp import core
 from webapp.service import extra_openapi_paths
 from webapp.views import pages
@@ -34,6 +34,8 @@ def send(answer: core.Answer) -> Response:
 
 
 def _page(answer: core.Answer, template: str, **context) -> Response:
+    if answer.format == "html" and "rows" in answer.context and "table" in answer.context:
+        return html_reply(render("table.html", **answer.context))
     if answer.format == "html":
         return html_reply(render(template, **answer.context, **context))
     return send(answer)
@@ -58,6 +60,10 @@ def collections():
 @blueprint.get("/collections/<layer>")
 def collection(layer: str):
     answer = core.collection(service(), api_request(), layer)
+    if answer.format != "html":
+        return send(answer)
+    if tables.is_table(layer):  # a table's page: its first rows
+        return _page(core.table_items(service(), api_request(), layer), "table.html")
     return _page(answer, "collection.html", layer=layer, filters={},
                  count=query.layer(service().store, layer)["count"])
 
@@ -70,14 +76,18 @@ def queryables(layer: str):
 
 @blueprint.get("/collections/<layer>/items")
 def items(layer: str):
-    return _page(core.items(service(), api_request(), layer), "items.html",
-                 info=query.layer(service().store, layer))
+    answer = core.items(service(), api_request(), layer)
+    if answer.format == "html" and not tables.is_table(layer):
+        return _page(answer, "items.html", info=query.layer(service().store, layer))
+    return _page(answer, "table.html")
 
 
 @blueprint.get("/collections/<layer>/items/<id>")
 def item(layer: str, id: str):
     answer = core.item(service(), api_request(), layer, id)
-    return pages.place_page(id) if answer.format == "html" else send(answer)
+    if answer.format == "html" and not tables.is_table(layer):
+        return pages.place_page(id)
+    return _page(answer, "table.html")
 
 
 @blueprint.get("/openapi")
