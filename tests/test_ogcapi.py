@@ -147,6 +147,11 @@ def test_openapi_describes_every_endpoint(client, app):
     items = document["paths"]["/collections/{collectionId}/items"]["get"]
     names = {p["name"] for p in items["parameters"]}
     assert {"bbox", "limit", "offset", "unit", "document", "f"} <= names
+    assert {"crs", "bbox-crs", "filter", "filter-lang", "sortby", "properties"} <= names
+    item = document["paths"]["/collections/{collectionId}/items/{featureId}"]["get"]
+    assert {"crs", "properties"} <= {p["name"] for p in item["parameters"]}
+    assert "Content-Crs" in item["responses"]["200"]["headers"]
+    assert "/collections/{collectionId}/queryables" in paths
     limit = next(p for p in items["parameters"] if p["name"] == "limit")
     assert limit["schema"]["maximum"] == 10000 and limit["schema"]["default"] == 100
     assert "text/html" in client.get("/openapi?f=html").mimetype
