@@ -150,6 +150,7 @@ def test_bad_filters_are_400_saying_where(program_client, filter, lang, says):
 def test_bad_filter_lang_sortby_and_properties_are_400(program_client):
     for args, name in [({"filter": "id = 'x'", "filter_lang": "sql"}, "filter-lang"),
                        ({"sortby": "-nothing"}, "sortby"), ({"sortby": "geometry"}, "sortby"),
+                       ({"filter": "id = 'x'", "filter_crs": EPSG.format(4490)}, "filter-crs"),
                        ({"properties": "name_en,secret"}, "properties")]:
         response = _items(program_client, **args)
         assert response.status_code == 400 and response.get_json()["parameter"] == name

@@ -144,6 +144,7 @@ def items(service: Service, req: ApiRequest, layer: str) -> Answer:
     filters = {name: params.text(req.args, name, max_length=params.FILTER_MAX)
                for name in ogcapi.ITEM_FILTERS}
     display = params.flag(req.args, "display")
+    params.filter_crs(req.args)
     result = query.items(
         store, layer, bbox=params.bbox(req.args, offered), unit=filters["unit"],
         document=filters["document"], chapter=filters["chapter"], limit=limit, offset=offset,
@@ -153,6 +154,7 @@ def items(service: Service, req: ApiRequest, layer: str) -> Answer:
     shown = {"bbox": req.args.get("bbox"), "bbox-crs": req.args.get("bbox-crs"),
              "crs": req.args.get("crs"), **filters,
              "filter-lang": req.args.get("filter-lang"),
+             "filter-crs": req.args.get("filter-crs"),
              "display": "1" if display else None, "lang": req.args.get("lang")}
     links = ogcapi.items_links(req.base, layer, shown, result.number_matched, limit, offset,
                                format=f)
@@ -234,6 +236,7 @@ def table_items(service: Service, req: ApiRequest, table: str) -> Answer:
     f = req.format()
     _check_table_args(req)
     limit, offset = params.page(req.args)
+    params.filter_crs(req.args)
     chosen = {name: params.text(req.args, name, max_length=params.FILTER_MAX)
               for name in ("filter", "sortby", "properties")}
     result = tables.items(service.store, table, limit=limit, offset=offset,

@@ -251,6 +251,8 @@ FILTER_LANG_PARAM = param("filter-lang", "query", "the language of `filter` (cql
                           "cql-json: the names older clients use for the same)",
                           {"type": "string", "default": "cql2-text",
                            "enum": ["cql2-text", "cql2-json", "cql-text", "cql-json"]})
+FILTER_CRS_PARAM = param("filter-crs", "query", "the CRS of geometries in `filter`: CRS84",
+                         {"type": "string", "format": "uri", "enum": [CRS84]})
 SORTBY_PARAM = param("sortby", "query", "queryables to order by, comma-separated; a leading "
                      "- sorts descending (e.g. -official_area_km2,name_en)",
                      {"type": "string", "maxLength": 4000})
@@ -307,7 +309,8 @@ def openapi(base: str, title: str, description: str, layer_ids: list[str],
         "/collections/{collectionId}/items": operation(
             "the places of a layer", [COLLECTION_ID, BBOX_PARAM, BBOX_CRS_PARAM, CRS_PARAM,
                                       LIMIT_PARAM, OFFSET_PARAM, FILTER_PARAM,
-                                      FILTER_LANG_PARAM, SORTBY_PARAM, PROPERTIES_PARAM,
+                                      FILTER_LANG_PARAM, FILTER_CRS_PARAM, SORTBY_PARAM,
+                                      PROPERTIES_PARAM,
                                       UNIT_PARAM, DOCUMENT_PARAM, CHAPTER_PARAM, DISPLAY_PARAM,
                                       F_PARAM, LANG_PARAM],
             content(GEOJSON, schema="featureCollectionGeoJSON") | content(HTML), "getFeatures",

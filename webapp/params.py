@@ -149,6 +149,12 @@ def filter_lang(source: Any) -> str:
     return value
 
 
+def filter_crs(source: Any) -> str:
+    """`filter-crs`: the CRS of geometries in a filter; only CRS84 is read."""
+    value = _args(source).get("filter-crs")
+    return _crs_param(value, [DEFAULT_CRS], "filter-crs") if value else DEFAULT_CRS
+
+
 def check_display(display: bool, crs: str, properties) -> None:
     """The map's simplified copy has its own properties and is only served in CRS84."""
     if display and (crs != DEFAULT_CRS or properties is not None):
