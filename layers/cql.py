@@ -163,11 +163,14 @@ class _Column:
     values: Any  # a Series (dates as datetime64) or a GeoSeries
 
 
-def mask(frame: pd.DataFrame, filter: Filter, id_name: str = "id") -> np.ndarray:
+def mask(frame: pd.DataFrame, filter: Filter, id_name: str = "id",
+         types: dict[str, str] | None = None) -> np.ndarray:
     """Which rows of `frame` the filter keeps (FilterError for an unknown property, a
-    comparison across types or an unsupported operation)."""
+    comparison across types or an unsupported operation). `types`: the queryables of the
+    whole table `frame` was selected from (a few rows may not show a column's type)."""
+    types = types if types is not None else queryables(frame, id_name)
     try:
-        result = _Visitor(frame, queryables(frame, id_name), id_name).evaluate(filter.tree)
+        result = _Visitor(frame, types, id_name).evaluate(filter.tree)
     except RecursionError:
         raise FilterError("the filter is nested too deeply") from None
     if isinstance(result, _Column) and result.type == "boolean":

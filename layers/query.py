@@ -269,16 +269,24 @@ def items(store, layer: str, bbox=None, unit: str | None = None, document: str |
     if unit is not None or document is not None or chapter is not None:
         linked = places_linked(store, unit=unit, document=document, chapter=chapter)
         selected = selected[selected.index.isin(linked)]
-    selected = apply_filter(selected, filter, filter_lang)
-    selected = apply_sortby(selected, sortby)
+    types = queryables(store, layer)
+    selected = apply_filter(selected, filter, filter_lang, types=types)
+    selected = apply_sortby(selected, sortby, types=types)
     page = selected.iloc[offset:offset + limit]
     return Items(layer=layer, frame=page, number_matched=len(selected), limit=limit,
                  offset=offset, units=units_of_places(store, page.index), properties=chosen)
 
 
+_queryables: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def queryables(store, layer: str) -> dict[str, str]:
-    """The properties a filter or sortby may name on a layer, with their types."""
-    return cql.queryables(_frame(store, layer))
+    """The properties a filter or sortby may name on a layer, with their types (read from
+    the whole layer once per store)."""
+    known = _queryables.setdefault(store, {})
+    if layer not in known:
+        known[layer] = cql.queryables(_frame(store, layer))
+    return known[layer]
 
 
 # Feature properties that are not columns of the layer's table (see webapp.geojson).
@@ -301,25 +309,25 @@ def check_properties(store, layer: str, properties: str | None) -> tuple[str, ..
 
 
 def apply_filter(frame: pd.DataFrame, filter: str | None, filter_lang: str = "cql2-text",
-                 id_name: str = "id") -> pd.DataFrame:
+                 id_name: str = "id", types: dict[str, str] | None = None) -> pd.DataFrame:
     """The rows of `frame` a CQL2 filter keeps (QueryError naming `filter` or `filter-lang`)."""
     if filter is None:
         return frame
     if filter_lang not in cql.LANGS and filter_lang not in cql.DRAFT_LANGS:
         raise QueryError("filter-lang", f"must be one of {', '.join(cql.LANGS)}")
     try:
-        return frame[cql.mask(frame, cql.parse(filter, filter_lang), id_name)]
+        return frame[cql.mask(frame, cql.parse(filter, filter_lang), id_name, types)]
     except cql.FilterError as error:
         raise QueryError("filter", str(error)) from None
 
 
-def apply_sortby(frame: pd.DataFrame, sortby: str | None,
-                 id_name: str = "id") -> pd.DataFrame:
+def apply_sortby(frame: pd.DataFrame, sortby: str | None, id_name: str = "id",
+                 types: dict[str, str] | None = None) -> pd.DataFrame:
     """`frame` ordered by `sortby` (stable: ties keep the table's order; empty values last)."""
     if sortby is None:
         return frame
     try:
-        order = cql.sort_order(sortby, cql.queryables(frame, id_name))
+        order = cql.sort_order(sortby, types or cql.queryables(frame, id_name))
     except cql.FilterError as error:
         raise QueryError("sortby", str(error)) from None
     keyed = frame.assign(**{f"__key{i}": _sort_key(frame, name, id_name)

@@ -61,8 +61,15 @@ def frame(store, id: str) -> pd.DataFrame:
     return cached[id]
 
 
+_queryables: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def queryables(store, id: str) -> dict[str, str]:
-    return cql.queryables(frame(store, id))
+    """A table's queryables, read from the whole table once per store."""
+    known = _queryables.setdefault(store, {})
+    if id not in known:
+        known[id] = cql.queryables(frame(store, id))
+    return known[id]
 
 
 def items(store, id: str, limit: int = query.LIMIT_DEFAULT, offset: int = 0,
@@ -72,7 +79,9 @@ def items(store, id: str, limit: int = query.LIMIT_DEFAULT, offset: int = 0,
     rows = frame(store, id)
     limit, offset = query.check_page(limit, offset)
     chosen = check_properties(store, id, properties)
-    selected = query.apply_sortby(query.apply_filter(rows, filter, filter_lang), sortby)
+    types = queryables(store, id)
+    selected = query.apply_sortby(query.apply_filter(rows, filter, filter_lang, types=types),
+                                  sortby, types=types)
     page = selected.iloc[offset:offset + limit]
     return query.Items(layer=id, frame=page, number_matched=len(selected), limit=limit,
                        offset=offset, properties=chosen)

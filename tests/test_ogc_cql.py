@@ -103,3 +103,11 @@ def test_sort_order():
     for bad in ("nothing", "geometry", " , "):
         with pytest.raises(cql.FilterError):
             cql.sort_order(bad, types)
+
+
+def test_types_come_from_the_whole_table_not_the_rows_left():
+    only_empty = ROWS.loc[["d"]]  # its `since` is empty: alone it would look like text
+    date_filter = cql.parse("since >= DATE('2014-01-01')")
+    with pytest.raises(cql.FilterError):
+        cql.mask(only_empty, date_filter)
+    assert not cql.mask(only_empty, date_filter, types=cql.queryables(ROWS)).any()
