@@ -58,3 +58,13 @@ def test_json_only_and_html_only_resources_keep_their_format(program_client):
     assert program_client.get("/map/options").mimetype == "application/json"
     popup = program_client.get("/places/pudong/popup", headers={"Accept": "*/*"})
     assert popup.mimetype == "text/html"
+
+
+def test_warming_renders_the_map_html_in_every_language(web_store):
+    from webapp import create_app
+    from webapp.app import warm
+
+    fresh = create_app({"STORE": web_store, "TESTING": True})
+    warm(fresh)  # asks for the map page without a browser's Accept header: f=html
+    service = fresh.extensions["xinqu"]
+    assert all(("map", lang) in service.cache for lang in service.strings.languages)

@@ -118,7 +118,7 @@ def warm(app: Flask) -> None:
     first visitor does not wait for it (call before a server forks its workers)."""
     client = app.test_client()
     for lang in app.extensions["xinqu"].strings.languages:
-        page = client.get(f"/?lang={lang}").get_data(as_text=True)
+        page = client.get(f"/?lang={lang}&f=html").get_data(as_text=True)
         urls = {u.replace("\\u0026", "&") for u in re.findall(r'"(/collections/[^"]+)"', page)}
         for url in sorted(urls | {"/basemap"}):
             for encoding in ("zstd", "br", "gzip"):
