@@ -10,8 +10,10 @@ pytest_plugins = ["web_fixtures"]
 # Every resource that answers both HTML and JSON.
 RESOURCES = ["/", "/conformance", "/collections", "/collections/new-areas",
              "/collections/new-areas/items", "/collections/new-areas/items/pudong",
+             "/collections/new-areas/queryables", "/collections/units/items",
              "/units", "/units/ndrc-2024:13", "/places/pudong", "/openapi"]
-JSON_TYPES = {"application/json", "application/geo+json", "application/vnd.oai.openapi+json"}
+JSON_TYPES = {"application/json", "application/geo+json", "application/vnd.oai.openapi+json",
+              "application/schema+json"}
 BROWSERS = [
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
     "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
