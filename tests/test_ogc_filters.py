@@ -5,6 +5,9 @@ core called without Flask."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
@@ -272,3 +275,15 @@ def test_one_error_body_for_the_api_and_the_exports(program_client):
     missing = program_client.get("/export/nowhere.gpkg")
     assert missing.status_code == 404 and {"code", "description", "status"} <= set(
         missing.get_json())
+
+
+def test_blueprints_do_not_import_the_app_factory():
+    """The blueprints read the service from webapp.service: importing them does not load
+    webapp.app (which imports them), so there is no import cycle to hide."""
+    code = ("import sys, webapp.views.ogc, webapp.views.pages, webapp.exports, "
+            "webapp.planner, webapp.planner_map, webapp.core; "
+            "print('webapp.app' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
