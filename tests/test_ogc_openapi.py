@@ -11,7 +11,7 @@ from schemathesis.specs.openapi.checks import status_code_conformance
 pytest_plugins = ["web_fixtures"]
 
 # Examples per operation: enough to vary every parameter, few enough for about a minute.
-EXAMPLES = 6
+EXAMPLES = 12
 
 
 def test_no_server_error_and_no_undocumented_status(live_server):
