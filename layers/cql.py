@@ -173,6 +173,14 @@ def mask(frame: pd.DataFrame, filter: Filter, id_name: str = "id",
         result = _Visitor(frame, types, id_name).evaluate(filter.tree)
     except RecursionError:
         raise FilterError("the filter is nested too deeply") from None
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError,
+            shapely.errors.GEOSException) as error:
+        if isinstance(error, FilterError):
+            raise
+        # A tree pygeofilter accepted but that makes no sense (a LIKE pattern that is a
+        # number, a geometry GEOS cannot use): the user's filter, not the server, is wrong.
+        raise FilterError(f"the filter cannot be applied ({type(error).__name__}): check "
+                          "the types of its values") from None
     if isinstance(result, _Column) and result.type == "boolean":
         result = result.values.fillna(False).to_numpy(dtype=bool)
     if not isinstance(result, np.ndarray) or result.dtype != bool:
@@ -243,6 +251,10 @@ class _Visitor(Evaluator):
             return _Column(column.name, "string", column.values.str.lower())
         raise FilterError(f"function {node.name}() is not supported (BBOX and CASEI are)")
 
+    @handle(ast.Include)
+    def include(self, node):
+        return np.full(len(self.frame), not node.not_)
+
     @handle(ast.Not)
     def not_(self, node, sub):
         return ~self._condition(sub)
@@ -271,6 +283,8 @@ class _Visitor(Evaluator):
     @handle(ast.Like)
     def like(self, node, lhs):
         column = self._column(lhs, "LIKE", ("string", "date"))
+        if not isinstance(node.pattern, str):
+            raise FilterError(f"LIKE compares {column.name} with a 'quoted' pattern")
         pattern = _like_regex(node.pattern, node.wildcard, node.singlechar, node.escapechar)
         text = column.values.astype("string")
         found = _mask(text.str.fullmatch(pattern, case=not node.nocase))

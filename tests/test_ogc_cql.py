@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from layers import cql
 
@@ -54,6 +56,8 @@ def test_queryable_types_from_the_columns():
     ("S_WITHIN(geometry, POLYGON((-1 -1, 20 -1, 20 20, -1 20, -1 -1)))", ["a", "b", "c", "d"]),
     ("S_DISJOINT(geometry, BBOX(0, 0, 1, 1))", ["b", "c", "d"]),
     ("S_CONTAINS(geometry, POINT(0.5 0.5))", ["a"]),
+    ("INCLUDE", ["a", "b", "c", "d"]),
+    ("EXCLUDE", []),
 ])
 def test_operators(text, expected):
     assert kept(text) == expected
@@ -78,6 +82,10 @@ def test_cql2_json_with_a_bbox_in_its_own_order():
     ("[1, 2]", "cql2-json", "object"),
     ('{"op": "zz", "args": []}', "cql2-json", "not a CQL2 JSON filter"),
     ("{", "cql2-json", "not JSON"),
+    ('{"op": "like", "args": [{"property": "name"}, 5]}', "cql2-json", "pattern"),
+    ('{"op": "not", "args": []}', "cql2-json", "not a CQL2 JSON filter"),
+    ('{"op": "=", "args": [{"property": "name"}, {"op": "=", "args": [1, 2]}]}', "cql2-json",
+     "property"),
     ("", "cql2-text", "empty"),
     ("NOT " * 1500 + "area > 1", "cql2-text", "longer than"),
 ])
@@ -111,3 +119,27 @@ def test_types_come_from_the_whole_table_not_the_rows_left():
     with pytest.raises(cql.FilterError):
         cql.mask(only_empty, date_filter)
     assert not cql.mask(only_empty, date_filter, types=cql.queryables(ROWS)).any()
+
+
+OPS = ["and", "or", "not", "=", "<>", "<", "<=", ">", ">=", "like", "between", "in",
+       "isNull", "s_intersects", "s_within", "s_contains", "casei", "t_after", "+", "zz"]
+VALUES = st.one_of(
+    st.sampled_from(["name", "area", "count", "since", "geometry", "id", "nope"]).map(
+        lambda name: {"property": name}),
+    st.integers(-5, 5), st.floats(allow_nan=False), st.text(max_size=5), st.booleans(),
+    st.none(), st.just({"date": "2014-01-01"}), st.just({"bbox": [0, 0, 1, 1]}),
+    st.just({"type": "Point", "coordinates": [0.5, 0.5]}))
+TREES = st.recursive(VALUES, lambda inner: st.one_of(
+    st.builds(lambda op, args: {"op": op, "args": args}, st.sampled_from(OPS),
+              st.lists(inner, max_size=3)),
+    st.lists(inner, max_size=3)), max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(tree=TREES)
+def test_any_cql2_json_tree_is_applied_or_refused_with_filter_error(tree):
+    try:
+        rows = cql.mask(ROWS, cql.parse(json.dumps(tree), "cql2-json"))
+    except cql.FilterError:
+        return
+    assert rows.dtype == bool and len(rows) == len(ROWS)
