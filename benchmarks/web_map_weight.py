@@ -25,8 +25,8 @@ def main() -> None:
     app = create_app()
     print(f"app start (store load + serialisation): {time.perf_counter() - start:.2f} s")
     client = app.test_client()
-    page = client.get("/?lang=en").get_data(as_text=True)
-    urls = ["/?lang=en", *re.findall(r'(?:src|href)="(/static/[^"]+)"', page), *CSS_PULLS,
+    page = client.get("/?lang=en&f=html").get_data(as_text=True)
+    urls = ["/?lang=en&f=html", *re.findall(r'(?:src|href)="(/static/[^"]+)"', page), *CSS_PULLS,
             "/basemap"]
     urls += [u.replace("\\u0026", "&") for u in re.findall(r'"(/collections/[^"]+)"', page)]
     for label, accept in ENCODINGS.items():

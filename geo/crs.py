@@ -153,3 +153,98 @@ def round_trip_metres(moved, crs: CRS, source: CRS, original) -> float:
     dlat = np.abs(back[:, 1] - original[:, 1])
     east = dlon * np.cos(np.radians(original[:, 1]))
     return float(np.nanmax(np.hypot(east, dlat)) * _METRES_PER_DEGREE)
+
+
+# --- OGC API - Features Part 2 -------------------------------------------------------------
+
+OGC_CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+DEFAULT_CRS = "OGC:CRS84"  # what coordinates are in unless a request names another
+CGCS2000 = 4490
+# CGCS2000 Gauss-Krüger zones with the zone number in the false easting: 3° zones 25-45
+# (EPSG:4513-4533) and 6° zones 13-23 (EPSG:4491-4501).
+GK_3_DEGREE = range(4513, 4534)
+GK_6_DEGREE = range(4491, 4502)
+_OGC_URI = re.compile(r"^https?://www\.opengis\.net/def/crs/(?P<auth>[A-Za-z]+)/[^/]+/"
+                      r"(?P<code>[A-Za-z0-9_.]+)$")
+
+
+def ogc_uri(code: str) -> str:
+    """The OGC URI of `AUTH:CODE` (CRS84 with its version 1.3, as OGC API writes it)."""
+    auth, _, number = code.partition(":")
+    if (auth.upper(), number.upper()) == ("OGC", "CRS84"):
+        return OGC_CRS84
+    return f"http://www.opengis.net/def/crs/{auth.upper()}/0/{number}"
+
+
+def ogc_code(value: str) -> str | None:
+    """`AUTH:CODE` of an OGC CRS URI or of a code (`EPSG:4490`, `4490`); None if neither."""
+    text = (value or "").strip()
+    found = _OGC_URI.match(text)
+    if found:
+        return f"{found['auth'].upper()}:{found['code'].upper()}"
+    if text.isdigit():
+        return f"EPSG:{text}"
+    if _CODE.match(text):
+        auth, _, code = text.partition(":")
+        return f"{auth.upper()}:{code.upper()}"
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def crs_of(code: str) -> CRS:
+    """The pyproj CRS of an `AUTH:CODE` from ogc_code()."""
+    return CRS.from_user_input(code)
+
+
+def _bounds_meet(a, b) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+@functools.lru_cache(maxsize=64)
+def offered_crs(bounds: tuple[float, ...] | None) -> list[str]:
+    """The CRS codes a layer with these lon/lat bounds is served in: CRS84, EPSG:4326,
+    CGCS2000 (EPSG:4490), the CGCS2000 Gauss-Krüger zones whose area of use meets the
+    layer when the layer lies within China's (where the zones are meant for), and Web
+    Mercator."""
+    codes = [DEFAULT_CRS, "EPSG:4326", f"EPSG:{CGCS2000}"]
+    china = crs_of(f"EPSG:{CGCS2000}").area_of_use.bounds
+    if bounds is not None and len(bounds) == 4 and china[0] <= bounds[0] and \
+            china[1] <= bounds[1] and bounds[2] <= china[2] and bounds[3] <= china[3]:
+        for epsg in (*GK_3_DEGREE, *GK_6_DEGREE):
+            if _bounds_meet(crs_of(f"EPSG:{epsg}").area_of_use.bounds, bounds):
+                codes.append(f"EPSG:{epsg}")
+    codes.append("EPSG:3857")
+    return codes
+
+
+def northing_first(crs: CRS) -> bool:
+    """Whether the CRS's first axis points north or south (EPSG:4326 and 4490: latitude,
+    longitude; the Gauss-Krüger zones: northing, easting), as OGC API writes coordinates."""
+    return bool(crs.axis_info) and crs.axis_info[0].direction.lower() in ("north", "south")
+
+
+def in_axis_order(frame, crs: CRS):
+    """`frame` (lon/lat, EPSG:4326 or CRS84) moved into `crs`, coordinates in the CRS's own
+    axis order (CRSError when the features cannot be held in it faithfully)."""
+    moved = reproject(frame, crs)
+    if not northing_first(crs):
+        return moved
+    geometry = moved.geometry.name
+    swapped = shapely.transform(moved.geometry.values, lambda xy: xy[:, ::-1])
+    return moved.assign(**{geometry: swapped})
+
+
+def bbox_to_lonlat(bbox, crs: CRS) -> tuple[float, float, float, float]:
+    """A bbox given in `crs` (in its axis order) as minlon, minlat, maxlon, maxlat."""
+    values = list(bbox)
+    if len(values) != 4:
+        raise CRSError(str(bbox), "a bbox in another CRS has 4 numbers")
+    if northing_first(crs):
+        values = [values[1], values[0], values[3], values[2]]
+    if crs.is_geographic:
+        return tuple(values)
+    to_lonlat = transformer(crs, WGS84)
+    box = to_lonlat.transform_bounds(*values, densify_pts=21)
+    if not np.isfinite(box).all():
+        raise CRSError(str(bbox), "the bbox lies where the CRS has no coordinates")
+    return tuple(float(v) for v in box)

@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from layers import cql
 from layers.documents.model import LANGS
 from layers.textnorm import normalize
 
@@ -57,6 +58,7 @@ class Items:
     limit: int
     offset: int
     units: dict[str, list[str]] = field(default_factory=dict)
+    properties: tuple[str, ...] | None = None  # the properties asked for; None: all
 
     @property
     def ids(self) -> list[str]:
@@ -247,12 +249,17 @@ def units_of_places(store, ids, relations=LINKED) -> dict[str, list[str]]:
 
 
 def items(store, layer: str, bbox=None, unit: str | None = None, document: str | None = None,
-          limit: int = LIMIT_DEFAULT, offset: int = 0, chapter=None) -> Items:
-    """A page of a layer's places, optionally only those in bbox and linked to
-    unit/document/chapter (a chapter of `document`)."""
+          limit: int = LIMIT_DEFAULT, offset: int = 0, chapter=None, filter: str | None = None,
+          filter_lang: str = "cql2-text", sortby: str | None = None,
+          properties: str | None = None) -> Items:
+    """A page of a layer's places, optionally only those in bbox, linked to
+    unit/document/chapter (a chapter of `document`) and kept by a CQL2 `filter` (text in
+    `filter_lang`, on the layer's queryables), ordered by `sortby` (`-official_area_km2`),
+    with only the listed `properties` (comma-separated; see `check_properties`)."""
     frame = _frame(store, layer)
     bbox = check_bbox(bbox)
     limit, offset = check_page(limit, offset)
+    chosen = check_properties(store, layer, properties)
     selected = frame
     if bbox is not None:
         hits: set[int] = set()
@@ -262,9 +269,82 @@ def items(store, layer: str, bbox=None, unit: str | None = None, document: str |
     if unit is not None or document is not None or chapter is not None:
         linked = places_linked(store, unit=unit, document=document, chapter=chapter)
         selected = selected[selected.index.isin(linked)]
+    types = queryables(store, layer)
+    selected = apply_filter(selected, filter, filter_lang, types=types)
+    selected = apply_sortby(selected, sortby, types=types)
     page = selected.iloc[offset:offset + limit]
     return Items(layer=layer, frame=page, number_matched=len(selected), limit=limit,
-                 offset=offset, units=units_of_places(store, page.index))
+                 offset=offset, units=units_of_places(store, page.index), properties=chosen)
+
+
+_queryables: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def queryables(store, layer: str) -> dict[str, str]:
+    """The properties a filter or sortby may name on a layer, with their types (read from
+    the whole layer once per store)."""
+    known = _queryables.setdefault(store, {})
+    if layer not in known:
+        known[layer] = cql.queryables(_frame(store, layer))
+    return known[layer]
+
+
+# Feature properties that are not columns of the layer's table (see webapp.geojson).
+FEATURE_EXTRAS = ("layer", "units")
+
+
+def check_properties(store, layer: str, properties: str | None) -> tuple[str, ...] | None:
+    """`properties` (comma-separated names of feature properties) as a tuple; None: all.
+    QueryError naming one that a feature of the layer does not have."""
+    if properties is None:
+        return None
+    names = tuple(dict.fromkeys(p.strip() for p in properties.split(",") if p.strip()))
+    known = [n for n, t in queryables(store, layer).items() if t != "geometry"]
+    known += list(FEATURE_EXTRAS)
+    for name in names:
+        if name not in known:
+            raise QueryError("properties", f"unknown property {name[:40]!r} (the properties "
+                                           f"are {', '.join(known)})")
+    return names
+
+
+def apply_filter(frame: pd.DataFrame, filter: str | None, filter_lang: str = "cql2-text",
+                 id_name: str = "id", types: dict[str, str] | None = None) -> pd.DataFrame:
+    """The rows of `frame` a CQL2 filter keeps (QueryError naming `filter` or `filter-lang`)."""
+    if filter is None:
+        return frame
+    if filter_lang not in cql.LANGS and filter_lang not in cql.DRAFT_LANGS:
+        raise QueryError("filter-lang", f"must be one of {', '.join(cql.LANGS)}")
+    try:
+        return frame[cql.mask(frame, cql.parse(filter, filter_lang), id_name, types)]
+    except cql.FilterError as error:
+        raise QueryError("filter", str(error)) from None
+
+
+def apply_sortby(frame: pd.DataFrame, sortby: str | None, id_name: str = "id",
+                 types: dict[str, str] | None = None) -> pd.DataFrame:
+    """`frame` ordered by `sortby` (stable: ties keep the table's order; empty values last)."""
+    if sortby is None:
+        return frame
+    try:
+        order = cql.sort_order(sortby, types or cql.queryables(frame, id_name))
+    except cql.FilterError as error:
+        raise QueryError("sortby", str(error)) from None
+    keyed = frame.assign(**{f"__key{i}": _sort_key(frame, name, id_name)
+                            for i, (name, _) in enumerate(order)})
+    keys = [f"__key{i}" for i in range(len(order))]
+    ordered = keyed.sort_values(keys, ascending=[a for _, a in order], kind="stable",
+                                na_position="last")
+    return frame.loc[ordered.index]
+
+
+def _sort_key(frame: pd.DataFrame, name: str, id_name: str) -> pd.Series:
+    if name == id_name and name not in frame.columns:
+        return pd.Series(frame.index.astype(str), index=frame.index)
+    column = frame[name]
+    if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+        return column.where(column.astype(str) != "")
+    return column
 
 
 # --- places -------------------------------------------------------------------------------

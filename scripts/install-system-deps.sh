@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the service need (GDAL's command-line
-# tools, Chromium for browser tests, a CJK font for map images) and the benchmarks'
-# (wrk, and GDAL's Python bindings for the peer), only when missing.
+# tools, Chromium for browser tests, a CJK font for map images, QGIS with its Python
+# bindings for the OGC API client test) and the benchmarks' (wrk, and GDAL's Python
+# bindings for the peer), only when missing.
 set -euo pipefail
 missing=()
 command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+/usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1 || missing+=(qgis python3-qgis)
 fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || missing+=(fonts-wqy-zenhei)
 # benchmarks/peers.py: the load tool, and the peer's (pygeoapi's) GDAL bindings and venv.
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)

@@ -619,7 +619,7 @@ def test_menu_on_the_map_offers_all_layers(client, store):
     assert '<option value="gpkg"' in html and '<option value="shp.zip"' in html
     assert '<option value="geojson"' not in html  # one layer at a time
     assert 'name="bbox" value="100,20,120,40" data-export-filter="bbox"' in html
-    page = client.get("/?lang=en&unit=ndrc-2024:6").get_data(as_text=True)  # the map itself
+    page = client.get("/?f=html&lang=en&unit=ndrc-2024:6").get_data(as_text=True)  # the map itself
     assert 'class="export-menu"' in page and '<option value="new-areas">' in page
     assert 'name="unit" value="ndrc-2024:6" data-export-filter="unit"' in page
 

@@ -14,6 +14,8 @@ pytest_plugins = ["web_fixtures"]
 
 LAYERS = ["partners", "strategy-regions", "new-areas", "corridors", "ports", "science-cities",
           "sites"]
+# The attribute tables served as collections without geometry (data/tables.yaml).
+TABLES = ["units", "links", "documents"]
 
 
 def _json(response):
@@ -51,8 +53,11 @@ def test_conformance_declares_core_geojson_html_oas30(client):
 def test_collections_list_the_seven_layers_with_extent_and_crs84(client, web_store):
     document = _json(client.get("/collections?f=json"))
     ids = [c["id"] for c in document["collections"]]
-    assert sorted(ids) == sorted(LAYERS)
+    assert sorted(ids) == sorted(LAYERS + TABLES)
     for c in document["collections"]:
+        if c["id"] in TABLES:  # attribute tables: no geometry, no extent
+            assert "extent" not in c and "items" in _rels(c)
+            continue
         bbox = c["extent"]["spatial"]["bbox"][0]
         expected = web_store.layers[c["id"]].total_bounds
         assert bbox == pytest.approx(list(expected), abs=1e-5)
@@ -142,6 +147,11 @@ def test_openapi_describes_every_endpoint(client, app):
     items = document["paths"]["/collections/{collectionId}/items"]["get"]
     names = {p["name"] for p in items["parameters"]}
     assert {"bbox", "limit", "offset", "unit", "document", "f"} <= names
+    assert {"crs", "bbox-crs", "filter", "filter-lang", "sortby", "properties"} <= names
+    item = document["paths"]["/collections/{collectionId}/items/{featureId}"]["get"]
+    assert {"crs", "properties"} <= {p["name"] for p in item["parameters"]}
+    assert "Content-Crs" in item["responses"]["200"]["headers"]
+    assert "/collections/{collectionId}/queryables" in paths
     limit = next(p for p in items["parameters"] if p["name"] == "limit")
     assert limit["schema"]["maximum"] == 10000 and limit["schema"]["default"] == 100
     assert "text/html" in client.get("/openapi?f=html").mimetype
@@ -154,13 +164,13 @@ def test_openapi_document_is_valid_openapi_3(client):
 
 # --- GDAL's OGC API client against the real server ---------------------------------------
 
-def test_ogrinfo_lists_the_seven_layers(live_server):
+def test_ogrinfo_lists_the_seven_layers_and_the_tables(live_server):
     result = subprocess.run(["ogrinfo", "-ro", "-q", f"OAPIF:{live_server}/"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     listed = [line.split(":", 1)[1].split()[0] for line in result.stdout.splitlines()
               if ":" in line and line.split(":", 1)[0].strip().isdigit()]
-    assert sorted(listed) == sorted(LAYERS)
+    assert sorted(listed) == sorted(LAYERS + TABLES)
 
 
 def test_ogr2ogr_copies_new_areas_with_readable_names(live_server, tmp_path):

@@ -301,7 +301,7 @@ def test_place_json_resolves_the_facts(client, web_store):
 
 
 @pytest.fixture(scope="module")
-def hostile_client(web_store):
+def hostile_client(web_store, as_browser):
     """The app with a strategy region's and a unit's names made hostile."""
     from webapp import create_app
 
@@ -311,7 +311,7 @@ def hostile_client(web_store):
     units.loc["ndrc-2024:13", "title_en"] = '<script>alert("t")</script>'
     store = dataclasses.replace(web_store, units=units,
                                 layers={**web_store.layers, "strategy-regions": regions})
-    return create_app({"STORE": store, "TESTING": True}).test_client()
+    return as_browser(create_app({"STORE": store, "TESTING": True}))
 
 
 @pytest.mark.parametrize("url", ["/places/pudong/popup?lang=en", "/places/pudong?lang=en"])

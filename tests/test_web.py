@@ -205,7 +205,7 @@ HOSTILE_TEXT = 'Before <script>alert("x")</script> 上海港 <img src=x onerror=
 
 
 @pytest.fixture(scope="module")
-def hostile_client(web_store):
+def hostile_client(web_store, as_browser):
     """The app on the real store with one unit's text and one place's name made hostile."""
     from webapp import create_app
 
@@ -222,7 +222,7 @@ def hostile_client(web_store):
     ports.loc["port-shanghai", "name_en"] = '<b onmouseover="alert(2)">Shanghai Port</b>'
     store = dataclasses.replace(web_store, units=units, mentions=mentions,
                                 layers={**web_store.layers, "ports": ports})
-    return create_app({"STORE": store, "TESTING": True}).test_client()
+    return as_browser(create_app({"STORE": store, "TESTING": True}))
 
 
 @pytest.mark.parametrize("url", ["/units/ndrc-2024:13?lang=en", "/units?lang=en",

@@ -39,8 +39,32 @@ def app(web_store):
     return create_app({"STORE": web_store, "TESTING": True})
 
 
+# What a browser sends: the pages answer HTML to it, JSON to clients that do not prefer it.
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def browser_client(app):
+    """A test client that asks as a browser does (Accept prefers text/html); `f=` or an
+    Accept header of a request override it."""
+    browser = app.test_client()
+    browser.environ_base["HTTP_ACCEPT"] = BROWSER_ACCEPT
+    return browser
+
+
+@pytest.fixture(scope="session")
+def as_browser():
+    """browser_client, for fixtures that make their own app."""
+    return browser_client
+
+
 @pytest.fixture()
 def client(app):
+    return browser_client(app)
+
+
+@pytest.fixture()
+def program_client(app):
+    """A test client that sends no Accept header, as many programs do."""
     return app.test_client()
 
 

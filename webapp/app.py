@@ -7,34 +7,29 @@ order. Static files are served from memory by webapp.static_assets.
 
 from __future__ import annotations
 
-import importlib
-import logging
 import os
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import Flask, Response, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, jsonify, request
 from werkzeug.http import parse_etags
 
 from layers import paths
-from layers.query import NotFound, QueryError
-from webapp import compression, reload
+from webapp import compression, errors, exports, planner, planner_map
 from webapp.built import open_store
 from webapp.compression import Compressor
-from webapp.geojson import Catalogue, build_catalogue
-from webapp.i18n import Strings, load_strings
+from webapp.geojson import build_catalogue
+from webapp.i18n import load_strings
 from webapp.limits import HeavyRequests
 from webapp.map import load_style
 from webapp.security import SecurityHeaders
+from webapp.service import OPENAPI_PATHS, Service, current_service
 from webapp.static_assets import StaticAssets
-
-log = logging.getLogger(__name__)
+from webapp.views import documents, ogc, pages, planning
 
 # Dynamic responses may be reused for a few minutes and are then revalidated by ETag.
 # Static files set their own (webapp.static_assets: a year when the URL has their hash).
@@ -44,30 +39,7 @@ HTTP_SETTINGS = paths.DATA_DIR / "http.yaml"
 
 # The modules that serve the endpoints: each has a `blueprint`, and an `openapi_paths`
 # (a dict, or a function giving one) for the endpoints it adds to the OGC API's own.
-BLUEPRINT_MODULES = ("webapp.views.ogc", "webapp.views.pages", "webapp.exports",
-                     "webapp.planner", "webapp.planner_map", "webapp.views.documents",
-                     "webapp.views.planning")
-OPENAPI_PATHS = "xinqu.openapi_paths"
-
-
-@dataclass
-class Service:
-    """What every request reads: the store, its serialised layers and the interface strings,
-    and how responses are compressed and secured."""
-
-    store: Any
-    catalogue: Catalogue
-    strings: Strings
-    loaded_at: str
-    compressor: Compressor
-    security: SecurityHeaders
-    assets: StaticAssets
-    cache: dict = field(default_factory=dict)  # rendered pages that depend only on lang
-
-
-def current_service() -> Service:
-    """This request's service; reopened first when the store file changed (webapp.reload)."""
-    return reload.service(current_app)
+BLUEPRINT_MODULES = (ogc, pages, exports, planner, planner_map, documents, planning)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -105,8 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_errors(app)
 
     extra_paths: dict[str, Any] = {}
-    for name in BLUEPRINT_MODULES:  # imported here: they read current_service from here
-        module = importlib.import_module(name)
+    for module in BLUEPRINT_MODULES:
         app.register_blueprint(module.blueprint)
         contributed = getattr(module, "openapi_paths", {})
         extra_paths.update(contributed() if callable(contributed) else contributed)
@@ -124,8 +95,8 @@ def warm(app: Flask) -> None:
     client = app.test_client()
     urls: list[str] = []
     for lang in service.strings.languages:
-        page = client.get(f"/?lang={lang}").get_data(as_text=True)
-        urls.append(f"/?lang={lang}")
+        page = client.get(f"/?lang={lang}&f=html").get_data(as_text=True)
+        urls.append(f"/?lang={lang}&f=html")
         urls.extend(sorted(f"/static/{name}" for name in re.findall(r'"/static/([^"?]+)', page)))
         urls.extend(sorted({u.replace("\\u0026", "&")
                             for u in re.findall(r'"(/collections/[^"]+)"', page)}))
@@ -173,36 +144,14 @@ def _not_modified(response: Response) -> Response:
     return response
 
 
-def _error(status: int, code: str, description: str, **extra):
-    body = {"code": code, "description": description, "status": status, **extra}
-    response = jsonify(body)
-    response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _register_errors(app: Flask) -> None:
-    """Every error answers JSON naming what was wrong; never a traceback."""
-
-    @app.errorhandler(QueryError)
-    def bad_parameter(error: QueryError):
-        return _error(400, "InvalidParameterValue", f"{error.param}: {error.message}",
-                      parameter=error.param)
-
-    @app.errorhandler(NotFound)
-    def not_found(error: NotFound):
-        return _error(404, "NotFound", str(error), kind=error.kind, id=error.id)
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        response = _error(error.code or 500, error.name.replace(" ", ""),
-                          error.description or "")
-        for name, value in error.get_headers():  # e.g. Allow on a 405
-            if name.lower() != "content-type":
-                response.headers[name] = value
-        return response
+    """Every error answers JSON naming what was wrong (webapp.errors.answer); never a
+    traceback."""
 
     @app.errorhandler(Exception)
-    def unexpected(error: Exception):
-        log.exception("unexpected error on %s", request.path)
-        return _error(500, "ServerError", "the server could not answer this request")
+    def any_error(error: Exception):
+        status, headers, body = errors.answer(error)
+        response = jsonify(body)
+        response.status_code = status
+        response.headers.update(headers)
+        return response

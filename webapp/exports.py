@@ -2,9 +2,9 @@
 
 Thin on purpose: layers.export decides what goes into a file and writes it in a private
 temporary directory; this module reads the request, answers the bytes with a file name
-and the CRS, and turns bad requests into JSON errors that list what would have worked.
-The same request on the same store gives the same bytes, so the app's content ETag is
-stable and a repeat with If-None-Match gets 304.
+and the CRS; a bad request raises ExportError, which webapp.errors answers as JSON that
+lists what would have worked. The same request on the same store gives the same bytes, so
+the app's content ETag is stable and a repeat with If-None-Match gets 304.
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, redirect, request, url_for
+from flask import Blueprint, Response, redirect, request, url_for
 
 from geo.crs import crs_code, crs_uri
 from layers import export, tempfiles
-from layers.query import NotFound, QueryError
 from webapp import params
-from webapp.app import current_service
 from webapp.ogcapi import BBOX_PARAM, CHAPTER_PARAM, DOCUMENT_PARAM, UNIT_PARAM, operation, param
+from webapp.service import current_service
 
 blueprint = Blueprint("exports", __name__)
 
@@ -31,37 +30,6 @@ FILTERS = ("bbox", "unit", "document", "chapter")
 def _sweep(state) -> None:
     """At start, remove what exports of killed processes left in the temporary folder."""
     tempfiles.sweep()
-
-
-def _error(status: int, code: str, param: str, description: str, valid=()) -> Response:
-    body: dict[str, Any] = {"code": code, "description": description, "status": status,
-                            "parameter": param}
-    if valid:
-        body["valid"] = list(valid)
-    response = jsonify(body)
-    response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@blueprint.errorhandler(export.ExportError)
-def _bad_export(error: export.ExportError):
-    status = 404 if isinstance(error, export.ExportNotFound) else 400
-    code = "NotFound" if status == 404 else "InvalidParameterValue"
-    valid = f" (valid: {', '.join(error.valid)})" if error.valid else ""
-    return _error(status, code, error.param, f"{error.param}: {error.message}{valid}",
-                  error.valid)
-
-
-@blueprint.errorhandler(QueryError)
-def _bad_filter(error: QueryError):
-    return _error(400, "InvalidParameterValue", error.param,
-                  f"{error.param}: {error.message}")
-
-
-@blueprint.errorhandler(NotFound)
-def _not_found(error: NotFound):
-    return _error(404, "NotFound", error.kind, str(error))
 
 
 def split_name(name: str) -> tuple[str, str]:

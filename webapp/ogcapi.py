@@ -1,4 +1,4 @@
-"""OGC API - Features (Part 1: Core) documents as plain dicts.
+"""OGC API - Features documents (Part 1 core, Part 2 CRS, Part 3 queryables) as plain dicts.
 
 Every function takes the service's base URL and returns the JSON document of one
 resource (landing page, conformance, collections, items links, OpenAPI); the Flask
@@ -10,20 +10,35 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from layers import query
+from geo.crs import OGC_CRS84, offered_crs, ogc_uri
+from layers import query, table_collections
 
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CRS84 = OGC_CRS84
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA_JSON = "application/schema+json"
 
+_FEATURES = "http://www.opengis.net/spec/ogcapi-features-{part}/1.0/conf/{name}"
+_CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/{name}"
 CONFORMANCE = [
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    *(_FEATURES.format(part=1, name=n) for n in ("core", "oas30", "html", "geojson")),
+    _FEATURES.format(part=2, name="crs"),
+    *(_FEATURES.format(part=3, name=n) for n in (
+        "queryables", "queryables-query-parameters", "filter", "features-filter")),
+    *(_CQL2.format(name=n) for n in (
+        "cql2-text", "cql2-json", "basic-cql2", "advanced-comparison-operators",
+        "case-insensitive-comparison", "basic-spatial-functions",
+        "basic-spatial-functions-plus", "spatial-functions")),
+    "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
 ]
+
+# Parameters of the items endpoint that select and shape the features (free text).
+ITEM_FILTERS = ("unit", "document", "chapter", "filter", "sortby", "properties")
+_JSON_SCHEMA_TYPES = {"string": {"type": "string"}, "number": {"type": "number"},
+                      "integer": {"type": "integer"}, "boolean": {"type": "boolean"},
+                      "date": {"type": "string", "format": "date"}}
 
 
 def link(href: str, rel: str, type: str, title: str | None = None) -> dict[str, str]:
@@ -69,7 +84,7 @@ def collection(store, layer: str, bbox: list[float], base: str, lang: str) -> di
         "title": info["title"].get(lang) or info["title"].get("en") or layer,
         "description": info["description"].get(lang) or info["description"].get("en") or "",
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": [ogc_uri(code) for code in offered_crs(tuple(bbox) if bbox else None)],
         "storageCrs": CRS84,
         "extent": {"spatial": {"bbox": [bbox] if bbox else [], "crs": CRS84}},
         "links": [
@@ -77,8 +92,50 @@ def collection(store, layer: str, bbox: list[float], base: str, lang: str) -> di
             link(url(base, path, f="html"), "alternate", HTML, "this collection as HTML"),
             link(url(base, f"{path}/items", f="json"), "items", GEOJSON, "the places"),
             link(url(base, f"{path}/items", f="html"), "items", HTML, "the places as HTML"),
+            link(url(base, f"{path}/queryables", f="json"),
+                 "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA_JSON,
+                 "the properties a filter or sortby may name"),
+            # The draft's relation, which GDAL 3.6 follows to push -where filters down.
+            link(url(base, f"{path}/queryables", f="json"), "queryables", JSON,
+                 "the queryables (for clients of the Part 3 draft)"),
         ],
     }
+
+
+def queryables(store, layer: str, base: str, lang: str) -> dict[str, Any]:
+    """The JSON Schema of a layer's or table's filterable properties with their types."""
+    if table_collections.is_table(layer):
+        info = {"title": table_collections.tables()[layer].title}
+        types = table_collections.queryables(store, layer)
+    else:
+        info = query.layer(store, layer)
+        types = query.queryables(store, layer)
+    properties: dict[str, Any] = {}
+    for name, kind in types.items():
+        if kind == "geometry":
+            properties[name] = {"title": "geometry", "x-ogc-role": "primary-geometry",
+                                "format": _geometry_format(store.layers[layer].geom_type)}
+        else:
+            properties[name] = {"title": name, **_JSON_SCHEMA_TYPES[kind]}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": url(base, f"/collections/{layer}/queryables"),
+        "type": "object",
+        "title": info["title"].get(lang) or info["title"].get("en") or layer,
+        "properties": properties,
+        "additionalProperties": False,
+        # The same list as the Part 3 draft wrote it, read by GDAL 3.6 and QGIS 3.22.
+        "queryables": [{"id": name, "type": kind} for name, kind in types.items()],
+    }
+
+
+def _geometry_format(types) -> str:
+    """The Part 3 geometry format of a layer's geometry types (e.g. Polygon, MultiPolygon)."""
+    kinds = {str(t).lower().removeprefix("multi") for t in types if t}
+    if len(kinds) != 1:
+        return "geometry-any"
+    kind = kinds.pop()
+    return f"geometry-{kind}-or-multi{kind}"
 
 
 def collections(store, bboxes: dict[str, list[float]], base: str, lang: str) -> dict[str, Any]:
@@ -88,7 +145,33 @@ def collections(store, bboxes: dict[str, list[float]], base: str, lang: str) -> 
             link(url(base, "/collections", f="html"), "alternate", HTML, "this document as HTML"),
         ],
         "collections": [collection(store, layer, bboxes.get(layer, []), base, lang)
-                        for layer in query.layer_ids(store)],
+                        for layer in query.layer_ids(store)]
+                       + [table_collection(table, base, lang)
+                          for table in table_collections.tables()],
+    }
+
+
+def table_collection(id: str, base: str, lang: str) -> dict[str, Any]:
+    """The metadata of an attribute table: a collection whose features have no geometry."""
+    table = table_collections.tables()[id]
+    path = f"/collections/{id}"
+    return {
+        "id": id,
+        "title": table.title.get(lang) or table.title.get("en") or id,
+        "description": table.description.get(lang) or table.description.get("en") or "",
+        "itemType": "feature",
+        "links": [
+            link(url(base, path, f="json"), "self", JSON, "this collection"),
+            link(url(base, path, f="html"), "alternate", HTML, "this collection as HTML"),
+            link(url(base, f"{path}/items", f="json"), "items", GEOJSON,
+                 "the rows, as features without geometry"),
+            link(url(base, f"{path}/items", f="html"), "items", HTML, "the rows as HTML"),
+            link(url(base, f"{path}/queryables", f="json"),
+                 "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA_JSON,
+                 "the properties a filter or sortby may name"),
+            link(url(base, f"{path}/queryables", f="json"), "queryables", JSON,
+                 "the queryables (for clients of the Part 3 draft)"),
+        ],
     }
 
 
@@ -131,7 +214,8 @@ def param(name: str, where: str, description: str, schema: dict, required: bool 
             "schema": schema, **extra}
 
 
-F_PARAM = param("f", "query", "output format; default by the Accept header, else HTML",
+F_PARAM = param("f", "query", "output format; by default HTML when the Accept header prefers "
+                "text/html (browsers), else JSON",
                  {"type": "string", "enum": ["json", "html"]})
 LANG_PARAM = param("lang", "query", "interface language; default by Accept-Language",
                     {"type": "string", "enum": ["zh", "en"]})
@@ -154,6 +238,27 @@ CHAPTER_PARAM = param("chapter", "query", "only places linked to a unit of this 
                        {"type": "integer", "minimum": 1})
 DISPLAY_PARAM = param("display", "query", "1: geometry simplified for web maps, with the "
                        "properties the map needs", {"type": "boolean", "default": False})
+CRS_PARAM = param("crs", "query", "the CRS of the coordinates returned, by its OGC URI, one "
+                  "of the collection's `crs` list (CRS84 by default; EPSG:4326 and 4490 in "
+                  "latitude, longitude order, Gauss-Krüger zones northing, easting)",
+                  {"type": "string", "format": "uri"})
+BBOX_CRS_PARAM = param("bbox-crs", "query", "the CRS of `bbox`, by its OGC URI, one of the "
+                       "collection's `crs` list (CRS84 by default)",
+                       {"type": "string", "format": "uri"})
+FILTER_PARAM = param("filter", "query", "a CQL2 filter on the collection's queryables, e.g. "
+                     "official_area_km2 > 1000 AND approved >= DATE('2014-01-01')",
+                     {"type": "string", "maxLength": 4000})
+FILTER_LANG_PARAM = param("filter-lang", "query", "the language of `filter` (cql-text and "
+                          "cql-json: the names older clients use for the same)",
+                          {"type": "string", "default": "cql2-text",
+                           "enum": ["cql2-text", "cql2-json", "cql-text", "cql-json"]})
+FILTER_CRS_PARAM = param("filter-crs", "query", "the CRS of geometries in `filter`: CRS84",
+                         {"type": "string", "format": "uri", "enum": [CRS84]})
+SORTBY_PARAM = param("sortby", "query", "queryables to order by, comma-separated; a leading "
+                     "- sorts descending (e.g. -official_area_km2,name_en)",
+                     {"type": "string", "maxLength": 4000})
+PROPERTIES_PARAM = param("properties", "query", "only these feature properties, "
+                         "comma-separated", {"type": "string", "maxLength": 4000})
 COLLECTION_ID = param("collectionId", "path", "a layer id", {"type": "string"}, True)
 FEATURE_ID = param("featureId", "path", "a place id", {"type": "string"}, True)
 UNIT_ID = param("unitId", "path", "a unit id, DOCUMENT:KEY", {"type": "string"}, True)
@@ -203,14 +308,22 @@ def openapi(base: str, title: str, description: str, layer_ids: list[str],
             "one layer's metadata", [COLLECTION_ID, F_PARAM, LANG_PARAM],
             content(JSON, HTML, schema="collection"), "describeCollection", ["Capabilities"]),
         "/collections/{collectionId}/items": operation(
-            "the places of a layer", [COLLECTION_ID, BBOX_PARAM, LIMIT_PARAM, OFFSET_PARAM,
+            "the places of a layer", [COLLECTION_ID, BBOX_PARAM, BBOX_CRS_PARAM, CRS_PARAM,
+                                      LIMIT_PARAM, OFFSET_PARAM, FILTER_PARAM,
+                                      FILTER_LANG_PARAM, FILTER_CRS_PARAM, SORTBY_PARAM,
+                                      PROPERTIES_PARAM,
                                       UNIT_PARAM, DOCUMENT_PARAM, CHAPTER_PARAM, DISPLAY_PARAM,
                                       F_PARAM, LANG_PARAM],
             content(GEOJSON, schema="featureCollectionGeoJSON") | content(HTML), "getFeatures",
             ["Data"]),
         "/collections/{collectionId}/items/{featureId}": operation(
-            "one place", [COLLECTION_ID, FEATURE_ID, DISPLAY_PARAM, F_PARAM, LANG_PARAM],
+            "one place", [COLLECTION_ID, FEATURE_ID, CRS_PARAM, PROPERTIES_PARAM, DISPLAY_PARAM,
+                          F_PARAM, LANG_PARAM],
             content(GEOJSON, schema="featureGeoJSON") | content(HTML), "getFeature", ["Data"]),
+        "/collections/{collectionId}/queryables": operation(
+            "the properties a filter or sortby may name, with their types (JSON Schema)",
+            [COLLECTION_ID, F_PARAM, LANG_PARAM], content(SCHEMA_JSON, HTML),
+            "getQueryables", ["Capabilities"]),
         "/openapi": operation(
             "this API definition", [F_PARAM], content(OPENAPI, HTML), "getOpenAPI",
             ["Capabilities"]),
@@ -238,6 +351,10 @@ def openapi(base: str, title: str, description: str, layer_ids: list[str],
             "the offline basemap: provinces and the country outline", [], content(GEOJSON),
             "getBasemap", ["Map"]),
     }
+    for path in ("/collections/{collectionId}/items",
+                 "/collections/{collectionId}/items/{featureId}"):
+        paths[path]["get"]["responses"]["200"]["headers"] = {"Content-Crs": {
+            "description": "the CRS of the coordinates, <URI>", "schema": {"type": "string"}}}
     paths.update(extra_paths or {})
     return {
         "openapi": "3.0.3",

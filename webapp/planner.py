@@ -14,7 +14,6 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from layers import choropleth as choropleth_data
 from webapp import params
-from webapp.app import current_service
 from webapp.i18n import Strings
 from webapp.mapimage import FORMATS, MapRenderer, MapSpec, check_filter, parse_layers, settings
 from webapp.ogcapi import (
@@ -27,6 +26,7 @@ from webapp.ogcapi import (
     operation,
     param,
 )
+from webapp.service import current_service
 
 blueprint = Blueprint("planner", __name__)
 

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Response, g, render_template, request, url_for
 
 from webapp import params
-from webapp.app import Service, current_service
 from webapp.geojson import dumps
+from webapp.service import Service, current_service
 
 
 def service() -> Service:

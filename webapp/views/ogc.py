@@ -1,24 +1,15 @@
-"""OGC API - Features endpoints: landing page, conformance, collections, items, OpenAPI."""
+"""OGC API - Features endpoints over Flask: each view hands the request to webapp.core and
+sends its answer, or renders the HTML page of the document the core returned."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, request
 
-from layers import query
-from webapp import ogcapi, params
-from webapp.geojson import collection_json, dumps
+from layers import query, table_collections
+from webapp import core
+from webapp.service import extra_openapi_paths
 from webapp.views import pages
-from webapp.views.common import (
-    base_url,
-    html_reply,
-    json_reply,
-    lang,
-    render,
-    service,
-    text,
-    text_reply,
-    version,
-)
+from webapp.views.common import base_url, html_reply, lang, render, service
 
 blueprint = Blueprint("ogc", __name__)
 
@@ -28,109 +19,77 @@ def _check_common_parameters() -> None:
     lang()  # a bad ?lang= is a 400 on every endpoint
 
 
-def _title() -> tuple[str, str]:
-    return text("site_title"), text("site_subtitle")
+def api_request() -> core.ApiRequest:
+    """The request as the core reads it."""
+    return core.ApiRequest(args=request.args, headers=request.headers, base=base_url())
+
+
+def send(answer: core.Answer) -> Response:
+    """A core answer as a Flask response."""
+    headers = dict(answer.headers)
+    mimetype = headers.pop("Content-Type", None)
+    response = Response(answer.body, status=answer.status, mimetype=mimetype)
+    response.headers.update(headers)
+    return response
+
+
+def _page(answer: core.Answer, template: str, **context) -> Response:
+    if answer.format == "html" and "rows" in answer.context and "table" in answer.context:
+        return html_reply(render("table.html", **answer.context))
+    if answer.format == "html":
+        return html_reply(render(template, **answer.context, **context))
+    return send(answer)
 
 
 @blueprint.get("/")
 def landing():
-    if params.output_format(request) == "json":
-        return json_reply(ogcapi.landing(base_url(), *_title()))
-    return pages.map_page()
+    answer = core.landing(service(), api_request())
+    return pages.map_page() if answer.format == "html" else send(answer)
 
 
 @blueprint.get("/conformance")
 def conformance():
-    document = ogcapi.conformance()
-    if params.output_format(request) == "json":
-        return json_reply(document)
-    return html_reply(render("conformance.html", document=document))
-
-
-def _bboxes() -> dict[str, list[float]]:
-    return {layer: features.bbox for layer, features in service().catalogue.layers.items()}
+    return _page(core.conformance(service(), api_request()), "conformance.html")
 
 
 @blueprint.get("/collections")
 def collections():
-    document = ogcapi.collections(service().store, _bboxes(), base_url(), version())
-    if params.output_format(request) == "json":
-        return json_reply(document)
-    return html_reply(render("collections.html", document=document))
+    return _page(core.collections(service(), api_request()), "collections.html")
 
 
 @blueprint.get("/collections/<layer>")
 def collection(layer: str):
-    store = service().store
-    document = ogcapi.collection(store, layer, _bboxes().get(layer, []), base_url(), version())
-    if params.output_format(request) == "json":
-        return json_reply(document)
-    return html_reply(render("collection.html", document=document, layer=layer,
-                             filters={}, count=query.layer(store, layer)["count"]))
+    answer = core.collection(service(), api_request(), layer)
+    if answer.format != "html":
+        return send(answer)
+    if table_collections.is_table(layer):  # a table's page: its first rows
+        return _page(core.table_items(service(), api_request(), layer), "table.html")
+    return _page(answer, "collection.html", layer=layer, filters={},
+                 count=query.layer(service().store, layer)["count"])
+
+
+@blueprint.get("/collections/<layer>/queryables")
+def queryables(layer: str):
+    return _page(core.queryables(service(), api_request(), layer), "queryables.html",
+                 layer=layer)
 
 
 @blueprint.get("/collections/<layer>/items")
 def items(layer: str):
-    store = service().store
-    query.layer(store, layer)  # an unknown layer is a 404 before any parameter is read
-    f = params.output_format(request)
-    bbox = params.bbox(request)
-    limit, offset = params.page(request)
-    unit = params.text(request, "unit")
-    document = params.text(request, "document")
-    chapter = params.text(request, "chapter")
-    display = params.flag(request, "display")
-    result = query.items(store, layer, bbox=bbox, unit=unit, document=document, limit=limit,
-                         offset=offset, chapter=chapter)
-    filters = {"bbox": request.args.get("bbox"), "unit": unit, "document": document,
-               "chapter": chapter, "display": "1" if display else None,
-               "lang": request.args.get("lang")}
-    links = ogcapi.items_links(base_url(), layer, filters, result.number_matched, limit, offset,
-                               format=f)
-    if f == "json":
-        features = service().catalogue.layers[layer]
-        texts = features.display if display else features.full
-        body = collection_json([texts[i] for i in result.ids], {
-            "numberMatched": result.number_matched,
-            "numberReturned": result.number_returned,
-            "timeStamp": service().loaded_at,
-            "links": links,
-        })
-        return text_reply(body, ogcapi.GEOJSON)
-    rows = [{"id": i, "names": query.names(result.frame.loc[i]),
-             "units": result.units.get(i, [])} for i in result.ids]
-    return html_reply(render("items.html", layer=layer, rows=rows, result=result, links=links,
-                             filters={k: v for k, v in filters.items() if v},
-                             info=query.layer(store, layer)))
+    answer = core.items(service(), api_request(), layer)
+    if answer.format == "html" and not table_collections.is_table(layer):
+        return _page(answer, "items.html", info=query.layer(service().store, layer))
+    return _page(answer, "table.html")
 
 
 @blueprint.get("/collections/<layer>/items/<id>")
 def item(layer: str, id: str):
-    store = service().store
-    query.layer(store, layer)
-    features = service().catalogue.layers[layer]
-    if id not in features.full:
-        raise query.NotFound("place", id)
-    f = params.output_format(request)
-    if f == "html":
+    answer = core.item(service(), api_request(), layer, id)
+    if answer.format == "html" and not table_collections.is_table(layer):
         return pages.place_page(id)
-    texts = features.display if params.flag(request, "display") else features.full
-    links = dumps(ogcapi.item_links(base_url(), layer, id))
-    return text_reply(f'{texts[id][:-1]},"links":{links}}}', ogcapi.GEOJSON)
+    return _page(answer, "table.html")
 
 
 @blueprint.get("/openapi")
 def openapi():
-    f = params.output_format(request)
-    document = ogcapi.openapi(base_url(), *_title(), query.layer_ids(service().store),
-                              extra_paths=_extra_paths())
-    if f == "json":
-        return json_reply(document, mimetype=ogcapi.OPENAPI)
-    return html_reply(render("openapi.html", document=document))
-
-
-def _extra_paths() -> dict:
-    """OpenAPI paths the other blueprints contributed when the app registered them."""
-    from webapp.app import OPENAPI_PATHS
-
-    return current_app.extensions[OPENAPI_PATHS]
+    return _page(core.openapi(service(), api_request(), extra_openapi_paths()), "openapi.html")
