@@ -186,7 +186,7 @@ def test_a_worker_killed_during_an_export_leaves_nothing_after_the_next(store_pa
         download("/export/new-areas.gpkg")
         left = sorted(p.name for p in tmp_root.iterdir())
         assert f"xinqu-{worker}" not in left, left
-        assert not list(tmp_root.glob("xinqu-*/*")), "no export of a live worker is left"
+        assert not list(tmp_root.glob("xinqu-*/export-*")), "no export of a live worker is left"
     finally:
         server.terminate()
         server.wait(timeout=60)

@@ -321,7 +321,7 @@ def test_a_render_over_budget_answers_503_and_is_ready_on_retry(app, fresh):
         assert busy.mimetype == "application/json"
         assert busy.headers["Retry-After"] == str(LIMITS["retry_after_s"])
         assert "retry" in busy.get_json()["description"]
-        spec = MapSpec(document="mofcom-2025", lang="zh", names="zh-Hans")
+        spec = MapSpec(document="mofcom-2025", lang="zh-Hans", names="zh-Hans")
         slow.image(spec, "png", budget=120)  # wait for the render the 503 left running
         assert slow.renders == 1
         again = app.test_client().get("/map.png?document=mofcom-2025&lang=zh")

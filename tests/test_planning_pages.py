@@ -293,7 +293,7 @@ def test_nav_links_the_planner_pages(client):
 # --- text from the data is shown escaped --------------------------------------------------
 
 @pytest.fixture(scope="module")
-def hostile_client(web_store):
+def hostile_client(web_store, as_browser):
     """The app with a new area's and a unit's names made hostile."""
     import dataclasses
 
@@ -305,7 +305,7 @@ def hostile_client(web_store):
     units.loc["ndrc-2024:5", "title_en"] = '<script>alert("t")</script>'
     store = dataclasses.replace(web_store, units=units,
                                 layers={**web_store.layers, "new-areas": areas})
-    return create_app({"STORE": store, "TESTING": True}).test_client()
+    return as_browser(create_app({"STORE": store, "TESTING": True}))
 
 
 @pytest.mark.parametrize("url", ["/new-areas?lang=en", "/new-areas?lang=en&q=pudong",

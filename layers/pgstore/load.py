@@ -47,6 +47,7 @@ from layers.textnorm import normalize
 # How long the swap may wait for readers' locks on the old schema before giving up (the
 # load then rolls back and the old store stays).
 SWAP_LOCK_TIMEOUT = "60s"
+DROP_TRIES = 5  # of dropping the replaced store after a swap (see _drop_replaced)
 MAINTENANCE_WORK_MEM = "256MB"
 _LOAD_LOCK = 0x78696E71  # pg_advisory_xact_lock key: "xinq"
 _GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
@@ -120,6 +121,7 @@ def load(store_path: Path | str = STORE_PATH, url: str | None = None,
         except (psycopg.Error, *_GDAL_ERRORS) as error:
             raise PgStoreError(f"loading {store_path.name} into schema {schema!r} failed, "
                                f"the previous store is unchanged: {_one_line(error)}") from None
+        _drop_replaced(conn, old)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -204,8 +206,25 @@ def _swap(conn: psycopg.Connection, schema: str, fresh: str, old: str) -> None:
             sql.Identifier(schema), sql.Identifier(old)))
     conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
         sql.Identifier(fresh), sql.Identifier(schema)))
-    if exists:
-        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(old)))
+
+
+def _drop_replaced(conn: psycopg.Connection, old: str) -> None:
+    """Drop the replaced store once the swap has committed, in a transaction of its own.
+
+    A query that began before the swap still holds some of the old tables and asks for the
+    rest one by one, while DROP ... CASCADE takes them one by one too: inside the swap that
+    could deadlock and undo the load. Here a deadlock or a lock wait only delays the drop:
+    it is tried again, and at worst left to the next load, which drops it first."""
+    for attempt in range(DROP_TRIES):
+        try:
+            with conn.transaction():
+                conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(
+                    sql.Literal(SWAP_LOCK_TIMEOUT)))
+                conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                    sql.Identifier(old)))
+            return
+        except (psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable):
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _one_line(error: BaseException) -> str:
