@@ -21,6 +21,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from web_fixtures import BROWSER_ACCEPT
 
 from webapp import create_app
 
@@ -84,8 +85,10 @@ def served(tmp_path_factory, store_path):
 
 
 def get(url: str) -> tuple[int, str]:
+    """GET as a browser asks (pages answer HTML; `f=json` or a JSON-only resource, JSON)."""
     try:
-        with urllib.request.urlopen(url, timeout=60) as response:
+        with urllib.request.urlopen(urllib.request.Request(
+                url, headers={"Accept": BROWSER_ACCEPT}), timeout=60) as response:
             return response.status, response.read().decode("utf-8")
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode("utf-8")

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import brotli
 import pytest
+from web_fixtures import BROWSER_ACCEPT
 
 if sys.version_info >= (3, 14):
     from compression import zstd
@@ -29,7 +30,7 @@ else:
 
 pytest_plugins = ["web_fixtures"]
 
-CHROME = {"Accept-Encoding": "gzip, deflate, br, zstd",
+CHROME = {"Accept-Encoding": "gzip, deflate, br, zstd", "Accept": BROWSER_ACCEPT,
           "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0 Safari/537.36"}
 SMALL = "/conformance?f=json"
 STARVED = 10.0  # seconds: far beyond a prompt answer on a busy machine

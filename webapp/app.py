@@ -36,6 +36,9 @@ from webapp.views import documents, ogc, pages, planning
 CACHE_DYNAMIC = "public, max-age=300"
 STATIC_DIR = Path(__file__).parent / "static"
 HTTP_SETTINGS = paths.DATA_DIR / "http.yaml"
+# warm() asks as a browser does, so the map page it compresses is the very body (and ETag)
+# browsers get for `/?lang=…` (the layers' URLs in it carry f=json).
+AS_BROWSER = {"Accept": "text/html"}
 
 # The modules that serve the endpoints: each has a `blueprint`, and an `openapi_paths`
 # (a dict, or a function giving one) for the endpoints it adds to the OGC API's own.
@@ -95,8 +98,8 @@ def warm(app: Flask) -> None:
     client = app.test_client()
     urls: list[str] = []
     for lang in service.strings.languages:
-        page = client.get(f"/?lang={lang}&f=html").get_data(as_text=True)
-        urls.append(f"/?lang={lang}&f=html")
+        page = client.get(f"/?lang={lang}", headers=AS_BROWSER).get_data(as_text=True)
+        urls.append(f"/?lang={lang}")
         urls.extend(sorted(f"/static/{name}" for name in re.findall(r'"/static/([^"?]+)', page)))
         urls.extend(sorted({u.replace("\\u0026", "&")
                             for u in re.findall(r'"(/collections/[^"]+)"', page)}))
@@ -105,8 +108,8 @@ def warm(app: Flask) -> None:
     with service.compressor.fixed(), ThreadPoolExecutor(
             max_workers=min(4, os.cpu_count() or 1)) as pool:
         # The compressors release the GIL: use the cores while nothing is served yet.
-        list(pool.map(lambda job: client.get(job[0], headers={"Accept-Encoding": job[1]}),
-                      jobs))
+        list(pool.map(lambda job: client.get(
+            job[0], headers={**AS_BROWSER, "Accept-Encoding": job[1]}), jobs))
 
 
 def _finish(response: Response) -> Response:

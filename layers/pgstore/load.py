@@ -47,7 +47,9 @@ from layers.textnorm import normalize
 # How long the swap may wait for readers' locks on the old schema before giving up (the
 # load then rolls back and the old store stays).
 SWAP_LOCK_TIMEOUT = "60s"
-DROP_TRIES = 5  # of dropping the replaced store after a swap (see _drop_replaced)
+# The swap gives way to readers on a deadlock (see _swap) and is tried again.
+SWAP_DEADLOCK_TIMEOUT = "100ms"
+SWAP_TRIES = 20
 MAINTENANCE_WORK_MEM = "256MB"
 _LOAD_LOCK = 0x78696E71  # pg_advisory_xact_lock key: "xinq"
 _GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
@@ -121,7 +123,6 @@ def load(store_path: Path | str = STORE_PATH, url: str | None = None,
         except (psycopg.Error, *_GDAL_ERRORS) as error:
             raise PgStoreError(f"loading {store_path.name} into schema {schema!r} failed, "
                                f"the previous store is unchanged: {_one_line(error)}") from None
-        _drop_replaced(conn, old)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -196,35 +197,35 @@ def _write_version(conn: psycopg.Connection, schema: str) -> None:
 
 
 def _swap(conn: psycopg.Connection, schema: str, fresh: str, old: str) -> None:
-    """Put `fresh` in the place of `schema` (inside the caller's transaction)."""
+    """Put `fresh` in the place of `schema` and drop the replaced store (inside the caller's
+    transaction, so readers see the old store or the new one, never a mix).
+
+    A reader's query that already holds some of the old tables and waits for another while
+    the swap holds that one is a deadlock. The swap is then the one to give way (its
+    deadlock_timeout is the shorter): only its savepoint is undone, the reader finishes on
+    the old store, and the swap is tried again."""
     conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(SWAP_LOCK_TIMEOUT)))
-    conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(old)))
-    exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s",
-                          (schema,)).fetchone()
-    if exists:
-        conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
-            sql.Identifier(schema), sql.Identifier(old)))
-    conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
-        sql.Identifier(fresh), sql.Identifier(schema)))
-
-
-def _drop_replaced(conn: psycopg.Connection, old: str) -> None:
-    """Drop the replaced store once the swap has committed, in a transaction of its own.
-
-    A query that began before the swap still holds some of the old tables and asks for the
-    rest one by one, while DROP ... CASCADE takes them one by one too: inside the swap that
-    could deadlock and undo the load. Here a deadlock or a lock wait only delays the drop:
-    it is tried again, and at worst left to the next load, which drops it first."""
-    for attempt in range(DROP_TRIES):
+    conn.execute(sql.SQL("SET LOCAL deadlock_timeout = {}").format(
+        sql.Literal(SWAP_DEADLOCK_TIMEOUT)))
+    for attempt in range(SWAP_TRIES):
         try:
-            with conn.transaction():
-                conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(
-                    sql.Literal(SWAP_LOCK_TIMEOUT)))
+            with conn.transaction():  # a savepoint: a deadlock undoes this try only
                 conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
                     sql.Identifier(old)))
+                exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s",
+                                      (schema,)).fetchone()
+                if exists:
+                    conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+                        sql.Identifier(schema), sql.Identifier(old)))
+                conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+                    sql.Identifier(fresh), sql.Identifier(schema)))
+                if exists:
+                    conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(old)))
             return
-        except (psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable):
-            time.sleep(0.2 * (attempt + 1))
+        except psycopg.errors.DeadlockDetected:
+            if attempt == SWAP_TRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _one_line(error: BaseException) -> str:

@@ -233,10 +233,19 @@ _UPLOAD_FORM = {"multipart/form-data": {"schema": {
     }}}}
 
 
+def _error_answer(text: str) -> dict:
+    return {"description": text,
+            "content": {JSON: {"schema": {"$ref": "#/components/schemas/exception"}}}}
+
+
+def _with_forbidden(get: dict) -> dict:
+    """A GET that answers 403 too (the upload form without an admin token configured)."""
+    get["get"]["responses"]["403"] = _error_answer("adding documents is disabled")
+    return get
+
+
 def _post_operation() -> dict:
-    def error(text: str) -> dict:
-        return {"description": text,
-                "content": {JSON: {"schema": {"$ref": "#/components/schemas/exception"}}}}
+    error = _error_answer
 
     return {"post": {
         "summary": "add documents (admin token needed); dry_run=1 previews",
@@ -258,8 +267,9 @@ openapi_paths = {
                     "places", [F_PARAM, LANG_PARAM], content(JSON, HTML), "getDocuments",
                     ["Documents"]),
         **_post_operation()},
-    "/documents/new": operation("the upload form (only when an admin token is configured)",
-                                [LANG_PARAM], content(HTML), "getUploadForm", ["Documents"]),
+    "/documents/new": _with_forbidden(operation(
+        "the upload form (only when an admin token is configured)", [LANG_PARAM],
+        content(HTML), "getUploadForm", ["Documents"])),
     "/documents/{documentId}": operation(
         "one document: its units with their places, and a map of them",
         [DOCUMENT_ID, F_PARAM, LANG_PARAM], content(JSON, HTML), "getDocument", ["Documents"]),
