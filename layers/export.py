@@ -32,11 +32,11 @@ import geopandas as gpd
 import pandas as pd
 import yaml
 from markupsafe import Markup
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from geo.crs import WGS84, CRSError, crs_code, parse_crs
 from geo.formats import Table
-from geo.formats.csv import write_csv
+from geo.formats.csv import CELL_MAX, WKT_COLUMN, cut, long_cells, write_csv
 from geo.formats.geojson import write_geojson
 from geo.formats.gpkg import write_gpkg
 from geo.formats.kml import write_kml
@@ -54,6 +54,10 @@ LIST_SEPARATOR = ", "
 # The declared geometry type of each kind of layer (data/layers.yaml `geometry`), so that
 # a layer the filters leave empty still opens as polygons, lines or points.
 GEOMETRY_TYPES = {"polygon": "MultiPolygon", "line": "MultiLineString", "point": "Point"}
+# What a CSV holds of the geometry (`geometry=`): by default no geometry column, which
+# Excel could not hold (an outline's WKT runs to 400,000 characters), but a point per
+# place (anchor_lon/anchor_lat, or lon/lat for a point layer); WKT only when asked.
+CSV_GEOMETRIES = ("none", "wkt")
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -140,11 +144,12 @@ class ExportRequest:
     document: str | None = None
     chapter: int | None = None  # a chapter number of `document`
     layers: tuple[str, ...] = ()  # the layer ids `layer` stands for
+    geometry: str = "none"  # CSV only: one of CSV_GEOMETRIES
 
 
 def make_request(store, layer: str, format: str, crs: str | None = None, bbox=None,
                  unit: str | None = None, document: str | None = None,
-                 chapter=None) -> ExportRequest:
+                 chapter=None, geometry: str | None = None) -> ExportRequest:
     """Check every part of an export request against the store; ExportError or QueryError
     (bad bbox/unit/document/chapter, as the API raises it) name the first thing wrong."""
     known = tuple(query.layer_ids(store))
@@ -156,6 +161,11 @@ def make_request(store, layer: str, format: str, crs: str | None = None, bbox=No
     if layer == ALL and not formats[format].all_layers:
         raise ExportError("format", f"{format} holds one layer; all layers export as",
                           valid=tuple(f for f in formats if formats[f].all_layers))
+    if geometry is not None and geometry not in CSV_GEOMETRIES:
+        raise ExportError("geometry", f"no CSV geometry {geometry!r}", valid=CSV_GEOMETRIES)
+    if geometry == "wkt" and format != "csv":
+        raise ExportError("geometry", f"geometry=wkt is for CSV; {format} always holds the "
+                          "geometry", valid=("csv",))
     try:
         target = parse_crs(crs if crs is not None else settings().default_crs)
     except CRSError as error:
@@ -166,7 +176,8 @@ def make_request(store, layer: str, format: str, crs: str | None = None, bbox=No
         query.places_linked(store, unit=unit, document=document)  # QueryError if unknown
     layers = known if layer == ALL else (layer,)
     return ExportRequest(layer=layer, format=format, crs=target, bbox=bbox, unit=unit,
-                         document=document, chapter=chapter, layers=layers)
+                         document=document, chapter=chapter, layers=layers,
+                         geometry=geometry or "none")
 
 
 # --- what goes in ---------------------------------------------------------------------------
@@ -402,12 +413,13 @@ def write_export(store, request: ExportRequest, directory: Path) -> Export:
     writer = {"shp.zip": _write_shapefile_zip, "gpkg": _write_gpkg, "geojson": _write_geojson,
               "kml": _write_kml, "csv": _write_csv}[format.id]
     try:
-        writer(store, request, selections, target, note)
+        more = writer(store, request, selections, target, note)
     except CRSError as error:  # the CRS parses but cannot hold these features
         raise ExportError("crs", str(error)) from None
     crs = WGS84 if format.wgs84_only else request.crs
+    notes = tuple(n for n in (note, more) if n)
     return Export(path=target, filename=target.name, media_type=format.media_type, crs=crs,
-                  notes=(note,) if note else (), counts=counts)
+                  notes=notes, counts=counts)
 
 
 @contextlib.contextmanager
@@ -537,6 +549,61 @@ def _unit_title(store, unit_id: str) -> str:
     return " / ".join(t for t in titles if t)
 
 
-def _write_csv(store, request, selections, target: Path, note) -> None:
+def _write_csv(store, request, selections, target: Path, note) -> str | None:
+    """Excel-safe: no geometry column unless asked (a point per place instead), no cell over
+    Excel's 32,767 characters; returns the note saying what was cut, if anything."""
     (selection,) = selections
-    write_csv(Table(table_name(selection.layer), selection.frame), target, request.crs)
+    frame, cuts = csv_frame(selection, request.crs)
+    wkt = request.geometry == "wkt"
+    write_csv(Table(table_name(selection.layer), frame), target, request.crs, wkt=wkt)
+    if wkt:  # the WKT's length is known once GDAL has written it
+        too_long = [(int(row), n) for row, column, n in long_cells(target)
+                    if column == WKT_COLUMN]
+        if too_long:
+            ids = [str(frame["id"].iloc[row - 1]) for row, _ in too_long]
+            shown = ", ".join(ids[:5]) + (", …" if len(ids) > 5 else "")
+            raise ExportError(
+                "geometry", f"the WKT of {len(ids)} place(s) ({shown}) is longer "
+                f"than a spreadsheet cell holds ({CELL_MAX:,} characters; the longest "
+                f"{max(n for _, n in too_long):,}): take the outlines as GeoPackage, "
+                "shapefile or GeoJSON, or this CSV without geometry", valid=("none",))
+    if not cuts:
+        return None
+    listed = ", ".join(f"{place} {column} ({n:,} characters)" for place, column, n in cuts)
+    return (f"Cells over {CELL_MAX:,} characters (Excel's limit) were cut and end in "
+            f"'…[cut: N characters]': {listed}; the GeoPackage and shapefile exports and "
+            "the API hold the full values (units: the links table).")
+
+
+def csv_frame(selection: Selection, crs: CRS) -> tuple[gpd.GeoDataFrame,
+                                                         list[tuple[str, str, int]]]:
+    """The selection with a point per place added and long texts cut: (frame, cuts).
+
+    The point: a point layer's own lon/lat; a polygon's anchor_lon/anchor_lat (already
+    stored: its core or label point); a line's representative point (a point on it), as
+    anchor_lon/anchor_lat. All WGS 84 longitude/latitude as the API gives them; when
+    another CRS is asked for, x/y (anchor_x/anchor_y) in it too.
+    """
+    frame = selection.frame.copy()
+    geometry = frame.geometry.to_crs(WGS84) if len(frame) else frame.geometry
+    points = selection.geometry_type == "Point"
+    lon, lat = ("lon", "lat") if points else ("anchor_lon", "anchor_lat")
+    if lon not in frame.columns:
+        anchor = geometry if points else geometry.representative_point()
+        frame[lon], frame[lat] = anchor.x.to_numpy(), anchor.y.to_numpy()
+        if not points:
+            frame["anchor_kind"] = "representative point"
+    if not crs.equals(WGS84, ignore_axis_order=True):
+        x, y = ("x", "y") if points else ("anchor_x", "anchor_y")
+        to_crs = Transformer.from_crs(WGS84, crs, always_xy=True)
+        frame[x], frame[y] = to_crs.transform(frame[lon].to_numpy(dtype=float),
+                                              frame[lat].to_numpy(dtype=float))
+    cuts = []
+    for column in frame.columns:
+        if column == frame.geometry.name or not is_text(frame[column]):
+            continue
+        for position, value in frame[column].items():
+            if isinstance(value, str) and len(value) > CELL_MAX:
+                cuts.append((str(frame.at[position, "id"]), column, len(value)))
+                frame.at[position, column] = cut(value)
+    return gpd.GeoDataFrame(frame, geometry=frame.geometry.name, crs=frame.crs), cuts

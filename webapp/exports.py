@@ -46,7 +46,8 @@ def request_from_args(layer: str, format: str) -> export.ExportRequest:
     return export.make_request(
         current_service().store, layer, format, crs=request.args.get("crs"),
         bbox=params.bbox(request), unit=params.text(request, "unit"),
-        document=params.text(request, "document"), chapter=params.text(request, "chapter"))
+        document=params.text(request, "document"), chapter=params.text(request, "chapter"),
+        geometry=params.text(request, "geometry"))
 
 
 @blueprint.get("/export")
