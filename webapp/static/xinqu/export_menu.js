@@ -21,9 +21,11 @@
     }
     var csv = form.querySelector("[data-export-csv]");
     if (csv) {
-      csv.hidden = format.value !== "csv";
+      // Not `hidden`: the site's label styles would override it.
+      var off = format.value !== "csv";
+      csv.style.display = off ? "none" : "";
       var box = csv.querySelector("input");
-      if (box && csv.hidden) { box.checked = false; }
+      if (box && off) { box.checked = false; }
     }
   }
   function init() {
