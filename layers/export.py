@@ -567,12 +567,18 @@ def _write_csv(store, request, selections, target: Path, note) -> str | None:
                 f"than a spreadsheet cell holds ({CELL_MAX:,} characters; the longest "
                 f"{max(n for _, n in too_long):,}): take the outlines as GeoPackage, "
                 "shapefile or GeoJSON, or this CSV without geometry", valid=("none",))
+    return cut_note(cuts)
+
+
+def cut_note(cuts: list[tuple[str, str, int]]) -> str | None:
+    """The note (an HTTP header, so ASCII) naming the cells `csv_frame` cut, if any."""
     if not cuts:
         return None
-    listed = ", ".join(f"{place} {column} ({n:,} characters)" for place, column, n in cuts)
-    return (f"Cells over {CELL_MAX:,} characters (Excel's limit) were cut and end in "
-            f"'…[cut: N characters]': {listed}; the GeoPackage and shapefile exports and "
-            "the API hold the full values (units: the links table).")
+    listed = ", ".join(f"{place} {column} ({n:,} characters)" for place, column, n in cuts[:5])
+    more = f" and {len(cuts) - 5} more" if len(cuts) > 5 else ""
+    return (f"{len(cuts)} cell(s) over {CELL_MAX:,} characters (Excel's limit) were cut "
+            f"and end in a [cut: N characters] marker: {listed}{more}; the GeoPackage and "
+            "shapefile exports and the API hold the full values (units: the links table).")
 
 
 def csv_frame(selection: Selection, crs: CRS) -> tuple[gpd.GeoDataFrame,

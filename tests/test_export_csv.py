@@ -127,6 +127,12 @@ def test_long_text_is_cut_with_a_marker_and_a_note(store, tmp_path):
     assert len(cell) == EXCEL_CELL
     assert cell.endswith(f" …[cut: {len(long_list):,} characters]")
     assert long_list.startswith(cell.split(" …[cut:")[0])
+    note = export.cut_note(cuts)
+    assert note.isascii()  # it goes out as the X-Export-Note header
+    assert f"{place} units ({len(long_list):,} characters)" in note
+    assert export.cut_note([]) is None
+    many = export.cut_note([(f"p{i}", "units", 40_000) for i in range(50)])
+    assert "and 45 more" in many and len(many) < 500  # a bounded header
 
 
 def test_cut_and_long_cells(tmp_path):
