@@ -32,16 +32,17 @@ import geopandas as gpd
 import pandas as pd
 import yaml
 from markupsafe import Markup
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
 from geo.crs import WGS84, CRSError, crs_code, parse_crs
 from geo.formats import Table
-from geo.formats.csv import CELL_MAX, WKT_COLUMN, cut, long_cells, write_csv
+from geo.formats.csv import CELL_MAX, WKT_COLUMN, long_cells, write_csv
 from geo.formats.geojson import write_geojson
 from geo.formats.gpkg import write_gpkg
 from geo.formats.kml import write_kml
 from geo.formats.shapefile import fits, is_text, write_shapefiles, write_zip
 from layers import query, tempfiles
+from layers.export_csv import csv_frame, cut_note
 from layers.paths import DATA_DIR
 from layers.progress import step, track
 
@@ -553,7 +554,7 @@ def _write_csv(store, request, selections, target: Path, note) -> str | None:
     """Excel-safe: no geometry column unless asked (a point per place instead), no cell over
     Excel's 32,767 characters; returns the note saying what was cut, if anything."""
     (selection,) = selections
-    frame, cuts = csv_frame(selection, request.crs)
+    frame, cuts = csv_frame(selection.frame, selection.geometry_type, request.crs)
     wkt = request.geometry == "wkt"
     write_csv(Table(table_name(selection.layer), frame), target, request.crs, wkt=wkt)
     if wkt:  # the WKT's length is known once GDAL has written it
@@ -568,48 +569,3 @@ def _write_csv(store, request, selections, target: Path, note) -> str | None:
                 f"{max(n for _, n in too_long):,}): take the outlines as GeoPackage, "
                 "shapefile or GeoJSON, or this CSV without geometry", valid=("none",))
     return cut_note(cuts)
-
-
-def cut_note(cuts: list[tuple[str, str, int]]) -> str | None:
-    """The note (an HTTP header, so ASCII) naming the cells `csv_frame` cut, if any."""
-    if not cuts:
-        return None
-    listed = ", ".join(f"{place} {column} ({n:,} characters)" for place, column, n in cuts[:5])
-    more = f" and {len(cuts) - 5} more" if len(cuts) > 5 else ""
-    return (f"{len(cuts)} cell(s) over {CELL_MAX:,} characters (Excel's limit) were cut "
-            f"and end in a [cut: N characters] marker: {listed}{more}; the GeoPackage and "
-            "shapefile exports and the API hold the full values (units: the links table).")
-
-
-def csv_frame(selection: Selection, crs: CRS) -> tuple[gpd.GeoDataFrame,
-                                                         list[tuple[str, str, int]]]:
-    """The selection with a point per place added and long texts cut: (frame, cuts).
-
-    The point: a point layer's own lon/lat; a polygon's anchor_lon/anchor_lat (already
-    stored: its core or label point); a line's representative point (a point on it), as
-    anchor_lon/anchor_lat. All WGS 84 longitude/latitude as the API gives them; when
-    another CRS is asked for, x/y (anchor_x/anchor_y) in it too.
-    """
-    frame = selection.frame.copy()
-    geometry = frame.geometry.to_crs(WGS84) if len(frame) else frame.geometry
-    points = selection.geometry_type == "Point"
-    lon, lat = ("lon", "lat") if points else ("anchor_lon", "anchor_lat")
-    if lon not in frame.columns:
-        anchor = geometry if points else geometry.representative_point()
-        frame[lon], frame[lat] = anchor.x.to_numpy(), anchor.y.to_numpy()
-        if not points:
-            frame["anchor_kind"] = "representative point"
-    if not crs.equals(WGS84, ignore_axis_order=True):
-        x, y = ("x", "y") if points else ("anchor_x", "anchor_y")
-        to_crs = Transformer.from_crs(WGS84, crs, always_xy=True)
-        frame[x], frame[y] = to_crs.transform(frame[lon].to_numpy(dtype=float),
-                                              frame[lat].to_numpy(dtype=float))
-    cuts = []
-    for column in frame.columns:
-        if column == frame.geometry.name or not is_text(frame[column]):
-            continue
-        for position, value in frame[column].items():
-            if isinstance(value, str) and len(value) > CELL_MAX:
-                cuts.append((str(frame.at[position, "id"]), column, len(value)))
-                frame.at[position, column] = cut(value)
-    return gpd.GeoDataFrame(frame, geometry=frame.geometry.name, crs=frame.crs), cuts

@@ -15,7 +15,7 @@ from pyproj import CRS
 
 from geo.formats import Table
 from geo.formats.csv import CELL_MAX, cut, long_cells, write_csv
-from layers import export, query
+from layers import export, export_csv, query
 
 pytest_plugins = ["web_fixtures"]
 
@@ -116,7 +116,8 @@ def test_long_text_is_cut_with_a_marker_and_a_note(store, tmp_path):
     long_list = export.LIST_SEPARATOR.join(f"doc-{i}:{i}" for i in range(5_000))
     assert len(long_list) > EXCEL_CELL
     selection.frame.loc[0, "units"] = long_list
-    frame, cuts = export.csv_frame(selection, CRS("EPSG:4326"))
+    frame, cuts = export_csv.csv_frame(selection.frame, selection.geometry_type,
+                                         CRS("EPSG:4326"))
     place = str(frame.loc[0, "id"])
     assert cuts == [(place, "units", len(long_list))]
     target = tmp_path / "ports.csv"
@@ -127,11 +128,11 @@ def test_long_text_is_cut_with_a_marker_and_a_note(store, tmp_path):
     assert len(cell) == EXCEL_CELL
     assert cell.endswith(f" …[cut: {len(long_list):,} characters]")
     assert long_list.startswith(cell.split(" …[cut:")[0])
-    note = export.cut_note(cuts)
+    note = export_csv.cut_note(cuts)
     assert note.isascii()  # it goes out as the X-Export-Note header
     assert f"{place} units ({len(long_list):,} characters)" in note
-    assert export.cut_note([]) is None
-    many = export.cut_note([(f"p{i}", "units", 40_000) for i in range(50)])
+    assert export_csv.cut_note([]) is None
+    many = export_csv.cut_note([(f"p{i}", "units", 40_000) for i in range(50)])
     assert "and 45 more" in many and len(many) < 500  # a bounded header
 
 
