@@ -36,12 +36,13 @@ from pyproj import CRS
 
 from geo.crs import WGS84, CRSError, crs_code, parse_crs
 from geo.formats import Table
-from geo.formats.csv import write_csv
+from geo.formats.csv import CELL_MAX, WKT_COLUMN, long_cells, write_csv
 from geo.formats.geojson import write_geojson
 from geo.formats.gpkg import write_gpkg
 from geo.formats.kml import write_kml
 from geo.formats.shapefile import fits, is_text, write_shapefiles, write_zip
 from layers import query, tempfiles
+from layers.export_csv import csv_frame, cut_note
 from layers.paths import DATA_DIR
 from layers.progress import step, track
 
@@ -54,6 +55,10 @@ LIST_SEPARATOR = ", "
 # The declared geometry type of each kind of layer (data/layers.yaml `geometry`), so that
 # a layer the filters leave empty still opens as polygons, lines or points.
 GEOMETRY_TYPES = {"polygon": "MultiPolygon", "line": "MultiLineString", "point": "Point"}
+# What a CSV holds of the geometry (`geometry=`): by default no geometry column, which
+# Excel could not hold (an outline's WKT runs to 400,000 characters), but a point per
+# place (anchor_lon/anchor_lat, or lon/lat for a point layer); WKT only when asked.
+CSV_GEOMETRIES = ("none", "wkt")
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -140,11 +145,12 @@ class ExportRequest:
     document: str | None = None
     chapter: int | None = None  # a chapter number of `document`
     layers: tuple[str, ...] = ()  # the layer ids `layer` stands for
+    geometry: str = "none"  # CSV only: one of CSV_GEOMETRIES
 
 
 def make_request(store, layer: str, format: str, crs: str | None = None, bbox=None,
                  unit: str | None = None, document: str | None = None,
-                 chapter=None) -> ExportRequest:
+                 chapter=None, geometry: str | None = None) -> ExportRequest:
     """Check every part of an export request against the store; ExportError or QueryError
     (bad bbox/unit/document/chapter, as the API raises it) name the first thing wrong."""
     known = tuple(query.layer_ids(store))
@@ -156,6 +162,11 @@ def make_request(store, layer: str, format: str, crs: str | None = None, bbox=No
     if layer == ALL and not formats[format].all_layers:
         raise ExportError("format", f"{format} holds one layer; all layers export as",
                           valid=tuple(f for f in formats if formats[f].all_layers))
+    if geometry is not None and geometry not in CSV_GEOMETRIES:
+        raise ExportError("geometry", f"no CSV geometry {geometry!r}", valid=CSV_GEOMETRIES)
+    if geometry == "wkt" and format != "csv":
+        raise ExportError("geometry", f"geometry=wkt is for CSV; {format} always holds the "
+                          "geometry", valid=("csv",))
     try:
         target = parse_crs(crs if crs is not None else settings().default_crs)
     except CRSError as error:
@@ -166,7 +177,8 @@ def make_request(store, layer: str, format: str, crs: str | None = None, bbox=No
         query.places_linked(store, unit=unit, document=document)  # QueryError if unknown
     layers = known if layer == ALL else (layer,)
     return ExportRequest(layer=layer, format=format, crs=target, bbox=bbox, unit=unit,
-                         document=document, chapter=chapter, layers=layers)
+                         document=document, chapter=chapter, layers=layers,
+                         geometry=geometry or "none")
 
 
 # --- what goes in ---------------------------------------------------------------------------
@@ -402,12 +414,13 @@ def write_export(store, request: ExportRequest, directory: Path) -> Export:
     writer = {"shp.zip": _write_shapefile_zip, "gpkg": _write_gpkg, "geojson": _write_geojson,
               "kml": _write_kml, "csv": _write_csv}[format.id]
     try:
-        writer(store, request, selections, target, note)
+        more = writer(store, request, selections, target, note)
     except CRSError as error:  # the CRS parses but cannot hold these features
         raise ExportError("crs", str(error)) from None
     crs = WGS84 if format.wgs84_only else request.crs
+    notes = tuple(n for n in (note, more) if n)
     return Export(path=target, filename=target.name, media_type=format.media_type, crs=crs,
-                  notes=(note,) if note else (), counts=counts)
+                  notes=notes, counts=counts)
 
 
 @contextlib.contextmanager
@@ -537,6 +550,22 @@ def _unit_title(store, unit_id: str) -> str:
     return " / ".join(t for t in titles if t)
 
 
-def _write_csv(store, request, selections, target: Path, note) -> None:
+def _write_csv(store, request, selections, target: Path, note) -> str | None:
+    """Excel-safe: no geometry column unless asked (a point per place instead), no cell over
+    Excel's 32,767 characters; returns the note saying what was cut, if anything."""
     (selection,) = selections
-    write_csv(Table(table_name(selection.layer), selection.frame), target, request.crs)
+    frame, cuts = csv_frame(selection.frame, selection.geometry_type, request.crs)
+    wkt = request.geometry == "wkt"
+    write_csv(Table(table_name(selection.layer), frame), target, request.crs, wkt=wkt)
+    if wkt:  # the WKT's length is known once GDAL has written it
+        too_long = [(int(row), n) for row, column, n in long_cells(target)
+                    if column == WKT_COLUMN]
+        if too_long:
+            ids = [str(frame["id"].iloc[row - 1]) for row, _ in too_long]
+            shown = ", ".join(ids[:5]) + (", …" if len(ids) > 5 else "")
+            raise ExportError(
+                "geometry", f"the WKT of {len(ids)} place(s) ({shown}) is longer "
+                f"than a spreadsheet cell holds ({CELL_MAX:,} characters; the longest "
+                f"{max(n for _, n in too_long):,}): take the outlines as GeoPackage, "
+                "shapefile or GeoJSON, or this CSV without geometry", valid=("none",))
+    return cut_note(cuts)

@@ -226,7 +226,32 @@ def check_export(store, path: Path, layer: str, format: str, asked: CRS, filters
         assert feature["name_hans" if format == "shp.zip" else "name_zh_hans"] == row[
             "name_zh_hans"]
         assert_same_texts(row, feature, format, place, set_aside)
+        if format == "csv" and "geometry" not in feature:  # Excel-safe: a point per place
+            assert_same_point(row, feature, crs, place)
+            continue
         assert_same_place(row.geometry, feature["geometry"], crs, place)
+
+
+def assert_same_point(api_row, feature: dict, crs: CRS, place: str) -> None:
+    """A CSV without WKT holds a point per place in WGS 84 (and in `crs`): a point layer's
+    own point, a polygon's stored anchor, a point on a line."""
+    if "lon" in feature:
+        lon, lat = float(feature["lon"]), float(feature["lat"])
+        assert shapely.Point(lon, lat).equals_exact(api_row.geometry, 1e-9), place
+        x, y = feature.get("x"), feature.get("y")
+    else:
+        lon, lat = float(feature["anchor_lon"]), float(feature["anchor_lat"])
+        if api_row.geometry.geom_type.endswith("LineString"):
+            assert api_row.geometry.distance(shapely.Point(lon, lat)) < 1e-9, place
+            assert feature["anchor_kind"] == "representative point"
+        else:
+            assert (lon, lat) == (api_row["anchor_lon"], api_row["anchor_lat"]), place
+        x, y = feature.get("anchor_x"), feature.get("anchor_y")
+    if crs.equals(WGS84, ignore_axis_order=True):
+        assert x is None and y is None
+        return
+    back = to_wgs84(crs.to_wkt()).transform(float(x), float(y))
+    assert GEOD.inv(lon, lat, *back)[2] < TOLERANCE_M, place
 
 
 # --- every layer in every format --------------------------------------------------------------
@@ -457,8 +482,8 @@ def test_kml_placemarks_name_the_place_and_list_its_units(store, client, downloa
             assert str(escape(title)) in feature["description"]
 
 
-def test_csv_is_utf8_with_bom_and_wkt(client, downloads):
-    path, headers = download(client, downloads, "/export/ports.csv?crs=EPSG:4490")
+def test_csv_is_utf8_with_bom_and_wkt_on_request(client, downloads):
+    path, headers = download(client, downloads, "/export/ports.csv?crs=EPSG:4490&geometry=wkt")
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbfWKT,id,")
     assert b"\r\n" in raw
@@ -524,6 +549,22 @@ def test_cli_errors_name_the_problem_on_stderr(store_path, tmp_path):
     assert run.stdout == ""
     run = _cli("--layer", "new-areas", "--format", "xlsx", "--out", str(tmp_path / "x"))
     assert run.returncode == 2 and "shp.zip" in run.stderr
+
+
+def test_cli_csv_geometry_option(store, tmp_path):
+    out = tmp_path / "corridors.csv"
+    run = _cli("--layer", "corridors", "--format", "csv", "--csv-geometry", "wkt",
+               "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    check_export(store, out, "corridors", "csv", WGS84)
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfWKT,")
+    run = _cli("--layer", "new-areas", "--format", "csv", "--csv-geometry", "wkt",
+               "--out", str(tmp_path / "new-areas.csv"))
+    assert run.returncode == 2 and "--csv-geometry" in run.stderr and "32,767" in run.stderr
+    assert not (tmp_path / "new-areas.csv").exists()
+    run = _cli("--layer", "new-areas", "--format", "gpkg", "--csv-geometry", "wkt",
+               "--out", str(tmp_path / "x.gpkg"))
+    assert run.returncode == 2 and "csv" in run.stderr
 
 
 def test_cli_writes_the_same_export(store, tmp_path):
@@ -617,7 +658,9 @@ def test_menu_on_the_map_offers_all_layers(client, store):
     assert '<select name="layer">' in html
     assert all(f'<option value="{layer}">' in html for layer in store.layers)
     assert '<option value="gpkg"' in html and '<option value="shp.zip"' in html
-    assert '<option value="geojson"' not in html  # one layer at a time
+    for format in export.settings().formats.values():  # every format, one-layer ones off
+        option = re.search(rf'<option value="{re.escape(format.id)}"[^>]*>', html).group(0)
+        assert ("disabled" in option) is (not format.all_layers), option
     assert 'name="bbox" value="100,20,120,40" data-export-filter="bbox"' in html
     page = client.get("/?f=html&lang=en&unit=ndrc-2024:6").get_data(as_text=True)  # the map itself
     assert 'class="export-menu"' in page and '<option value="new-areas">' in page

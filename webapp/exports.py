@@ -46,18 +46,22 @@ def request_from_args(layer: str, format: str) -> export.ExportRequest:
     return export.make_request(
         current_service().store, layer, format, crs=request.args.get("crs"),
         bbox=params.bbox(request), unit=params.text(request, "unit"),
-        document=params.text(request, "document"), chapter=params.text(request, "chapter"))
+        document=params.text(request, "document"), chapter=params.text(request, "chapter"),
+        geometry=params.text(request, "geometry"))
 
 
 @blueprint.get("/export")
 def menu_submit():
     """The export menu's form (works without JavaScript): on to /export/<layer>.<format>.
 
-    Empty fields are dropped; a code typed in `crs_code` wins over the `crs` list.
+    Empty fields are dropped; a code typed in `crs_code` wins over the `crs` list; the CSV
+    geometry box counts only for CSV (it may stay ticked when another format is chosen).
     """
     args = {k: v.strip() for k, v in request.args.items() if v.strip()}
     layer = args.pop("layer", export.ALL)
     format = args.pop("format", "")
+    if format != "csv":
+        args.pop("geometry", None)
     if "crs_code" in args:
         args["crs"] = args.pop("crs_code")
     return redirect(url_for("exports.download", name=f"{layer}.{format}", **args))
@@ -82,10 +86,11 @@ def download(name: str):
 
 def export_menu_context(layer: str | None, args: Mapping) -> dict[str, Any]:
     """What _export_menu.html needs: the layer ("all" for the map), the filters carried
-    over from `args` (the page's query string), the formats and the CRS choices."""
+    over from `args` (the page's query string), every format (each says whether it holds
+    all layers) and the CRS choices."""
     layer = layer or export.ALL
     settings = export.settings()
-    formats = [f for f in settings.formats.values() if layer != export.ALL or f.all_layers]
+    formats = list(settings.formats.values())
     chosen = (args.get("crs") or settings.default_crs) if args else settings.default_crs
     return {
         "layer": layer,
@@ -123,11 +128,20 @@ def openapi_paths() -> dict[str, Any]:
                  {"type": "string"}, True)
     crs = param("crs", "query", "the output CRS, any pyproj knows (EPSG:4490, EPSG:4548, "
                 "ESRI:102025); GeoJSON stays in WGS84", {"type": "string", "default": "EPSG:4326"})
+    geometry = param("geometry", "query", "CSV only. `none` (default): no geometry column, "
+                     "a point per place instead (anchor_lon/anchor_lat; lon/lat for points; "
+                     "anchor_x/anchor_y or x/y too in a CRS other than WGS 84). `wkt`: the "
+                     f"geometry as WKT too, a 400 naming `geometry` when a place's WKT is "
+                     f"longer than a spreadsheet cell ({export.CELL_MAX} characters). Longer "
+                     "texts are cut with a marker, and the X-Export-Note header names them",
+                     {"type": "string", "enum": list(export.CSV_GEOMETRIES),
+                      "default": "none"})
     menu = operation("the export menu's form: redirects to /export/{name}",
                      [param(p, "query", f"the menu's `{p}` field", {"type": "string"})
-                      for p in ("layer", "format", "crs", "crs_code", *FILTERS)],
+                      for p in ("layer", "format", "crs", "crs_code", "geometry", *FILTERS)],
                      {}, "submitExportMenu", ["Export"], success="302")
     return {"/export": menu, "/export/{name}": operation(
         "a layer, or every layer with the units and the link table, as a GIS file",
-        [name, crs, BBOX_PARAM, UNIT_PARAM, DOCUMENT_PARAM, CHAPTER_PARAM], types, "getExport",
+        [name, crs, geometry, BBOX_PARAM, UNIT_PARAM, DOCUMENT_PARAM, CHAPTER_PARAM], types,
+        "getExport",
         ["Export"])}

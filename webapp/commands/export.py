@@ -32,6 +32,10 @@ def register(sub) -> None:
     p.add_argument("--unit", help="only places linked to this unit, e.g. ndrc-2024:6")
     p.add_argument("--document", help="only places linked to this document, e.g. ndrc-2024")
     p.add_argument("--chapter", help="only places linked to this chapter of --document")
+    p.add_argument("--csv-geometry", choices=("none", "wkt"), dest="geometry",
+                   help="CSV only: 'wkt' adds the geometry as WKT (refused for a place whose "
+                        "WKT exceeds a spreadsheet cell); default 'none': a point per place "
+                        "(anchor_lon/anchor_lat, or lon/lat)")
     p.add_argument("--out", required=True, type=Path,
                    help="file to write (or an existing directory to write it into)")
     p.set_defaults(func=run)
@@ -62,14 +66,16 @@ def run(args) -> int:
     try:
         wanted = export.make_request(store, args.layer, args.format, crs=args.crs,
                                      bbox=_bbox(args.bbox), unit=args.unit,
-                                     document=args.document, chapter=args.chapter)
+                                     document=args.document, chapter=args.chapter,
+                                     geometry=args.geometry)
         with export.exported(store, wanted) as result:
             target = args.out / result.filename if args.out.is_dir() else args.out
             step(f"saving {target}")
             _save(result.path, target)
     except export.ExportError as error:
         valid = f" (valid: {', '.join(error.valid)})" if error.valid else ""
-        raise UsageError(f"--{error.param}: {error.message}{valid}") from None
+        option = "csv-geometry" if error.param == "geometry" else error.param
+        raise UsageError(f"--{option}: {error.message}{valid}") from None
     except QueryError as error:
         raise UsageError(f"--{error.param}: {error.message}") from None
     except NotFound as error:
