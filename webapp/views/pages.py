@@ -75,7 +75,8 @@ def map_page():
     if key not in cache:
         m = maps.full_map(_map_layers(service().store), _style(), **_map_kwargs())
         cache.setdefault(key, maps.render_parts(m))
-    return html_reply(render("map.html", parts=cache[key], layer=None, show_export_menu=True))
+    return html_reply(render("map.html", parts=cache[key], layer=None, show_export_menu=True,
+                             figure_min_span=_style()["image"]["min_bbox_span_deg"]))
 
 
 @blueprint.get("/basemap")
