@@ -297,8 +297,9 @@ class MapRenderer(Painter):
             self._project_bbox(spec.bbox)
         return spec
 
-    def dpi(self, spec: MapSpec) -> int:
-        return int(spec.dpi or self.config["dpi"])
+    def dpi(self, spec: MapSpec) -> float:
+        """The page's resolution: asked for (`dpi`, `width`), else data/planner.yaml's."""
+        return float(spec.dpi or self.config["dpi"])
 
     def pixel_of(self, spec: MapSpec, lon: float, lat: float) -> tuple[float, float]:
         """(column, row) of a lon/lat position in the PNG of `spec`, row 0 at the top."""
@@ -379,7 +380,7 @@ class MapRenderer(Painter):
         figure.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
         return buffer.getvalue(), view
 
-    def _clip_box(self, view, dpi: int | None = None) -> ViewClip:
+    def _clip_box(self, view, dpi: float | None = None) -> ViewClip:
         """What geometry is cut to for this view: the view widened by `clip_margin` on
         every side, and simplified to `simplify_px` of the image's pixels."""
         (x0, x1), (y0, y1) = view

@@ -42,7 +42,7 @@ class MapSpec:
     kind: str | None = None
     region: str | None = None
     mode: str | None = None
-    dpi: int | None = None
+    dpi: float | None = None
 
     @property
     def filtered(self) -> bool:
@@ -87,7 +87,7 @@ def check_filters(store, unit: str | None, document: str | None, chapter: Any,
     return query.check_chapter(store, document, chapter)
 
 
-def page_dpi(source: Any, config: dict) -> int | None:
+def page_dpi(source: Any, config: dict) -> float | None:
     """`dpi`, or `width` (pixels of the PNG page) as a resolution, within the bounds of
     `config["size"]`; None for the default. QueryError naming the parameter otherwise."""
     size = config["size"]
@@ -107,8 +107,8 @@ def page_dpi(source: Any, config: dict) -> int | None:
         unit = "pixels" if name == "width" else "dots per inch"
         raise query.QueryError(name, f"must be {low}–{high} {unit}, not {value}")
     if name == "width":
-        return max(1, round(value / (config["width_mm"] / MM_PER_INCH)))
-    return value
+        return round(value / (config["width_mm"] / MM_PER_INCH), 3)  # the width asked for
+    return float(value)
 
 
 def read_spec(source: Any, store, strings, config: dict) -> MapSpec:
