@@ -154,7 +154,7 @@ class MapRenderer(Painter):
         self._pending: dict[tuple[MapSpec, str], Future] = {}
         self._cache: OrderedDict[tuple[MapSpec, str], bytes] = OrderedDict()
         self._views: dict[MapSpec, tuple[tuple[float, float], tuple[float, float]]] = {}
-        self._shades: dict[str, dict[str, str]] = {}
+        self._shades: dict[str, dict] = {}  # choropleth mode -> its classes and colours
         self.renders = 0  # images actually drawn; the other requests came from the cache
         self._basemap = _project(store.basemap, self.crs)
         self._layers = {
@@ -263,19 +263,20 @@ class MapRenderer(Painter):
         """New area id -> its choropleth class colour (empty without a `mode`)."""
         if spec.mode is None:
             return {}
+        return {a["id"]: a["color"] for a in self.choropleth(spec)["areas"]}
+
+    def choropleth(self, spec: MapSpec) -> dict:
+        """The choropleth of `spec.mode`, as /choropleth gives it to the map (classified
+        once per mode and store)."""
+        from layers.choropleth import choropleth  # mapclassify: only when shading
+
         with self._lock:
             found = self._shades.get(spec.mode)
         if found is None:
-            found = {a["id"]: a["color"] for a in self.choropleth(spec)["areas"]}
+            found = choropleth(self.store, spec.mode)
             with self._lock:
                 self._shades[spec.mode] = found
         return found
-
-    def choropleth(self, spec: MapSpec) -> dict:
-        """The choropleth of `spec.mode`, as /choropleth gives it to the map."""
-        from layers.choropleth import choropleth  # mapclassify: only when shading
-
-        return choropleth(self.store, spec.mode)
 
     def regions_shown(self, spec: MapSpec) -> list[str]:
         """Ids of the strategy regions of the overlay (none without `region`)."""
