@@ -171,8 +171,7 @@
   function writeFigureLinks() {
     document.querySelectorAll("#xinqu-figure a[data-format]").forEach(function (a) {
       var format = a.getAttribute("data-format");
-      a.setAttribute("href", figureURL(format));
-      a.setAttribute("download", "xinqu-map." + format);
+      a.setAttribute("href", figureURL(format)); // the file is named by the server
     });
   }
 
