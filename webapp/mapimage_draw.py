@@ -69,11 +69,11 @@ class Painter:
             look = self.web["planner"]["region"]
             style = {**style, "weight": look["weight"], "fill_opacity": look["fill_opacity"]}
         kind = style.get("kind")
-        chosen = set(chosen)
         if frame.empty:
             return []
         if layer == NEW_AREAS:
             return self._draw_new_areas(ax, frame, chosen, spec, style, clip)
+        chosen = set(chosen)
         lw = self._points(style.get("weight", 1))
         dash = self._dash(style.get("dash"), lw)
         picked = frame.index.isin(chosen) if spec.filtered else np.zeros(len(frame), bool)
@@ -107,11 +107,12 @@ class Painter:
                        markersize=marker["size"], markerfacecolor=color,
                        markeredgecolor="white", label=title)]
 
-    def _draw_new_areas(self, ax, frame: gpd.GeoDataFrame, chosen: set[str], spec: MapSpec,
-                        style: dict, clip: ViewClip) -> list[Any]:
+    def _draw_new_areas(self, ax, frame: gpd.GeoDataFrame, chosen: dict[str, str],
+                        spec: MapSpec, style: dict, clip: ViewClip) -> list[Any]:
         """New areas as on the web map (approximate ones dashed, faint, with a core point);
         with a filter, the selected ones in the layer colour (or their choropleth class
-        colour) and the rest grey; those inside a region of the overlay outlined."""
+        colour), those reached only through a place inside them with a dashed outline, and
+        the rest grey; those inside a region of the overlay outlined."""
         color = style["color"]
         muted = self.config["muted"]
         highlight = self.config["highlight"]
@@ -148,13 +149,23 @@ class Painter:
                         ax.scatter(part["_label_x"], part["_label_y"], s=core_size ** 2,
                                    c=fill, edgecolors=choro["dot_color"] if shades else "white",
                                    linewidths=0.8, zorder=z + 0.2)
+        via = frame[frame.index.isin([i for i, r in chosen.items() if r == "via"])]
+        if len(via):
+            _plot(via, clip, ax=ax, zorder=5.7, facecolor="none", edgecolor="#222222",
+                  linewidth=lw, linestyle=self._dash(self.web["planner"]["via"]["dash"], lw))
         inside = self._inside_regions(frame, spec)
         if len(inside):
             region = self.web["planner"]["region"]
             _plot(inside, clip, ax=ax, zorder=5.8, facecolor="none",
                   edgecolor=region["inside_color"],
                   linewidth=self._points(region["inside_weight"]))
-        return self._new_area_handles(spec, style, shades, core_size, dash, len(inside) > 0)
+        handles = self._new_area_handles(spec, style, shades, core_size, dash, len(inside) > 0)
+        if len(via):
+            handles.insert(-1 if len(inside) else len(handles), Patch(
+                facecolor="none", edgecolor="#222222",
+                linestyle=self._dash(self.web["planner"]["via"]["dash"], lw),
+                label=self.strings.text("map_via", spec.lang)))
+        return handles
 
     def _inside_regions(self, frame: gpd.GeoDataFrame, spec: MapSpec) -> gpd.GeoDataFrame:
         """The new areas lying in a strategy region of the overlay (the build's facts)."""
