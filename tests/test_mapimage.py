@@ -386,8 +386,9 @@ def test_chapter_figure_differs_and_titles_the_chapter(client, renderer, store):
     # the places highlighted are those /map/selection gives the web map for the chapter
     spec = MapSpec(document="ndrc-2024", chapter=3, lang="en", names="en")
     served = client.get("/map/selection?document=ndrc-2024&chapter=3").get_json()
-    assert {layer: sorted(places) for layer, places in renderer.selection(spec).items()} == {
-        layer: sorted(p["id"] for p in places) for layer, places in served["places"].items()}
+    assert renderer.selection(spec) == {
+        layer: {p["id"]: p["relation"] for p in places}
+        for layer, places in served["places"].items()}
     assert renderer.selection(spec) != renderer.selection(
         MapSpec(document="ndrc-2024", lang="en", names="en"))
     units = store.units[(store.units["document"] == "ndrc-2024")
@@ -406,6 +407,16 @@ def test_chapter_figure_differs_and_titles_the_chapter(client, renderer, store):
 def _svg_texts(svg: str) -> list[str]:
     root = ET.fromstring(svg)
     return ["".join(node.itertext()) for node in root.iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_via_areas_are_outlined_apart_from_named_ones(client, renderer):
+    spec = MapSpec(unit="ndrc-2024:13", lang="en", names="en")
+    via = [p for p, r in renderer.selection(spec)["new-areas"].items() if r == "via"]
+    assert via, "the ports of ndrc-2024:13 reach their new areas"
+    svg = client.get("/map.svg?unit=ndrc-2024:13&lang=en").data.decode("utf-8")
+    assert "Linked through a place inside it" in _svg_texts(svg)
+    plain = client.get("/map.svg?document=xixian-2023&kind=new-areas&lang=en").data
+    assert "Linked through a place inside it" not in _svg_texts(plain.decode("utf-8"))
 
 
 def test_svg_text_is_text_with_the_place_names(client, store):
