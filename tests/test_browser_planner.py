@@ -289,3 +289,66 @@ def test_place_page_fits_its_small_map_and_shows_spatial_facts(tab, live_server)
     assert facts.locator('dd.nearest-port a[data-place="port-tianjin"]').count() == 1
     assert facts.locator("dd.corridors-via a").inner_text() == "Xi'an–Xianyang integration"
     _finish(tab, live_server, "planner-place-xixian.png")
+
+
+FIGURE_STATE = """() => {
+    const b = xinqu.map.getBounds();
+    return {bounds: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()],
+            visible: Object.keys(xinqu.layers).filter(id => id !== 'basemap'
+                                                      && xinqu.map.hasLayer(xinqu.layers[id]))};
+}"""
+
+
+def test_figure_button_downloads_what_the_map_shows(tab, live_server):
+    """The Download this map links carry the map's filters, region overlay, shading, visible
+    layers and view (as bbox), and what the browser downloads is that figure."""
+    _open(tab, f"{live_server}/?lang=en&document=ndrc-2024&chapter=3&mode=named"
+               "&region=yangtze-river-delta&layers=new-areas,ports,strategy-regions"
+               "&view=31.0,117.0,6")
+    png = tab.locator("#xinqu-figure-png")
+    assert png.is_visible() and tab.locator("#xinqu-figure-svg").is_visible()
+
+    def link(fmt: str) -> dict[str, str]:
+        href = link_href(tab, fmt)
+        assert urlsplit(href).path == f"/map.{fmt}"
+        return dict(part.split("=", 1) for part in urlsplit(href).query.split("&"))
+
+    shown = tab.evaluate(FIGURE_STATE)
+    query = link("png")
+    assert query["document"] == "ndrc-2024" and query["chapter"] == "3"
+    assert query["mode"] == "named" and query["region"] == "yangtze-river-delta"
+    assert query["lang"] == "en"
+    assert sorted(query["layers"].split(",")) == sorted(shown["visible"])
+    bbox = [float(v) for v in query["bbox"].split(",")]
+    assert bbox == pytest.approx(shown["bounds"], abs=1e-4)
+
+    # the links follow the map: another filter, another layer set, another view
+    tab.select_option("#xinqu-kind", "ports")
+    tab.locator(".leaflet-control-layers-overlays label", has_text="Hub ports") \
+        .locator("input").uncheck()
+    tab.evaluate("() => xinqu.map.setView([23.0, 113.5], 8, {animate: false})")
+    _settle(tab)
+    shown = tab.evaluate(FIGURE_STATE)
+    query = link("svg")
+    assert query["kind"] == "ports" and query["document"] == "ndrc-2024"
+    assert "ports" not in query["layers"].split(",")
+    assert [float(v) for v in query["bbox"].split(",")] == pytest.approx(shown["bounds"],
+                                                                         abs=1e-4)
+
+    # what a click downloads is the server's figure of that link
+    with tab.expect_download() as download:
+        tab.click("#xinqu-figure-png")
+    with open(download.value.path(), "rb") as saved:
+        data = saved.read()
+    with urllib.request.urlopen(live_server + link_href(tab, "png"), timeout=60) as response:
+        assert response.headers["Content-Type"] == "image/png"
+        assert data == response.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    with urllib.request.urlopen(live_server + link_href(tab, "svg"), timeout=60) as response:
+        svg = response.read().decode("utf-8")
+    assert "<text" in svg and "chapter 3" in svg
+    _finish(tab, live_server, "planner-figure-links.png")
+
+
+def link_href(tab, fmt: str) -> str:
+    return tab.locator(f"#xinqu-figure-{fmt}").get_attribute("href")

@@ -186,8 +186,19 @@ def test_bbox_frames_the_map(client, renderer, store):
 
 
 @pytest.mark.parametrize(("query", "status", "parameter"), [
-    ("unit=ndrc-2024:99", 404, "unit"),
-    ("document=nowhere-2030", 404, "document"),
+    ("unit=ndrc-2024:99", 400, "unit"),
+    ("document=nowhere-2030", 400, "document"),
+    ("chapter=3", 400, "chapter"),
+    ("document=ndrc-2024&chapter=99", 400, "chapter"),
+    ("document=ndrc-2024&chapter=three", 400, "chapter"),
+    ("kind=airports", 400, "kind"),
+    ("region=pearl-delta", 400, "region"),
+    ("mode=densest", 400, "mode"),
+    ("dpi=20", 400, "dpi"),
+    ("dpi=1200", 400, "dpi"),
+    ("width=100000", 400, "width"),
+    ("width=wide", 400, "width"),
+    ("width=1200&dpi=100", 400, "width"),
     ("bbox=100,30,112", 400, "bbox"),
     ("bbox=east,30,112,40", 400, "bbox"),
     ("bbox=100,30,100,40", 400, "bbox"),
@@ -296,7 +307,7 @@ def _axes_for(renderer, spec):
     from matplotlib.figure import Figure
 
     ax = Figure(figsize=(11.69, 8.27)).add_axes(MAP_BOX)
-    renderer._set_extent(ax, spec, [])
+    renderer._set_extent(ax, spec, {})
     return ax
 
 
@@ -362,3 +373,120 @@ def test_renders_at_once_in_threads_give_the_bytes_of_renders_one_by_one(fresh):
         thread.join()
     assert parallel.renders == 2
     assert results == expected
+
+
+# --- every filter of the map, through layers.query (issue 17) ---------------------------------
+
+def test_chapter_figure_differs_and_titles_the_chapter(client, renderer, store):
+    whole = client.get("/map.png?document=ndrc-2024&lang=en")
+    chapter = client.get("/map.png?document=ndrc-2024&chapter=3&lang=en")
+    assert whole.status_code == chapter.status_code == 200
+    assert chapter.data != whole.data
+    (ARTIFACTS / "map-ndrc-2024-chapter-3.png").write_bytes(chapter.data)
+    # the places highlighted are those /map/selection gives the web map for the chapter
+    spec = MapSpec(document="ndrc-2024", chapter=3, lang="en", names="en")
+    served = client.get("/map/selection?document=ndrc-2024&chapter=3").get_json()
+    assert renderer.selection(spec) == {
+        layer: {p["id"]: p["relation"] for p in places}
+        for layer, places in served["places"].items()}
+    assert renderer.selection(spec) != renderer.selection(
+        MapSpec(document="ndrc-2024", lang="en", names="en"))
+    units = store.units[(store.units["document"] == "ndrc-2024")
+                        & (store.units["chapter_number"] == 3)]
+    head, subtitle = renderer.title(spec)
+    assert "chapter 3" in head and "ndrc-2024" in head
+    assert units["chapter_title_en"].iloc[0] in subtitle[-1]
+    zh_head, zh_sub = renderer.title(MapSpec(document="ndrc-2024", chapter=3, lang="zh-Hans",
+                                             names="zh-Hans"))
+    assert "第3章" in zh_head and units["chapter_title_zh_hans"].iloc[0] in zh_sub[-1]
+    # the SVG says it in its text
+    svg = client.get("/map.svg?document=ndrc-2024&chapter=3&lang=en").data.decode("utf-8")
+    assert head in _svg_texts(svg)
+
+
+def _svg_texts(svg: str) -> list[str]:
+    root = ET.fromstring(svg)
+    return ["".join(node.itertext()) for node in root.iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_via_areas_are_outlined_apart_from_named_ones(client, renderer):
+    spec = MapSpec(unit="ndrc-2024:13", lang="en", names="en")
+    via = [p for p, r in renderer.selection(spec)["new-areas"].items() if r == "via"]
+    assert via, "the ports of ndrc-2024:13 reach their new areas"
+    svg = client.get("/map.svg?unit=ndrc-2024:13&lang=en").data.decode("utf-8")
+    assert "Linked through a place inside it" in _svg_texts(svg)
+    plain = client.get("/map.svg?document=xixian-2023&kind=new-areas&lang=en").data
+    assert "Linked through a place inside it" not in _svg_texts(plain.decode("utf-8"))
+
+
+def test_svg_text_is_text_with_the_place_names(client, store):
+    response = client.get("/map.svg?lang=en")
+    assert response.status_code == 200
+    svg = response.data.decode("utf-8")
+    texts = _svg_texts(svg)
+    names = [str(n).removesuffix(" New Area") for n in store.layers["new-areas"]["name_en"]]
+    assert len(names) == 19 and all(name in texts for name in names)
+    assert "National-level new areas" in texts
+    assert "font-family" in svg and "glyph" not in svg.lower()  # no outlines of letters
+    zh = client.get("/map.svg?lang=zh-Hant").data.decode("utf-8")
+    assert "浦東" in "".join(_svg_texts(zh))
+    (ARTIFACTS / "map-all-en.svg").write_bytes(response.data)
+
+
+def test_an_unknown_unit_is_the_same_400_everywhere(client):
+    bodies = []
+    for path in ("/collections/new-areas/items", "/map.png", "/map.svg", "/map/selection",
+                 "/units"):
+        response = client.get(f"{path}?unit=ndrc-2024:99&f=json" if path == "/units"
+                              else f"{path}?unit=ndrc-2024:99")
+        assert response.status_code == 400, path
+        assert response.mimetype == "application/json", path
+        bodies.append(response.get_json())
+    assert bodies[0]["parameter"] == "unit"
+    assert all(body == bodies[0] for body in bodies), bodies
+
+
+def test_extent_follows_the_selected_places_not_the_partners(client, renderer, store):
+    spec = MapSpec(document="ndrc-2024", lang="en", names="en")
+    assert client.get("/map.png?document=ndrc-2024&lang=en").status_code == 200
+    chosen = renderer.selection(spec)
+    assert chosen.get("partners"), "the document names partners (ASEAN …)"
+    (x0, x1), _ = renderer._views[spec]
+    partners = renderer._layers["partners"].loc[list(chosen["partners"])].total_bounds
+    areas = renderer._layers["new-areas"].loc[list(chosen["new-areas"])].total_bounds
+    assert x1 - x0 < partners[2] - partners[0]  # framed before: all of them, China a corner
+    assert x0 <= areas[0] and areas[2] <= x1
+    image = pixels(client.get("/map.png?document=ndrc-2024&lang=en").data)
+    for area_id in chosen["new-areas"]:
+        column, row = renderer.pixel_of(spec, store.layers["new-areas"].at[area_id, "anchor_lon"],
+                                        store.layers["new-areas"].at[area_id, "anchor_lat"])
+        assert in_map_box(image, column, row), area_id
+
+
+@pytest.mark.parametrize(("query", "width"), [("width=1200", 1200), ("dpi=100", 1169),
+                                               ("dpi=72", 842)])
+def test_page_size_within_bounds(client, query, width):
+    response = client.get(f"/map.png?{query}&lang=en")
+    assert response.status_code == 200
+    assert abs(Image.open(io.BytesIO(response.data)).size[0] - width) <= 1
+
+
+def test_region_overlay_and_shading_are_drawn_and_named(client, renderer, store):
+    plain = client.get("/map.png?lang=en")
+    shaded = client.get("/map.png?lang=en&mode=named&region=yangtze-river-delta")
+    assert shaded.status_code == 200 and shaded.data != plain.data
+    (ARTIFACTS / "map-named-yangtze.png").write_bytes(shaded.data)
+    spec = MapSpec(lang="en", names="en", mode="named", region="yangtze-river-delta")
+    _head, subtitle = renderer.title(spec)
+    region = store.layers["strategy-regions"].at["yangtze-river-delta", "name_en"]
+    assert region in subtitle[-1]
+    # every choropleth class colour is on the page, at the anchor of an area of the class
+    image = pixels(shaded.data)
+    for area in client.get("/choropleth?mode=named").get_json()["areas"]:
+        row = store.layers["new-areas"].loc[area["id"]]
+        column, line = renderer.pixel_of(spec, row["anchor_lon"], row["anchor_lat"])
+        if not in_map_box(image, column, line):
+            continue
+        rgb = np.array([int(area["color"][i:i + 2], 16) for i in (1, 3, 5)])
+        near = (np.abs(window(image, column, line, 4) - rgb) <= 6).all(axis=2)
+        assert near.any(), area["id"]

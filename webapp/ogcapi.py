@@ -330,6 +330,8 @@ def openapi(base: str, title: str, description: str, layer_ids: list[str],
         "/units": operation(
             "policy units, filtered by document, linked place and a text query in any script",
             [param("document", "query", "a document id", {"type": "string"}),
+             param("unit", "query", "only this unit (the map's unit filter)",
+                   {"type": "string"}),
              param("chapter", "query", "a chapter number of `document`",
                    {"type": "integer", "minimum": 1}),
              param("place", "query", "a place id the unit is linked to", {"type": "string"}),

@@ -1,11 +1,13 @@
 """The planner views over HTTP: the static map image and the choropleth legend data.
 
-- `/map.png`, `/map.svg`: the map of a filter (`unit`, `document`), `layers`, `lang` and
-  `bbox`, A4 landscape, for reports;
+- `/map.png`, `/map.svg`: what the map shows, A4 landscape, for reports: every filter of
+  the interactive map (`unit`, `document`, `chapter`, `kind`), the strategy-region overlay
+  (`region`), the choropleth shading (`mode`), `layers`, `lang`, `bbox` (the view), and
+  the page's resolution (`dpi` or `width`, bounded);
 - `/choropleth?mode=named|reach`: units per new area, class breaks, class and colour.
 
 Parameters are read with webapp.params and checked by layers.query, so a bad one answers
-400 (an unknown unit or document 404) with a JSON body naming it, as everywhere else.
+400 with a JSON body naming it, the same answer as items, /map/selection and the pages.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from layers import choropleth as choropleth_data
-from webapp import params
 from webapp.i18n import Strings
-from webapp.mapimage import FORMATS, MapRenderer, MapSpec, check_filter, parse_layers, settings
+from webapp.mapimage import FORMATS, MapRenderer, MapSpec, settings
 from webapp.ogcapi import (
     BBOX_PARAM,
+    CHAPTER_PARAM,
     DOCUMENT_PARAM,
     JSON,
     LANG_PARAM,
@@ -59,16 +61,9 @@ def _strings(base: Strings) -> Strings:
 
 
 def map_spec(images: MapRenderer) -> MapSpec:
-    """The normalised image request from the query string (QueryError/NotFound if bad)."""
-    store, strings = images.store, images.strings
-    unit = params.text(request, "unit")
-    document = params.text(request, "document")
-    check_filter(store, unit, document)
-    layers = parse_layers(params.text(request, "layers", max_length=500), list(store.layers))
-    lang = params.language(request, strings.languages)
-    bbox = params.bbox(request)
-    return images.check(MapSpec(unit=unit, document=document, layers=layers, lang=lang,
-                                names=strings.name_order(lang)[0], bbox=bbox))
+    """The normalised image request from the query string (QueryError if bad): every filter
+    checked by the code that applies it on the map and in the API."""
+    return images.read(request)
 
 
 def _image(fmt: str) -> Response:
@@ -76,7 +71,9 @@ def _image(fmt: str) -> Response:
     spec = map_spec(images)
     data = images.image(spec, fmt)
     response = Response(data, mimetype=FORMATS[fmt])
-    name = "xinqu-map" + (f"-{spec.unit.replace(':', '-')}" if spec.unit else "")
+    parts = [spec.unit or spec.document, f"chapter-{spec.chapter}" if spec.chapter else None,
+             spec.kind]
+    name = "-".join(["xinqu-map", *(p.replace(":", "-") for p in parts if p)])
     response.headers["Content-Disposition"] = f'inline; filename="{name}.{fmt}"'
     return response
 
@@ -96,9 +93,24 @@ def choropleth() -> Response:
     return jsonify(choropleth_data.choropleth(renderer().store, request.args.get("mode")))
 
 
-_IMAGE_PARAMS = [UNIT_PARAM, DOCUMENT_PARAM,
-                 param("layers", "query", "comma-separated layer ids to draw (default: all)",
-                       {"type": "string"}), BBOX_PARAM, LANG_PARAM]
+_IMAGE_PARAMS = [
+    UNIT_PARAM, DOCUMENT_PARAM, CHAPTER_PARAM,
+    param("kind", "query", "a place kind (a layer id): only its places, and the units linked "
+          "to one", {"type": "string"}),
+    param("region", "query", "strategy region overlay: all, or a strategy region id",
+          {"type": "string"}),
+    param("mode", "query", "choropleth shading of the new areas",
+          {"type": "string", "enum": list(choropleth_data.MODES)}),
+    param("layers", "query", "comma-separated layer ids to draw, or none (default: new "
+          "areas and the layers of the selected places)", {"type": "string"}),
+    BBOX_PARAM, LANG_PARAM,
+    param("dpi", "query", "resolution of the page (A4), instead of width",
+          {"type": "integer", "minimum": settings()["size"]["dpi_range"][0],
+           "maximum": settings()["size"]["dpi_range"][1]}),
+    param("width", "query", "width of the page in pixels (A4 kept), instead of dpi",
+          {"type": "integer", "minimum": settings()["size"]["width_range"][0],
+           "maximum": settings()["size"]["width_range"][1]}),
+]
 openapi_paths = {
     "/map.png": operation("the map of a filter as an A4 image for reports", _IMAGE_PARAMS,
                           content(FORMATS["png"]), "getMapPng", ["Map"]),

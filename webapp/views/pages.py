@@ -75,7 +75,8 @@ def map_page():
     if key not in cache:
         m = maps.full_map(_map_layers(service().store), _style(), **_map_kwargs())
         cache.setdefault(key, maps.render_parts(m))
-    return html_reply(render("map.html", parts=cache[key], layer=None, show_export_menu=True))
+    return html_reply(render("map.html", parts=cache[key], layer=None, show_export_menu=True,
+                             figure_min_span=_style()["image"]["min_bbox_span_deg"]))
 
 
 @blueprint.get("/basemap")
@@ -98,16 +99,20 @@ def units():
     q = params.text(request, "q")
     chapter = params.text(request, "chapter")
     kind = params.text(request, "kind")
+    unit = params.text(request, "unit")
     try:
         found = query.units(store, document=document, place=place, q=q, chapter=chapter,
                             kind=kind)
     except query.NotFound as missing:
         raise query.QueryError(missing.kind, str(missing)) from None
+    if unit is not None:  # the map's unit filter, read as items and the map images read it
+        kept = set(query.filtered_units(store, unit, document, chapter))
+        found = [u for u in found if u["id"] in kept]
     if f == "json":
         return json_reply({"units": [query.unit(store, u["id"]) for u in found],
                            "numberMatched": len(found),
                            "filters": {"document": document, "chapter": chapter,
-                                       "place": place, "kind": kind, "q": q}})
+                                       "place": place, "kind": kind, "q": q, "unit": unit}})
     places = sorted(
         ((pid, query.names(row)) for layer in query.layer_ids(store)
          for pid, row in store.layers[layer].iterrows()),

@@ -3,7 +3,8 @@
  * The map's state lives in its URL (history.replaceState on every change), so the address
  * bar is always the permalink and opening it restores the same view: visible layers
  * (`layers`), filters (`unit`, `document`, `chapter`, `kind`), `view` (lat,lng,zoom),
- * `lang`, choropleth `mode` and strategy `region`. Which places a filter selects comes from
+ * `lang`, choropleth `mode` and strategy `region`. The figure links (#xinqu-figure) carry
+ * the same state, the view as a bbox, to /map.png and /map.svg. Which places a filter selects comes from
  * the service (/map/selection, the same meaning of "linked" as the API's filters); class
  * breaks come from /choropleth. Everything the service sends goes into the page as text
  * nodes (textContent), never as HTML.
@@ -145,8 +146,38 @@
     return location.pathname + "?" + query(out);
   }
 
+  /* The view as a CRS84 bbox (west,south,east,north), at least the span the images draw
+   * (a closer view widens about its centre), within the world's bounds. */
+  function viewBox() {
+    var b = map.getBounds(), c = map.getCenter(), least = config.figureMinSpan || 0;
+    var w = Math.max(b.getWest(), -180), e = Math.min(b.getEast(), 180);
+    var s = Math.max(b.getSouth(), -90), n = Math.min(b.getNorth(), 90);
+    if (Math.max(e - w, n - s) < least) {
+      w = c.lng - least / 2; e = c.lng + least / 2;
+    }
+    return [w, s, e, n].map(function (v) { return v.toFixed(5); }).join(",");
+  }
+
+  /* /map.png or /map.svg of exactly what the map shows: its filters, region overlay,
+   * shading, visible layers and view. */
+  function figureURL(format) {
+    var out = { lang: config.lang };
+    STATE_PARAMS.forEach(function (key) { out[key] = state[key]; });
+    out.layers = visibleLayers().join(",") || "none";
+    out.bbox = viewBox();
+    return config.urls.figure[format] + "?" + query(out);
+  }
+
+  function writeFigureLinks() {
+    document.querySelectorAll("#xinqu-figure a[data-format]").forEach(function (a) {
+      var format = a.getAttribute("data-format");
+      a.setAttribute("href", figureURL(format)); // the file is named by the server
+    });
+  }
+
   function writeURL() {
     if (!applied) return;
+    writeFigureLinks();
     var url = permalink();
     if (url !== location.pathname + location.search) history.replaceState(null, "", url);
     // the language switch keeps the map's state; the export menu exports what is shown
