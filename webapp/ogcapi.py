@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 
 from geo.crs import OGC_CRS84, offered_crs, ogc_uri
 from layers import query, table_collections
+from layers.documents.model import LANGS
+from webapp.i18n import ALIASES
 
 CRS84 = OGC_CRS84
 GEOJSON = "application/geo+json"
@@ -218,7 +220,7 @@ F_PARAM = param("f", "query", "output format; by default HTML when the Accept he
                 "text/html (browsers), else JSON",
                  {"type": "string", "enum": ["json", "html"]})
 LANG_PARAM = param("lang", "query", "interface language; default by Accept-Language",
-                    {"type": "string", "enum": ["zh", "en"]})
+                    {"type": "string", "enum": [*LANGS, *ALIASES]})
 LIMIT_PARAM = param("limit", "query", "number of items per page", {
     "type": "integer", "minimum": 1, "maximum": query.LIMIT_MAX,
     "default": query.LIMIT_DEFAULT}, style="form", explode=False)
