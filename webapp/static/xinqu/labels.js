@@ -129,7 +129,10 @@
       el.setAttribute("data-place", label.id);
       el.title = label.full;
       pane.appendChild(el);
-      var w = el.offsetWidth, h = el.offsetHeight, best = null, fallback = null, least = Infinity;
+      // the box as drawn (fractional pixels), with a pixel to spare on each side
+      var rect = el.getBoundingClientRect();
+      var w = Math.ceil(rect.width) + 2, h = Math.ceil(rect.height) + 2;
+      var best = null, fallback = null, least = Infinity;
       for (var i = 0; i < radii.length && !best; i++) {
         for (var j = 0; j < DIRECTIONS.length; j++) {
           var box = boxAt(p, DIRECTIONS[j], radii[i], w, h);
@@ -143,7 +146,7 @@
       if (!best && label.always) best = fallback;
       if (!best) { pane.removeChild(el); return; }
       placed.push(best);
-      var at = map.containerPointToLayerPoint([best.x, best.y]);
+      var at = map.containerPointToLayerPoint([best.x + 1, best.y + 1]);
       el.style.left = at.x + "px";
       el.style.top = at.y + "px";
       if (best.r >= (settings.leader_from_px || 12)) leader(map, pane, p, nearestOnBox(p, best));

@@ -1,0 +1,174 @@
+"""The map as planners read it, in headless Chromium against `xinqu serve`: the new areas
+named at national zoom in every script, the phone layout, pinch zoom and the keyboard.
+
+Screenshots land in tests/artifacts/map-labels-<viewport>-<lang>.png (look at them)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from webapp.map import load_style
+
+pytest_plugins = ["web_fixtures"]
+
+LANGS = ["zh-Hans", "zh-Hant", "en"]
+VIEWPORTS = {"desktop": (1440, 900), "phone": (390, 844)}
+NAME_COLUMN = {"zh-Hans": "name_zh_hans", "zh-Hant": "name_zh_hant", "en": "name_en"}
+
+LOADED = """() => window.xinqu && xinqu.loading === 0 && xinqu.layers['new-areas']
+    && xinqu.layers['new-areas'].getLayers().length > 0
+    && document.querySelectorAll('.xinqu-label-new-areas').length > 0"""
+
+# Every label on the page and every control of the map, as page rectangles.
+BOXES = """() => {
+    const r = e => { const b = e.getBoundingClientRect();
+                     return {x: b.left, y: b.top, w: b.width, h: b.height}; };
+    return {
+        map: r(xinqu.map.getContainer()),
+        labels: [...document.querySelectorAll('.xinqu-label')].map(e => ({
+            ...r(e), layer: e.dataset.layer, place: e.dataset.place, text: e.textContent,
+            title: e.title, visible: getComputedStyle(e).visibility !== 'hidden'
+                && getComputedStyle(e).display !== 'none'})),
+        controls: [...document.querySelectorAll('.leaflet-control')].map(e => ({
+            ...r(e), name: e.className})),
+    };
+}"""
+
+
+def _overlap(a: dict, b: dict) -> float:
+    w = min(a["x"] + a["w"], b["x"] + b["w"]) - max(a["x"], b["x"])
+    h = min(a["y"] + a["h"], b["y"] + b["h"]) - max(a["y"], b["y"])
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def _open(chromium, base: str, lang: str, viewport: str):
+    width, height = VIEWPORTS[viewport]
+    context = chromium.new_context(viewport={"width": width, "height": height},
+                                   locale="en-GB")
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.goto(f"{base}/?lang={lang}")
+    page.wait_for_function(LOADED, timeout=60_000)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)  # the last layout after the last layer came in
+    return context, page
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+@pytest.mark.parametrize("lang", LANGS)
+def test_all_new_areas_named_at_national_zoom(chromium, live_server, web_store, lang,
+                                              viewport):
+    context, page = _open(chromium, live_server, lang, viewport)
+    try:
+        from web_fixtures import ARTIFACTS
+
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"map-labels-{viewport}-{lang}.png"))
+        assert page.errors == []
+        assert page.evaluate("() => xinqu.map.getZoom()") <= 4  # the whole country
+        boxes = page.evaluate(BOXES)
+        areas = web_store.layers["new-areas"]
+        labels = [b for b in boxes["labels"] if b["layer"] == "new-areas"]
+        assert sorted(b["place"] for b in labels) == sorted(areas.index)
+        strip = load_style()["labels"]["layers"]["new-areas"]["strip"][lang]
+        map_box = boxes["map"]
+        for label in labels:
+            name = str(areas.loc[label["place"], NAME_COLUMN[lang]])
+            assert label["title"] == name  # the full name, in the interface language
+            assert label["text"] == re.sub(strip, "", name).strip()
+            assert label["visible"] and label["w"] > 0 and label["h"] > 0
+            assert map_box["x"] <= label["x"] and label["x"] + label["w"] <= (
+                map_box["x"] + map_box["w"]), label
+            assert map_box["y"] <= label["y"] and label["y"] + label["h"] <= (
+                map_box["y"] + map_box["h"]), label
+        everything = boxes["labels"]
+        for i, a in enumerate(everything):
+            for b in everything[i + 1:]:
+                assert _overlap(a, b) == 0, (a["text"], b["text"])
+        if viewport == "phone":
+            area = map_box["w"] * map_box["h"]
+            assert area > 0.5 * 390 * 844  # the map, not the panel, fills the phone
+            for control in boxes["controls"]:
+                assert _overlap(control, map_box) <= 0.25 * area, control["name"]
+            assert page.locator(".xinqu-panel").is_hidden()
+    finally:
+        context.close()
+
+
+def test_provinces_named_on_the_basemap(chromium, live_server, web_store):
+    context, page = _open(chromium, live_server, "zh-Hant", "desktop")
+    try:
+        provinces = page.evaluate(
+            "() => [...document.querySelectorAll('.xinqu-label-basemap')].map(e => e.title)")
+        assert len(provinces) >= 15  # those that fit beside the new areas at zoom 4
+        assert "廣東省" in provinces  # the Traditional form, not the store's 广东省
+        basemap = web_store.basemap
+        assert "广东省" in set(basemap["name_zh_hans"])
+    finally:
+        context.close()
+
+
+def test_phone_panel_folds_and_pinch_zoom_is_allowed(chromium, live_server):
+    context, page = _open(chromium, live_server, "en", "phone")
+    try:
+        viewports = page.eval_on_selector_all(
+            'meta[name="viewport"]', "ms => ms.map(m => m.content)")
+        assert viewports and all("user-scalable=no" not in v and "maximum-scale" not in v
+                                 for v in viewports)
+        toggle = page.locator("#xinqu-panel-toggle")
+        assert toggle.get_attribute("aria-expanded") == "false"
+        before = page.evaluate("() => xinqu.map.getSize().y")
+        toggle.click()
+        assert page.locator("#xinqu-q").is_visible()
+        assert toggle.get_attribute("aria-expanded") == "true"
+        assert page.evaluate("() => xinqu.map.getSize().y") < before
+        toggle.click()
+        assert page.locator(".xinqu-panel").is_hidden()
+        # the layer control opens from its button and stays within the map
+        control = page.locator(".leaflet-control-layers")
+        assert not page.locator(".leaflet-control-layers-overlays").is_visible()
+        page.locator(".leaflet-control-layers-toggle").click()
+        assert page.locator(".leaflet-control-layers-overlays").is_visible()
+        assert control.bounding_box()["height"] <= 0.5 * 844
+    finally:
+        context.close()
+
+
+FOCUSED = """() => {
+    const e = document.activeElement;
+    const feature = !!e.closest('.leaflet-map-pane')
+        && (e.matches('path.leaflet-interactive') || e.matches('.leaflet-marker-icon'));
+    return {feature, label: e.getAttribute('aria-label'), tag: e.tagName,
+            stroke: getComputedStyle(e).stroke, outline: getComputedStyle(e).outlineStyle};
+}"""
+
+
+def test_tab_reaches_a_named_feature_with_a_visible_focus(chromium, live_server):
+    context, page = _open(chromium, live_server, "en", "desktop")
+    try:
+        unnamed = page.evaluate("""() => [...document.querySelectorAll(
+            '.leaflet-map-pane path.leaflet-interactive, .leaflet-map-pane .leaflet-marker-icon')]
+            .filter(e => !(e.getAttribute('aria-label') || '').trim()).length""")
+        assert unnamed == 0
+        reached = None
+        for _ in range(120):
+            page.keyboard.press("Tab")
+            focused = page.evaluate(FOCUSED)
+            if focused["feature"]:
+                reached = focused
+                break
+        assert reached is not None, "Tab never reached a feature of the map"
+        assert reached["label"] and reached["label"].strip()
+        if reached["tag"].lower() == "path":
+            assert reached["stroke"] == "rgb(255, 191, 0)"  # the focus ring, labels.css
+        else:
+            assert reached["outline"] == "solid"
+        # Leaflet shows the name on focus too, and Enter opens the feature's popup
+        assert page.locator(".leaflet-tooltip").first.inner_text().strip() != ""
+        page.keyboard.press("Enter")
+        page.locator(".leaflet-popup .xinqu-popup").wait_for(timeout=15_000)
+    finally:
+        context.close()
