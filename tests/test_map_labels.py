@@ -88,6 +88,8 @@ def test_all_new_areas_named_at_national_zoom(chromium, live_server, web_store, 
         for i, a in enumerate(everything):
             for b in everything[i + 1:]:
                 assert _overlap(a, b) == 0, (a["text"], b["text"])
+            for control in boxes["controls"]:  # the legend, the layer control, the zoom
+                assert _overlap(a, control) == 0, (a["text"], control["name"])
         if viewport == "phone":
             area = map_box["w"] * map_box["h"]
             assert area > 0.5 * 390 * 844  # the map, not the panel, fills the phone

@@ -4,8 +4,8 @@
  * zooms data/map_style.yaml `labels` gives, in the interface language. After every move,
  * zoom, resize or layer change they are laid out again, greedily in priority order: each
  * tries positions round its anchor at growing radii and takes the first that overlaps no
- * label already placed and stays inside the map (a leader line joins a label set apart
- * to its place). Labels are text nodes, never HTML; they take no pointer events.
+ * label already placed nor a control of the map and stays inside it (a leader line joins
+ * a label set apart to its place); labels that may be left out also keep off the pins. Labels are text nodes, never HTML; they take no pointer events.
  *
  * Phone layout: the side panel folds behind a toggle button, and on a narrow screen the
  * layer control and the legend start folded, so neither covers much of the map.
@@ -114,11 +114,32 @@
     pane.appendChild(line);
   }
 
+  /* The boxes (container pixels) of what labels must not cover: the map's controls
+   * (legend, layer control, zoom) always; the markers' pins, for labels that may be
+   * left out. */
+  function obstacles(map, selector) {
+    var origin = map.getContainer().getBoundingClientRect(), out = [];
+    map.getContainer().querySelectorAll(selector).forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      if (!r.width || !r.height) return;
+      out.push({ x: r.left - origin.left, y: r.top - origin.top, w: r.width, h: r.height });
+    });
+    return out;
+  }
+
+  function cost(box, boxes) {
+    var total = 0;
+    for (var k = 0; k < boxes.length; k++) total += overlapArea(box, boxes[k]);
+    return total;
+  }
+
   function layout(map, pane, settings) {
     pane.textContent = "";
     var size = map.getSize(), margin = settings.margin_px || 0;
     var radii = settings.radii_px || [4, 12, 24, 40, 60];
-    var placed = [];
+    var placed = obstacles(map, ".leaflet-control");
+    var pins = obstacles(map, ".leaflet-marker-icon");
+    var count = 0;
     candidates(map, settings).forEach(function (label) {
       var p = map.latLngToContainerPoint(label.latlng);
       if (p.x < 0 || p.y < 0 || p.x > size.x || p.y > size.y) return;
@@ -137,26 +158,26 @@
         for (var j = 0; j < DIRECTIONS.length; j++) {
           var box = boxAt(p, DIRECTIONS[j], radii[i], w, h);
           if (!inside(box, size, margin)) continue;
-          var cost = 0;
-          for (var k = 0; k < placed.length; k++) cost += overlapArea(box, placed[k]);
-          if (cost === 0) { best = box; break; }
-          if (cost < least) { least = cost; fallback = box; }
+          var covered = cost(box, placed);
+          if (covered === 0 && (label.always || cost(box, pins) === 0)) { best = box; break; }
+          if (covered < least) { least = covered; fallback = box; }
         }
       }
       if (!best && label.always) best = fallback;
       if (!best) { pane.removeChild(el); return; }
       placed.push(best);
+      count += 1;
       var at = map.containerPointToLayerPoint([best.x + 1, best.y + 1]);
       el.style.left = at.x + "px";
       el.style.top = at.y + "px";
       if (best.r >= (settings.leader_from_px || 12)) leader(map, pane, p, nearestOnBox(p, best));
     });
-    xinqu.labelCount = placed.length;
+    xinqu.labelCount = count;
   }
 
   /* Narrow screens: fold the layer control and the legend, and the panel behind its
    * toggle; the map then gets the whole width below the header. */
-  function phoneLayout(map, settings) {
+  function phoneLayout(map, settings, relayout) {
     var narrow = window.matchMedia("(max-width: " + (settings.phone_max_width_px || 800) + "px)");
     var container = map.getContainer();
     var control = container.querySelector(".leaflet-control-layers");
@@ -187,10 +208,19 @@
     }
     apply();
     if (narrow.addEventListener) narrow.addEventListener("change", apply);
+    // the labels keep off the controls: lay them out again when one opens or folds
+    if (legend) legend.addEventListener("toggle", relayout);
+    if (control) {
+      control.addEventListener("click", relayout);
+      control.addEventListener("mouseleave", relayout);
+    }
     // a tap on the map folds the opened layer control again (Leaflet does so only for
     // a control made collapsed)
     map.on("click", function () {
-      if (narrow.matches && control) control.classList.remove("leaflet-control-layers-expanded");
+      if (narrow.matches && control) {
+        control.classList.remove("leaflet-control-layers-expanded");
+        relayout();
+      }
     });
   }
 
@@ -214,7 +244,7 @@
     Object.keys(xinqu.layers).forEach(function (id) {
       xinqu.layers[id].on("xinqu:loaded add remove", schedule);
     });
-    phoneLayout(map, settings);
+    phoneLayout(map, settings, schedule);
     schedule();
   };
 })();
