@@ -174,3 +174,28 @@ def test_tab_reaches_a_named_feature_with_a_visible_focus(chromium, live_server)
         page.locator(".leaflet-popup .xinqu-popup").wait_for(timeout=15_000)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_province_has_a_label_point_inside_it_and_a_name_in_the_language(web_store,
+                                                                               lang):
+    from shapely.geometry import Point
+
+    from webapp.map import basemap_labels
+
+    provinces = web_store.basemap[web_store.basemap["kind"] == "province"].set_index("code")
+    labels = basemap_labels(web_store, lang)
+    assert sorted(label["code"] for label in labels) == sorted(provinces.index)
+    han = re.compile(r"[\u4e00-\u9fff]")
+    for label in labels:
+        geometry = provinces.loc[label["code"], "geometry"]
+        assert geometry.contains(Point(label["lon"], label["lat"])), label
+        if lang == "en":
+            assert not han.search(label["name"]), label
+        else:
+            assert han.search(label["name"]), label
+    by_code = {label["code"]: label["name"] for label in labels}
+    # Hebei wraps round Beijing and Tianjin: its point is in Hebei, not in the hole
+    assert not provinces.loc["110000", "geometry"].contains(
+        Point(*next((x["lon"], x["lat"]) for x in labels if x["code"] == "130000")))
+    assert by_code["440000"] == {"zh-Hans": "广东省", "zh-Hant": "廣東省", "en": "Guangdong"}[lang]

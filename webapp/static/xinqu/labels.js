@@ -57,7 +57,8 @@
         var name = xinqu.nameOf(layer.feature.properties, lang);
         out.push({ layer: id, id: layer.feature.id || layer.feature.properties.id,
                    text: shortName(name, spec, lang, zoom), full: name, latlng: latlng,
-                   priority: spec.priority || 9, always: !!spec.always });
+                   priority: spec.priority || 9, always: !!spec.always,
+                   reach: spec.max_radius_px });
       });
     });
     var base = settings.basemap, basemap = xinqu.layers.basemap;
@@ -66,7 +67,7 @@
         out.push({ layer: "basemap", id: place.code, full: place.name,
                    text: shortName(place.name, base, lang, zoom),
                    latlng: L.latLng(place.lat, place.lon), priority: base.priority || 9,
-                   always: false });
+                   always: false, reach: base.max_radius_px });
       });
     }
     out.sort(function (a, b) { return a.priority - b.priority; });
@@ -155,6 +156,7 @@
       var w = Math.ceil(rect.width) + 2, h = Math.ceil(rect.height) + 2;
       var best = null, fallback = null, least = Infinity;
       for (var i = 0; i < radii.length && !best; i++) {
+        if (label.reach != null && radii[i] > label.reach) break;
         for (var j = 0; j < DIRECTIONS.length; j++) {
           var box = boxAt(p, DIRECTIONS[j], radii[i], w, h);
           if (!inside(box, size, margin)) continue;
