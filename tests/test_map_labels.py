@@ -199,3 +199,23 @@ def test_every_province_has_a_label_point_inside_it_and_a_name_in_the_language(w
     assert not provinces.loc["110000", "geometry"].contains(
         Point(*next((x["lon"], x["lat"]) for x in labels if x["code"] == "130000")))
     assert by_code["440000"] == {"zh-Hans": "广东省", "zh-Hant": "廣東省", "en": "Guangdong"}[lang]
+
+
+def test_labels_follow_a_filter(chromium, live_server):
+    """A unit's filter greys the places it does not name: their labels too, not its own."""
+    context = chromium.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/?lang=en&unit=ndrc-2024:5")
+        page.wait_for_function(LOADED, timeout=60_000)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.xinqu-label-new-areas.xinqu-label-out').length",
+            timeout=30_000)
+        labels = page.evaluate("""() => [...document.querySelectorAll('.xinqu-label-new-areas')]
+            .map(e => [e.dataset.place, e.classList.contains('xinqu-label-out')])""")
+        out = dict(labels)
+        assert len(out) == 19
+        assert out["pudong"] is False
+        assert sum(out.values()) >= 10
+    finally:
+        context.close()

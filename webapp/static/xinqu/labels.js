@@ -55,10 +55,13 @@
         var latlng = anchorOf(layer);
         if (!latlng) return;
         var name = xinqu.nameOf(layer.feature.properties, lang);
+        var element = layer.getElement && layer.getElement();
         out.push({ layer: id, id: layer.feature.id || layer.feature.properties.id,
                    text: shortName(name, spec, lang, zoom), full: name, latlng: latlng,
                    priority: spec.priority || 9, always: !!spec.always,
-                   reach: spec.max_radius_px });
+                   reach: spec.max_radius_px,
+                   // greyed by a planner filter: its label is greyed too
+                   out: !!(element && element.classList.contains("xinqu-out")) });
       });
     });
     var base = settings.basemap, basemap = xinqu.layers.basemap;
@@ -145,7 +148,7 @@
       var p = map.latLngToContainerPoint(label.latlng);
       if (p.x < 0 || p.y < 0 || p.x > size.x || p.y > size.y) return;
       var el = document.createElement("div");
-      el.className = "xinqu-label xinqu-label-" + label.layer;
+      el.className = "xinqu-label xinqu-label-" + label.layer + (label.out ? " xinqu-label-out" : "");
       el.textContent = label.text;
       el.setAttribute("data-layer", label.layer);
       el.setAttribute("data-place", label.id);
@@ -246,6 +249,12 @@
     Object.keys(xinqu.layers).forEach(function (id) {
       xinqu.layers[id].on("xinqu:loaded add remove", schedule);
     });
+    // a planner view restyles features (filters grey some out): follow it
+    var restyle = xinqu.restyle;
+    xinqu.restyle = function (id) {
+      restyle(id);
+      schedule();
+    };
     phoneLayout(map, settings, schedule);
     schedule();
   };
