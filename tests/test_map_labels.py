@@ -101,14 +101,19 @@ def test_all_new_areas_named_at_national_zoom(chromium, live_server, web_store, 
 
 
 def test_provinces_named_on_the_basemap(chromium, live_server, web_store):
+    from webapp.map import basemap_labels
+
     context, page = _open(chromium, live_server, "zh-Hant", "desktop")
     try:
-        provinces = page.evaluate(
-            "() => [...document.querySelectorAll('.xinqu-label-basemap')].map(e => e.title)")
-        assert len(provinces) >= 15  # those that fit beside the new areas at zoom 4
-        assert "廣東省" in provinces  # the Traditional form, not the store's 广东省
-        basemap = web_store.basemap
-        assert "广东省" in set(basemap["name_zh_hans"])
+        shown = dict(page.evaluate("""() => [...document.querySelectorAll(
+            '.xinqu-label-basemap')].map(e => [e.dataset.place, e.title])"""))
+        assert len(shown) >= 10, shown  # those that fit beside the new areas at zoom 4
+        expected = {x["code"]: x["name"] for x in basemap_labels(web_store, "zh-Hant")}
+        assert all(shown[code] == expected[code] for code in shown)
+        simplified = dict(zip(web_store.basemap["code"], web_store.basemap["name_zh_hans"],
+                              strict=True))
+        # in Traditional script, not the store's Simplified names
+        assert any(shown[code] != simplified[code] for code in shown)
     finally:
         context.close()
 
@@ -142,19 +147,24 @@ def test_phone_panel_folds_and_pinch_zoom_is_allowed(chromium, live_server):
 FOCUSED = """() => {
     const e = document.activeElement;
     const feature = !!e.closest('.leaflet-map-pane')
-        && (e.matches('path.leaflet-interactive') || e.matches('.leaflet-marker-icon'));
+        && (e.matches('path.leaflet-interactive') || e.matches('.leaflet-marker-pane > *'));
     return {feature, label: e.getAttribute('aria-label'), tag: e.tagName,
             stroke: getComputedStyle(e).stroke, outline: getComputedStyle(e).outlineStyle};
 }"""
 
 
-def test_tab_reaches_a_named_feature_with_a_visible_focus(chromium, live_server):
+def test_tab_reaches_a_named_feature_with_a_visible_focus(chromium, live_server, web_store):
     context, page = _open(chromium, live_server, "en", "desktop")
     try:
         unnamed = page.evaluate("""() => [...document.querySelectorAll(
-            '.leaflet-map-pane path.leaflet-interactive, .leaflet-map-pane .leaflet-marker-icon')]
+            '.leaflet-map-pane path.leaflet-interactive, .leaflet-marker-pane > *')]
             .filter(e => !(e.getAttribute('aria-label') || '').trim()).length""")
         assert unnamed == 0
+        pins = page.evaluate(
+            "() => document.querySelectorAll('.leaflet-marker-pane > [aria-label]').length")
+        points = sum(len(web_store.layers[layer])
+                     for layer in ("ports", "science-cities", "sites"))
+        assert points > 0 and pins == points  # every pin named
         reached = None
         for _ in range(120):
             page.keyboard.press("Tab")
@@ -168,6 +178,11 @@ def test_tab_reaches_a_named_feature_with_a_visible_focus(chromium, live_server)
             assert reached["stroke"] == "rgb(255, 191, 0)"  # the focus ring, labels.css
         else:
             assert reached["outline"] == "solid"
+        # a pin focused after the keyboard was used shows its ring too
+        ring = page.evaluate("""() => { const pin = document.querySelector(
+            '.leaflet-marker-pane > [aria-label]'); pin.focus();
+            return getComputedStyle(pin).outlineStyle; }""")
+        assert ring == "solid"
         # Leaflet shows the name on focus too, and Enter opens the feature's popup
         assert page.locator(".leaflet-tooltip").first.inner_text().strip() != ""
         page.keyboard.press("Enter")

@@ -142,7 +142,7 @@
     var size = map.getSize(), margin = settings.margin_px || 0;
     var radii = settings.radii_px || [4, 12, 24, 40, 60];
     var placed = obstacles(map, ".leaflet-control");
-    var pins = obstacles(map, ".leaflet-marker-icon");
+    var pins = obstacles(map, ".leaflet-marker-pane > *");
     var count = 0;
     candidates(map, settings).forEach(function (label) {
       var p = map.latLngToContainerPoint(label.latlng);
