@@ -54,9 +54,11 @@ def _chinese(unit: boundaries.Unit) -> str:
     return unit.name
 
 
-def admin_names(store, overrides_path: Path = OVERRIDES_PATH) -> dict[str, dict[str, str]]:
+def admin_names(store, overrides_path: Path = OVERRIDES_PATH,
+                codes: set[str] | None = None) -> dict[str, dict[str, str]]:
     """Administrative code -> names by language version (zh-Hans, zh-Hant; en for
-    provinces) for every code the store's places use; codes the boundary data lacks are
+    provinces) for every code the store's places use (or for `codes`, e.g. the basemap's
+    provinces, which the map names); codes the boundary data lacks are
     left out (pages then show the code). zh-Hant is OpenCC's s2t of the Simplified name
     except where data/admin_names.yaml gives it; it also names the provinces in English
     that no new area does."""
@@ -65,7 +67,7 @@ def admin_names(store, overrides_path: Path = OVERRIDES_PATH) -> dict[str, dict[
     more_english = {str(k): str(v) for k, v in (data.get("en") or {}).items()}
     english = _english_provinces(store)
     out: dict[str, dict[str, str]] = {}
-    for code in sorted(codes_in(store)):
+    for code in sorted(codes_in(store) if codes is None else codes):
         if not boundaries.exists(code):
             continue
         hans = _chinese(boundaries.unit(code))

@@ -5,10 +5,14 @@ webapp/static/xinqu/map.js fills from the service's own API with display-simplif
 GeoJSON. Every script, stylesheet, font and icon is served from webapp/static/vendor, so
 the map works without the internet. The full map also carries the planner views' style
 (`PlannerStyle`); their panel is in templates/map.html and webapp/static/xinqu/planner.js.
+Its names (`MapLabels`: the new areas at every zoom, other layers and the basemap's
+provinces from the zooms in data/map_style.yaml `labels`) are laid out by
+webapp/static/xinqu/labels.js, which keeps them from overlapping.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +24,9 @@ from branca.element import MacroElement
 from folium.map import Layer
 from folium.template import Template
 from markupsafe import Markup
+from shapely.ops import polylabel
 
+from layers.admin_names import admin_names
 from layers.paths import DATA_DIR
 from webapp.security import inline_script_hashes, script_hash
 
@@ -48,6 +54,12 @@ LOCAL_ASSETS = {
 MAP_JS = ["leaflet", "awesome_markers", ("xinqu_map", "xinqu/map.js")]
 MAP_CSS = ["leaflet_css", "awesome_markers_font_css", "awesome_markers_css",
            ("xinqu_map_css", "xinqu/map.css")]
+# The full map's labels, keyboard names and phone layout (after map.js and map.css).
+FULL_MAP_JS = [("xinqu_labels", "xinqu/labels.js")]
+FULL_MAP_CSS = [("xinqu_labels_css", "xinqu/labels.css")]
+# folium's header fixes the page's scale (maximum-scale=1, user-scalable=no), which stops
+# pinch zoom; the pages carry their own viewport meta, so folium's is dropped.
+_FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>\s*')
 
 
 def _assets(names: list, static_url: Callable[[str], str]) -> list[tuple[str, str]]:
@@ -144,6 +156,48 @@ class Legend(MacroElement):
         self.html = str(html)
 
 
+class MapLabels(MacroElement):
+    """The map's names: settings from data/map_style.yaml `labels`, the interface language
+    and the basemap's label points, handed to labels.js."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        xinqu.labels({{ this._parent.get_name() }}, {{ this.settings|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, settings: dict):
+        super().__init__()
+        self._name = "MapLabels"
+        self.settings = settings
+
+
+def basemap_labels(store, lang: str) -> list[dict]:
+    """Each province of the basemap with its name in `lang` (from layers.admin_names;
+    the Chinese name where the boundary data gives no English one) and a point well
+    inside it for its label: the pole of inaccessibility of its largest part, so a
+    province wrapped round another (Hebei round Beijing) is not labelled in the hole."""
+    frame = store.basemap
+    if "kind" not in frame.columns or not len(frame):
+        return []
+    provinces = frame[frame["kind"] == "province"]
+    names = admin_names(store, codes={str(code) for code in provinces["code"]})
+    out = []
+    for row in provinces.itertuples(index=False):
+        geometry = row.geometry
+        if geometry is None or geometry.is_empty:
+            continue
+        part = max(getattr(geometry, "geoms", [geometry]), key=lambda g: g.area)
+        point = polylabel(part, tolerance=0.05)
+        code = str(row.code)
+        name = names.get(code, {}).get(lang) or str(row.name_zh_hans)
+        out.append({"code": code, "name": name, "lat": round(point.y, 4),
+                    "lon": round(point.x, 4)})
+    return out
+
+
 class PlannerStyle(MacroElement):
     """How the planner views draw on this map (data/map_style.yaml `planner`), for map.js."""
 
@@ -163,7 +217,7 @@ class PlannerStyle(MacroElement):
 
 def legend_html(style: dict, titles: dict[str, str], text: Callable[[str], str]) -> Markup:
     """Legend rows: one per layer, and the exact/approximate/core distinction of new areas."""
-    rows = [Markup("<h4>{}</h4>").format(text("legend_title"))]
+    rows = []
     for layer, spec in style["layers"].items():
         if layer not in titles:
             continue
@@ -185,7 +239,9 @@ def legend_html(style: dict, titles: dict[str, str], text: Callable[[str], str])
         else:
             rows.append(_swatch_row(spec, titles[layer], fill=spec.get("fill_opacity", 0),
                                     dashed=spec["kind"] == "outline"))
-    return Markup("").join(rows)
+    # A <details>, so a phone can fold it to its title (labels.js folds it there).
+    return Markup('<details class="xinqu-legend-box" open><summary>{}</summary>{}</details>'
+                  ).format(text("legend_title"), Markup("").join(rows))
 
 
 # awesome-markers' named colours, for drawing the legend's pins.
@@ -225,9 +281,13 @@ def add_basemaps(m: folium.Map, style: dict, basemap_url: str, text: Callable[[s
 
 
 def full_map(layers: list[MapLayer], style: dict, *, lang: str, text: Callable[[str], str],
-             static_url: Callable[[str], str], basemap_url: str, popup_url: str) -> folium.Map:
-    """The main map: basemaps, every layer as an overlay, the layer control and the legend."""
+             static_url: Callable[[str], str], basemap_url: str, popup_url: str,
+             basemap_names: list[dict] | None = None) -> folium.Map:
+    """The main map: basemaps, every layer as an overlay, the layer control, the legend
+    and the labels (`basemap_names`: `basemap_labels` of the store)."""
     m = base_map(static_url, min_zoom=3, max_zoom=14, zoom_start=4, location=[35.0, 108.0])
+    m.default_js = m.default_js + _assets(FULL_MAP_JS, static_url)
+    m.default_css = m.default_css + _assets(FULL_MAP_CSS, static_url)
     add_basemaps(m, style, basemap_url, text)
     options = popup_options(lang, text, popup_url)
     for layer in layers:
@@ -236,6 +296,10 @@ def full_map(layers: list[MapLayer], style: dict, *, lang: str, text: Callable[[
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     Legend(legend_html(style, {layer.id: layer.name for layer in layers}, text)).add_to(m)
     PlannerStyle(style.get("planner", {})).add_to(m)
+    MapLabels({**style.get("labels", {}), "lang": lang,
+               "places": basemap_names or [],
+               "strings": {"panel": text("panel_title"), "legend": text("legend_title")}}
+              ).add_to(m)
     FitBounds(CHINA_BOUNDS).add_to(m)
     return m
 
@@ -271,7 +335,7 @@ def render_parts(m: folium.Map) -> MapParts:
     root = m.get_root()
     _number_elements(root)
     root.render()
-    header, script = root.header.render(), root.script.render()
+    header, script = _FOLIUM_VIEWPORT.sub("", root.header.render()), root.script.render()
     return MapParts(header=Markup(header), html=Markup(root.html.render()),
                     script=Markup(script),
                     script_hashes=(*inline_script_hashes(header), script_hash(script)))

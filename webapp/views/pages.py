@@ -73,7 +73,9 @@ def map_page():
     cache = service().cache
     key = ("map", lang())
     if key not in cache:
-        m = maps.full_map(_map_layers(service().store), _style(), **_map_kwargs())
+        store = service().store
+        m = maps.full_map(_map_layers(store), _style(),
+                          basemap_names=maps.basemap_labels(store, lang()), **_map_kwargs())
         cache.setdefault(key, maps.render_parts(m))
     return html_reply(render("map.html", parts=cache[key], layer=None, show_export_menu=True,
                              figure_min_span=_style()["image"]["min_bbox_span_deg"]))

@@ -10,13 +10,21 @@
   var xinqu = (window.xinqu = window.xinqu || { layers: {}, loading: 0 });
   xinqu.decorators = xinqu.decorators || []; // planner views: function (layerId, layer, style)
 
+  var NAME_ORDER = {
+    en: ["name_en", "name_zh_hans"],
+    "zh-Hant": ["name_zh_hant", "name_zh_hans", "name_en"],
+  };
+
+  /* A feature's name in the interface language (labels.js uses it too). */
   function nameOf(props, lang) {
-    var order = lang === "en" ? ["name_en", "name_zh_hans"] : ["name_zh_hans", "name_en"];
+    var order = NAME_ORDER[lang] || ["name_zh_hans", "name_en"];
     for (var i = 0; i < order.length; i++) {
       if (props[order[i]]) return props[order[i]];
     }
     return props.id;
   }
+
+  xinqu.nameOf = nameOf;
 
   function textElement(text, className) {
     var span = document.createElement("span");
@@ -115,6 +123,27 @@
     if (isApproximate(feature)) label += " · " + options.spansText;
     layer.bindTooltip(textElement(label), { sticky: !layer.getLatLng });
     bindPopup(layer, props.id || feature.id, options);
+    focusable(layer, label);
+  }
+
+  /* Keyboard: every feature a Tab stop named by its label (a screen reader reads the
+   * name, not "button"), Enter or Space opens its popup; the focus ring is in labels.css.
+   * Leaflet opens the tooltip on focus itself. */
+  function focusable(layer, label) {
+    layer.on("add", function () {
+      var element = layer.getElement && layer.getElement();
+      if (!element) return;
+      element.setAttribute("tabindex", "0");
+      element.setAttribute("role", "button");
+      element.setAttribute("aria-label", label);
+      if (element.xinquKeys) return;
+      element.xinquKeys = true;
+      element.addEventListener("keydown", function (event) {
+        if (event.key !== "Enter" && event.key !== " ") return;
+        event.preventDefault();
+        layer.openPopup(layer.getLatLng ? layer.getLatLng() : layer.getCenter());
+      });
+    });
   }
 
   function coreStyle(spec) {
@@ -135,6 +164,7 @@
       var label = nameOf(p, options.lang) + " · " + options.coreText;
       core.bindTooltip(textElement(label));
       bindPopup(core, p.id || feature.id, options);
+      focusable(core, label);
       group.addLayer(core);
     });
   }
