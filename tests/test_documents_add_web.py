@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from web_fixtures import BROWSER_ACCEPT
+from web_fixtures import BROWSER_ACCEPT, serving
 
 from webapp import create_app
 
@@ -57,31 +57,12 @@ HOSTILE = f"""{SCRIPT}关于浦东新区的若干措施
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, store_path):
     """(base URL, instance folder) of `xinqu serve --workers 2` with an admin token."""
-    # imported here, once pytest has loaded web_fixtures as a plugin (pytest_plugins above)
-    from web_fixtures import free_port, wait_until_up
-
     home = tmp_path_factory.mktemp("served") / "home"
     home.mkdir()
     shutil.copyfile(store_path, home / "xinqu.gpkg")
-    port = free_port()
-    log = home.parent / "serve.log"
-    env = {**os.environ, "XINQU_HOME": str(home), "XINQU_ADMIN_TOKEN": TOKEN,
-           "PYTHONUNBUFFERED": "1"}
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "webapp.cli", "serve", "--host", "127.0.0.1", "--port",
-             str(port), "--workers", "2"], cwd=REPO, env=env, stdout=sink, stderr=sink)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{base}/conformance?f=json", process, log)
+    env = {**os.environ, "XINQU_HOME": str(home), "XINQU_ADMIN_TOKEN": TOKEN}
+    with serving(env, home.parent / "serve.log") as base:
         yield base, home
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def get(url: str) -> tuple[int, str]:

@@ -5,12 +5,14 @@ Test modules load them with `pytest_plugins = ["web_fixtures"]`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -89,17 +91,16 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float
     raise RuntimeError(f"server at {url} not up after {timeout}s")
 
 
-@pytest.fixture(scope="session")
-def live_server(web_store, tmp_path_factory):
-    """`xinqu serve` (gunicorn) on a free loopback port; yields its base URL."""
+@contextlib.contextmanager
+def serving(env: dict[str, str], log: Path, *args: str) -> Iterator[str]:
+    """`xinqu serve --workers 2` (gunicorn) on a free loopback port with `env`, its output in
+    `log`; yields its base URL and stops it after."""
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "serve.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "webapp.cli", "serve", "--host", "127.0.0.1", "--port",
-             str(port), "--workers", "2"],
-            cwd=REPO, env=env, stdout=sink, stderr=sink)
+             str(port), "--workers", "2", *args],
+            cwd=REPO, env={**env, "PYTHONUNBUFFERED": "1"}, stdout=sink, stderr=sink)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/conformance?f=json", process, log)
@@ -111,6 +112,13 @@ def live_server(web_store, tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(web_store, tmp_path_factory):
+    """`xinqu serve` (gunicorn) on a free loopback port; yields its base URL."""
+    with serving(dict(os.environ), tmp_path_factory.mktemp("server") / "serve.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

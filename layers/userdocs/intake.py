@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from layers import tempfiles
 from layers.documents import ID_PATTERN, Document, SourceError, Unit, load_documents, read_document
 from layers.linking import LinkingError
 from layers.paths import DATA_DIR, HOME_DIR
@@ -195,6 +196,9 @@ def _entry(item: Prepared) -> Entry:
                  sha256=hashlib.sha256(item.source.read_bytes()).hexdigest())
 
 
+STAGING_PREFIX = ".staging-"  # originals being added, beside the documents' folders
+
+
 def _save(home: Path, store: Path, entries: list[Entry], prepared: list[Prepared]) -> None:
     """Stage the originals, the registry and the store; then put them in place."""
     new = {item.document.id: _entry(item) for item in prepared}
@@ -208,7 +212,9 @@ def _save(home: Path, store: Path, entries: list[Entry], prepared: list[Prepared
     }
     originals = originals_dir(home)
     originals.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=originals))
+    for stale in originals.glob(STAGING_PREFIX + "*"):  # a killed add's (the lock is ours)
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=originals))
     staged_store = staged_list = None
     try:
         for item in prepared:
@@ -221,10 +227,15 @@ def _save(home: Path, store: Path, entries: list[Entry], prepared: list[Prepared
         os.replace(staged_list, registry_path(home))
         os.replace(staged_store, store)
     finally:
-        for leftover in (staged_list, staged_store):
-            if leftover is not None:
-                leftover.unlink(missing_ok=True)
+        _discard(staged_list, staged_store)
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _discard(*staged: Path | None) -> None:
+    """Remove staged files a failed update left (a store copy with its SQLite side files)."""
+    for path in staged:
+        if path is not None:
+            tempfiles.release(path)
 
 
 def _put_in_place(originals: Path, staging: Path, ids: list[str]) -> None:
@@ -261,8 +272,6 @@ def remove_document(doc_id: str, *, home: Path = HOME_DIR, data_dir: Path = DATA
             os.replace(staged_list, registry_path(home))
             os.replace(staged_store, store)
         finally:
-            for leftover in (staged_list, staged_store):
-                if leftover is not None:
-                    leftover.unlink(missing_ok=True)
+            _discard(staged_list, staged_store)
         shutil.rmtree(originals_dir(home) / doc_id, ignore_errors=True)
     return found
