@@ -24,27 +24,13 @@ import time
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 from synthetic_corpus import generate
 
-from layers.pgstore import DEFAULT_URL, connect, load
+from layers.pgstore import load
+from layers.pgstore.connection import fresh_database
 
 REPO = Path(__file__).resolve().parent.parent
 DATABASE = "xinqu_bench"
-
-
-def scratch_database() -> str:
-    """A fresh database with PostGIS and pg_trgm on the project's cluster; its URL."""
-    url = DEFAULT_URL.rsplit("/", 1)[0] + "/" + DATABASE
-    with connect(DEFAULT_URL.rsplit("/", 1)[0] + "/postgres", require_postgis=False,
-                 autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(DATABASE)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION postgis")
-        conn.execute("CREATE EXTENSION pg_trgm")
-    return url
 
 
 def schema_mb(url: str) -> float:
@@ -65,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     if started:
         subprocess.run([*db, "start"], check=True, capture_output=True)
     try:
-        url = scratch_database()
+        url = fresh_database(DATABASE)
         print(f"{'scale':>6} {'units':>7} {'places':>8} {'links':>8} {'rows':>9} "
               f"{'gpkg MB':>8} {'generate s':>10} {'load s':>7} {'copy s':>7} {'index s':>8} "
               f"{'PostGIS MB':>10}")

@@ -26,13 +26,13 @@ from psycopg import sql
 
 from layers import pgstore
 from layers.pgstore import DEFAULT_URL, PgStoreError, check_schema, connect, load
+from layers.pgstore.connection import fresh_database
 from layers.pgstore.load import store_tables
 from layers.query import units as query_units
 from layers.textnorm import normalize
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_DB = "xinqu_test"
-TEST_URL = DEFAULT_URL.rsplit("/", 1)[0] + "/" + TEST_DB
 
 
 @pytest.fixture(scope="session")
@@ -54,15 +54,7 @@ def pg_cluster():
 @pytest.fixture(scope="session")
 def pg_url(pg_cluster):
     """A fresh scratch database with PostGIS and pg_trgm, on the project's cluster."""
-    with connect(pg_cluster.rsplit("/", 1)[0] + "/postgres", require_postgis=False,
-                 autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(TEST_DB)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEST_DB)))
-    with psycopg.connect(TEST_URL, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION postgis")
-        conn.execute("CREATE EXTENSION pg_trgm")
-    return TEST_URL
+    return fresh_database(TEST_DB, pg_cluster)
 
 
 @pytest.fixture(scope="session")

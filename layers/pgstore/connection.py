@@ -77,6 +77,21 @@ def connect(url: str | None = None, *, require_postgis: bool = True,
     return conn
 
 
+def fresh_database(name: str, url: str | None = None) -> str:
+    """Create (or re-create, empty) database `name` on the server of `url` (default: the
+    project's cluster) with PostGIS and pg_trgm, for tests and benchmarks; its URL."""
+    server = (url or DEFAULT_URL).rsplit("/", 1)[0]
+    with connect(f"{server}/postgres", require_postgis=False, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    fresh = f"{server}/{name}"
+    with psycopg.connect(fresh, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION postgis")
+        conn.execute("CREATE EXTENSION pg_trgm")
+    return fresh
+
+
 def postgis_version(conn: psycopg.Connection) -> str | None:
     """The PostGIS extension's version in this database, None when it is not installed."""
     return extension_version(conn, "postgis")
