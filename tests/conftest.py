@@ -17,6 +17,7 @@ with no added documents, so the store holds exactly the shipped documents. Subpr
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,16 @@ from layers.paths import DATA_DIR, HOME_DIR, STORE_PATH  # read after XINQU_HOME
 def data_dir() -> Path:
     """The project's data folder."""
     return DATA_DIR
+
+
+@pytest.fixture()
+def home(tmp_path, store_path) -> Path:
+    """An instance folder of the test's own, holding a copy of the built store and no added
+    documents (XINQU_HOME for the code under test)."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    shutil.copyfile(store_path, folder / "xinqu.gpkg")
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -44,15 +43,6 @@ BINHAI_TEXT = PUDONG_TEXT.replace("浦东新区", "滨海新区").replace("上�
 
 def sha256(path: Path) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
-
-
-@pytest.fixture()
-def home(tmp_path, store_path) -> Path:
-    """An instance folder holding a copy of the built store and no added documents."""
-    folder = tmp_path / "home"
-    folder.mkdir()
-    shutil.copyfile(store_path, folder / "xinqu.gpkg")
-    return folder
 
 
 def write(folder: Path, name: str, text: str | bytes) -> Path:

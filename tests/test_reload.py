@@ -28,14 +28,6 @@ TEXT = """关于支持浦东新区开放发展的若干措施
 
 
 @pytest.fixture()
-def home(tmp_path, store_path) -> Path:
-    folder = tmp_path / "home"
-    folder.mkdir()
-    shutil.copyfile(store_path, folder / "xinqu.gpkg")
-    return folder
-
-
-@pytest.fixture()
 def app(home):
     return create_app({"STORE_PATH": home / "xinqu.gpkg", "TESTING": True})
 
