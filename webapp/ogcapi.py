@@ -77,6 +77,22 @@ def conformance() -> dict[str, Any]:
     return {"conformsTo": list(CONFORMANCE)}
 
 
+def collection_links(base: str, path: str, items: str) -> list[dict[str, Any]]:
+    """A collection's links: itself, its items (described as `items`), its queryables."""
+    return [
+        link(url(base, path, f="json"), "self", JSON, "this collection"),
+        link(url(base, path, f="html"), "alternate", HTML, "this collection as HTML"),
+        link(url(base, f"{path}/items", f="json"), "items", GEOJSON, items),
+        link(url(base, f"{path}/items", f="html"), "items", HTML, f"{items} as HTML"),
+        link(url(base, f"{path}/queryables", f="json"),
+             "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA_JSON,
+             "the properties a filter or sortby may name"),
+        # The draft's relation, which GDAL 3.6 follows to push -where filters down.
+        link(url(base, f"{path}/queryables", f="json"), "queryables", JSON,
+             "the queryables (for clients of the Part 3 draft)"),
+    ]
+
+
 def collection(store, layer: str, bbox: list[float], base: str, lang: str) -> dict[str, Any]:
     """The metadata of one layer; lang is a language version (zh-Hans, en) for the texts."""
     info = query.layer(store, layer)
@@ -89,18 +105,7 @@ def collection(store, layer: str, bbox: list[float], base: str, lang: str) -> di
         "crs": [ogc_uri(code) for code in offered_crs(tuple(bbox) if bbox else None)],
         "storageCrs": CRS84,
         "extent": {"spatial": {"bbox": [bbox] if bbox else [], "crs": CRS84}},
-        "links": [
-            link(url(base, path, f="json"), "self", JSON, "this collection"),
-            link(url(base, path, f="html"), "alternate", HTML, "this collection as HTML"),
-            link(url(base, f"{path}/items", f="json"), "items", GEOJSON, "the places"),
-            link(url(base, f"{path}/items", f="html"), "items", HTML, "the places as HTML"),
-            link(url(base, f"{path}/queryables", f="json"),
-                 "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA_JSON,
-                 "the properties a filter or sortby may name"),
-            # The draft's relation, which GDAL 3.6 follows to push -where filters down.
-            link(url(base, f"{path}/queryables", f="json"), "queryables", JSON,
-                 "the queryables (for clients of the Part 3 draft)"),
-        ],
+        "links": collection_links(base, path, "the places"),
     }
 
 
@@ -162,18 +167,7 @@ def table_collection(id: str, base: str, lang: str) -> dict[str, Any]:
         "title": table.title.get(lang) or table.title.get("en") or id,
         "description": table.description.get(lang) or table.description.get("en") or "",
         "itemType": "feature",
-        "links": [
-            link(url(base, path, f="json"), "self", JSON, "this collection"),
-            link(url(base, path, f="html"), "alternate", HTML, "this collection as HTML"),
-            link(url(base, f"{path}/items", f="json"), "items", GEOJSON,
-                 "the rows, as features without geometry"),
-            link(url(base, f"{path}/items", f="html"), "items", HTML, "the rows as HTML"),
-            link(url(base, f"{path}/queryables", f="json"),
-                 "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA_JSON,
-                 "the properties a filter or sortby may name"),
-            link(url(base, f"{path}/queryables", f="json"), "queryables", JSON,
-                 "the queryables (for clients of the Part 3 draft)"),
-        ],
+        "links": collection_links(base, path, "the rows (features without geometry)"),
     }
 
 
