@@ -18,6 +18,11 @@ from layers.pgstore import DEFAULT_URL, load
 from layers.pgstore.connection import fresh_database
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def cluster_url() -> str:
+    """The URL of the project's cluster, on the port scripts/db.sh uses ($XINQU_PGPORT)."""
+    return DEFAULT_URL
 TEST_DB = "xinqu_test"
 READ_DB = "xinqu_read"
 
@@ -33,7 +38,7 @@ def pg_cluster():
         if result.returncode != 0:
             pytest.fail(f"the project's PostgreSQL cluster did not start:\n{result.stdout}"
                         f"{result.stderr}")
-    yield DEFAULT_URL
+    yield cluster_url()
     if started:
         subprocess.run([*db, "stop"], capture_output=True, text=True, timeout=120)
 
