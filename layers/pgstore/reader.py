@@ -34,9 +34,11 @@ import shapely
 from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from layers import cql
 from layers.pgstore.connection import SCHEMA, PgStoreError, check_schema, connect, safe_url
 from layers.pgstore.cql_sql import order_by, where
 from layers.pgstore.schema import GEOMETRY_COLUMN, SEARCH_KEY_COLUMN
+from layers.query.errors import QueryError
 from layers.query.params import bbox_parts
 from layers.query.reader import LinkFilter
 from layers.store import DISPLAY_SUFFIX, LINK_COLUMNS
@@ -228,7 +230,10 @@ class PgStore:
                 "AND l.unit_id IN ({}))").format(self._table("links"),
                                                  self._linked_units(linked)))
         if filter is not None:
-            conditions.append(where(filter, self.layer_queryables(layer)))
+            try:
+                conditions.append(where(filter, self.layer_queryables(layer)))
+            except cql.FilterError as error:
+                raise QueryError("filter", str(error)) from None
         name = table or layer
         where_clause = (sql.SQL("WHERE ") + sql.SQL(" AND ").join(conditions) if conditions
                         else sql.SQL(""))
@@ -390,7 +395,8 @@ class PgStore:
 
     @property
     def links(self) -> pd.DataFrame:
-        return self.links_where()
+        return self._frame(sql.SQL("SELECT {} FROM {} t ORDER BY t.fid").format(
+            self._select_list("links"), self._table("links")))
 
     @property
     def mentions(self) -> pd.DataFrame:
