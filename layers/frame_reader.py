@@ -95,7 +95,7 @@ class FrameReader:
 
     # --- units, documents, links --------------------------------------------------------
 
-    def unit_rows(self, ids=None, document=None, chapter=None):
+    def unit_rows(self, ids=None, document=None, chapter=None, columns=None):
         units = self.units
         keep = np.ones(len(units), dtype=bool)
         if ids is not None:
@@ -104,7 +104,7 @@ class FrameReader:
             keep &= (units["document"] == document).to_numpy()
         if chapter is not None:
             keep &= (units["chapter_number"] == chapter).to_numpy()
-        return units[keep]
+        return units.loc[keep, columns] if columns is not None else units[keep]
 
     def document_ids(self) -> list[str]:
         return [str(i) for i in self.documents.index]

@@ -286,7 +286,7 @@ class PgStore:
 
     # --- units, documents, links --------------------------------------------------------
 
-    def unit_rows(self, ids=None, document=None, chapter=None):
+    def unit_rows(self, ids=None, document=None, chapter=None, columns=None):
         conditions, params = [sql.SQL("TRUE")], []
         if ids is not None:
             conditions.append(sql.SQL("t.id = ANY(%s)"))
@@ -297,8 +297,10 @@ class PgStore:
         if chapter is not None:
             conditions.append(sql.SQL("t.chapter_number = %s"))
             params.append(int(chapter))
+        chosen = (self._select_list("units") if columns is None else sql.SQL(", ").join(
+            sql.SQL("t.{}").format(sql.Identifier(c)) for c in ["id", *columns]))
         return self._frame(sql.SQL("SELECT {} FROM {} t WHERE {} ORDER BY t.fid").format(
-            self._select_list("units"), self._table("units"),
+            chosen, self._table("units"),
             sql.SQL(" AND ").join(conditions)), params).set_index("id")
 
     def document_ids(self):
