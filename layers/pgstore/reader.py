@@ -169,10 +169,13 @@ class PgStore:
 
     def _places(self, query, params=None) -> gpd.GeoDataFrame:
         frame = self._frame(query, params)
-        geometry = shapely.from_wkb(frame.pop("geometry").to_numpy(dtype=object)) \
-            if "geometry" in frame else None
         extra = [c for c in frame.columns if c.startswith("__")]
-        out = gpd.GeoDataFrame(frame.drop(columns=extra), geometry=geometry, crs="EPSG:4326")
+        if "geometry" in frame:
+            geometry = shapely.from_wkb(frame.pop("geometry").to_numpy(dtype=object))
+            out = gpd.GeoDataFrame(frame.drop(columns=extra), geometry=geometry,
+                                   crs="EPSG:4326")
+        else:
+            out = frame.drop(columns=extra)
         out.attrs.update({c: frame[c].iloc[0] if len(frame) else None for c in extra})
         return out.set_index("id")
 
@@ -213,7 +216,7 @@ class PgStore:
         return self._figures[layer]
 
     def select_places(self, layer, *, bbox, linked, filter, order, limit, offset, ids=None,
-                      table=None):
+                      columns=None, table=None):
         # Every value goes in as a literal (quoted by psycopg): the CQL2 translation does
         # so too, and a query mixing placeholders with literal text holding % cannot be.
         conditions = []
@@ -240,9 +243,14 @@ class PgStore:
         page_clause = sql.SQL("OFFSET {}").format(sql.Literal(int(offset)))
         if limit is not None:
             page_clause = sql.SQL("LIMIT {} ").format(sql.Literal(int(limit))) + page_clause
+        chosen = self._select_list(name, geometry=True)
+        if columns is not None:
+            chosen = sql.SQL(", ").join(
+                sql.SQL("ST_AsBinary(t.geom) AS geometry") if c == "geometry"
+                else sql.SQL("t.{}").format(sql.Identifier(c)) for c in ["id", *columns])
         query = sql.SQL("SELECT {}, count(*) OVER () AS __matched FROM {} t {} ORDER BY {} "
                         "{}").format(
-            self._select_list(name, geometry=True), self._table(name), where_clause,
+            chosen, self._table(name), where_clause,
             order_by(order or [], self.layer_queryables(layer)), page_clause)
         page = self._places(query)
         matched = page.attrs.pop("__matched", None)
