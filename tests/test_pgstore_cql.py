@@ -208,7 +208,7 @@ def test_sql_keeps_the_rows_the_mask_keeps(pg, name, text):
 
 def test_the_filters_are_not_trivial(pg):
     """Most filters above keep some rows and drop some (else they could not tell)."""
-    conn, stores = pg
+    _, stores = pg
     between = 0
     for name, text in REAL:
         kept, _ = _both(pg, "xinqu", name, text,
@@ -307,7 +307,7 @@ def test_quotes_semicolons_and_backslashes_are_values(pg):
     """A value with a quote, a semicolon and a backslash reaches the database as a value:
     it selects the one row that holds it, and every table is still there. In CQL2 text a
     quote cannot be inside a value: such a filter is refused before any SQL."""
-    conn, stores = pg
+    conn, _ = pg
     before = conn.execute("SELECT count(*) FROM variant.units").fetchone()[0]
     text = _json("or", {"op": "=", "args": [{"property": "name_en"}, TRICKY]},
                  {"op": "like", "args": [{"property": "name_en"}, "%'; DROP TABLE units%"]})
@@ -334,7 +334,7 @@ def test_quotes_semicolons_and_backslashes_are_values(pg):
      "cql2-json"),
 ])
 def test_refused_alike_with_the_same_message(pg, text, lang):
-    conn, stores = pg
+    _, stores = pg
     frame, types = _frame_and_types(stores["xinqu"], "new-areas")
     parsed = cql.parse(text, lang)
     with pytest.raises(cql.FilterError) as by_mask:
@@ -469,7 +469,7 @@ def test_filter_and_sortby_together(pg):
 
 
 def test_order_by_refuses_what_sort_order_refuses(pg):
-    conn, stores = pg
+    _, stores = pg
     types = query.queryables(stores["xinqu"], "new-areas")
     for bad in ([("geometry", True)], [("nothing", False)]):
         with pytest.raises(cql.FilterError):
@@ -479,7 +479,7 @@ def test_order_by_refuses_what_sort_order_refuses(pg):
 def test_a_point_on_a_boundary_is_decided_alike(pg):
     """A point on a new area's boundary: S_INTERSECTS keeps it, S_WITHIN's mirror
     S_CONTAINS does not, on both stores."""
-    conn, stores = pg
+    _, stores = pg
     frame, _ = _frame_and_types(stores["xinqu"], "new-areas")
     x, y = map(float, shapely.get_coordinates(frame.at["pudong", "geometry"].boundary)[0])
     for text in (f"S_INTERSECTS(geometry, POINT({x!r} {y!r}))",
@@ -489,3 +489,25 @@ def test_a_point_on_a_boundary_is_decided_alike(pg):
         assert selected == kept
     assert "pudong" in _both(pg, "xinqu", "new-areas",
                              f"S_TOUCHES(geometry, POINT({x!r} {y!r}))")[0]
+
+
+def test_text_compares_in_code_point_order_whatever_the_collation(pg):
+    """Python compares strings by code point; a database or column may collate otherwise
+    (ICU puts 'line…' among the L's). A copy of the variant's names in ICU's collation is
+    filtered and sorted as the mask and apply_sortby do all the same."""
+    conn, stores = pg
+    frame, types = _frame_and_types(stores["variant"], "new-areas")
+    conn.execute('DROP TABLE IF EXISTS variant.icu')
+    conn.execute('CREATE TABLE variant.icu AS SELECT fid, id, name_en COLLATE "und-x-icu" '
+                 'AS name_en FROM variant."new-areas"')
+    icu = [r[0] for r in conn.execute("SELECT id FROM variant.icu ORDER BY name_en, fid")]
+    expected = [str(i) for i in query.apply_sortby(frame, "name_en", types=types).index]
+    assert icu != expected  # the collation does differ
+    for sortby in ("name_en", "-name_en"):
+        assert _sql_ids(conn, "variant", "icu", order=order_by(
+            cql.sort_order(sortby, types), types)) == [
+            str(i) for i in query.apply_sortby(frame, sortby, types=types).index]
+    for text in ("name_en >= 'line'", "name_en < 'a'", "name_en BETWEEN 'L' AND 'm'"):
+        parsed = cql.parse(text)
+        kept = [str(i) for i in frame.index[cql.mask(frame, parsed, types=types)]]
+        assert _sql_ids(conn, "variant", "icu", where(parsed, types)) == kept
