@@ -27,7 +27,7 @@ from layers import cql, query
 from layers import table_collections as tables
 from layers.pgstore import load
 from layers.pgstore.connection import fresh_database
-from layers.pgstore.cql_sql import order_by, where
+from layers.pgstore.cql_sql import order_by, queryables, where
 from layers.store import Store
 
 pytest_plugins = ["pg_fixtures"]
@@ -119,6 +119,24 @@ def _both(pg, schema: str, name: str, text: str, lang: str = "cql2-text",
 
 def _json(op: str, *args) -> str:
     return json.dumps({"op": op, "args": list(args)})
+
+
+# --- queryables ------------------------------------------------------------------------------
+
+def test_queryables_are_the_geopackage_stores(pg):
+    """Every layer and attribute table, in both stores: the same names, in the same order,
+    with the same types (dates found in text, an integer column with NULLs a number)."""
+    conn, stores = pg
+    for schema, store in stores.items():
+        names = [*store.layers, *tables.tables()]
+        for name in names:
+            expected = _frame_and_types(store, name)[1]
+            found = queryables(conn, name, schema)
+            assert list(found.items()) == list(expected.items()), (schema, name)
+    assert queryables(conn, "new-areas", "variant")["approved"] == "date"
+    assert queryables(conn, "units", "variant")["order"] == "number"
+    assert queryables(conn, "units", "xinqu")["order"] == "integer"
+    assert queryables(conn, "nothing", "xinqu") == {}
 
 
 # --- filters on the real store ---------------------------------------------------------------

@@ -7,7 +7,10 @@ expression that keeps exactly the rows the mask keeps; `order_by` orders them as
 `query.apply_sortby` does. Every value goes in as a `sql.Literal` (quoted by psycopg,
 never formatted into the text), every name as a `sql.Identifier`.
 
-- `where(filter, types, id_column="id", geometry_column="geom", srid=4326)`;
+- `queryables(conn, table, schema="xinqu") -> dict[name, type]`: a table's queryables,
+  as `cql.queryables` gives them for the same table of the GeoPackage store;
+- `where(filter, types, id_column="id", geometry_column="geom", srid=4326)`: the
+  expression after WHERE;
 - `order_by(order, types, id_column="id", fid_column="fid")`: the keys after ORDER BY.
 
 How the mask's semantics are kept:
@@ -29,13 +32,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import shapely
 from psycopg import sql
 from pygeofilter import ast
 from pygeofilter.backends.evaluator import handle
 
 from layers import cql
-from layers.pgstore.schema import GEOMETRY_COLUMN
+from layers.pgstore.connection import SCHEMA
+from layers.pgstore.schema import GEOMETRY_COLUMN, SEARCH_KEY_COLUMN
 
 _OPS = {"=": "=", "<>": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _PREDICATES = {"intersects": "ST_Intersects", "disjoint": "ST_Disjoint",
@@ -43,6 +48,11 @@ _PREDICATES = {"intersects": "ST_Intersects", "disjoint": "ST_Disjoint",
                "crosses": "ST_Crosses", "overlaps": "ST_Overlaps", "geom_equals": "ST_Equals"}
 _C = sql.SQL(' COLLATE "C"')
 _ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# PostgreSQL type -> queryable type (text is a string or, when every value is one, a date).
+_TYPES = {"float8": "number", "float4": "number", "numeric": "number", "int8": "integer",
+          "int4": "integer", "int2": "integer", "bool": "boolean", "geometry": "geometry"}
+# Columns of the PostGIS tables that are no properties of the features (layers.pgstore.schema).
+_NOT_PROPERTIES = ("fid", SEARCH_KEY_COLUMN)
 
 
 class _Condition:
@@ -51,6 +61,55 @@ class _Condition:
 
     def __init__(self, text: sql.Composable):
         self.sql = text
+
+
+def queryables(conn: psycopg.Connection, table: str, schema: str = SCHEMA,
+               id_name: str = "id") -> dict[str, str]:
+    """Every filterable property of a loaded table with its type, as `cql.queryables`
+    reads them from the GeoPackage store: `id_name` first, the columns in order, the
+    geometry as `geometry`; a text column whose present values ('' is absent) are all ISO
+    dates is a `date`, an integer column with NULLs a `number` (pandas reads it as floats).
+    A boolean column with NULLs stays `boolean` (pandas: `number`; no store table has
+    one). One query; a text column is scanned only up to its first value that is not a
+    date. An empty dict for a table that does not exist."""
+    columns = conn.execute(
+        "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+        "WHERE a.attrelid = to_regclass(format('%%I.%%I', %s::text, %s::text)) "
+        "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum", (schema, table)).fetchall()
+    source = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+    checks = {}
+    for name, kind in columns:
+        if name == id_name or name in _NOT_PROPERTIES:
+            continue
+        column = sql.Identifier(name)
+        if kind == "text":  # a date?
+            checks[name] = sql.SQL(
+                "EXISTS (SELECT 1 FROM {t} WHERE {c} <> '') AND NOT EXISTS "
+                "(SELECT 1 FROM {t} WHERE {c} <> '' AND {c} !~ {iso})").format(
+                t=source, c=column, iso=sql.Literal(_ISO_DATE))
+        elif _TYPES.get(kind) == "integer":  # GDAL gives pandas integers with nulls as floats
+            checks[name] = sql.SQL("EXISTS (SELECT 1 FROM {} WHERE {} IS NULL)").format(
+                source, column)
+    found = set()
+    if checks:
+        row = conn.execute(sql.SQL("SELECT {}").format(
+            sql.SQL(", ").join(checks.values()))).fetchone()
+        found = {name for name, yes in zip(checks, row, strict=True) if yes}
+    if not conn.autocommit:
+        conn.rollback()  # leave no transaction open behind a read of the layout
+    if not columns:
+        return {}
+    out = {id_name: "string"}
+    for name, kind in columns:
+        if name == id_name or name in _NOT_PROPERTIES:
+            continue
+        if name == GEOMETRY_COLUMN and kind == "geometry":
+            out["geometry"] = "geometry"
+        elif name in found:
+            out[name] = "date" if kind == "text" else "number"
+        else:
+            out[name] = _TYPES.get(kind, "string")
+    return out
 
 
 def where(filter: cql.Filter, types: dict[str, str], id_column: str | sql.Composable = "id",
