@@ -1,10 +1,9 @@
 """The PostGIS store: the project's own cluster, loading the real built store, the swap,
 and the one-line errors.
 
-The session fixture starts the project's cluster with `scripts/db.sh start` (a failure to
-start fails the tests, with the script's output) and stops it at the end if it started
-it. Loads go into a scratch database `xinqu_test`, so a developer's `xinqu` database is
-left alone.
+The session fixture `pg_cluster` (tests/pg_fixtures.py) starts the project's cluster and
+stops it at the end if it started it. Loads go into a scratch database `xinqu_test`, so a
+developer's `xinqu` database is left alone.
 """
 
 from __future__ import annotations
@@ -25,30 +24,16 @@ import shapely
 from psycopg import sql
 
 from layers import pgstore
-from layers.pgstore import DEFAULT_URL, PgStoreError, check_schema, connect, load
+from layers.pgstore import PgStoreError, check_schema, connect, load
 from layers.pgstore.connection import fresh_database
 from layers.pgstore.load import store_tables
 from layers.query import units as query_units
 from layers.textnorm import normalize
 
+pytest_plugins = ["pg_fixtures"]
+
 REPO = Path(__file__).resolve().parent.parent
 TEST_DB = "xinqu_test"
-
-
-@pytest.fixture(scope="session")
-def pg_cluster():
-    """The project's cluster, running (started here, and stopped after, if it was not)."""
-    db = ["bash", str(REPO / "scripts" / "db.sh")]
-    status = subprocess.run([*db, "status"], capture_output=True, text=True)
-    started = status.returncode != 0
-    if started:
-        result = subprocess.run([*db, "start"], capture_output=True, text=True, timeout=180)
-        if result.returncode != 0:
-            pytest.fail(f"the project's PostgreSQL cluster did not start:\n{result.stdout}"
-                        f"{result.stderr}")
-    yield DEFAULT_URL
-    if started:
-        subprocess.run([*db, "stop"], capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture(scope="session")
