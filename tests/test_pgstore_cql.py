@@ -377,44 +377,133 @@ def test_positive_conditions_keep_their_indexes(pg):
         assert index in plan, plan
 
 
-# --- any tree: the same rows or the same refusal -----------------------------------------------
+# --- generated filters: the same rows or the same refusal ------------------------------------
 
-NAMES = ["id", "name_en", "approved", "official_area_km2", "province", "geometry", "nope"]
-OPS = ["and", "or", "not", "=", "<>", "<", "<=", ">", ">=", "like", "between", "in",
-       "isNull", "s_intersects", "s_within", "s_contains", "s_disjoint", "casei", "t_after",
-       "+"]
-VALUES = st.one_of(
-    st.sampled_from(NAMES).map(lambda name: {"property": name}),
-    st.integers(-5, 3000), st.floats(allow_nan=False, width=32),
-    st.sampled_from(["", "Harbin New Area", "%Area", "line%", "_", "%\\", "H", TRICKY,
-                     "2014-01-06", "pudong", "上海市", "%新区"]),
-    st.text(max_size=4), st.booleans(), st.none(),
-    st.sampled_from(["2014-01-06", "2000-02-29", "1992-10-11"]).map(lambda d: {"date": d}),
-    st.just({"bbox": [120.5, 30.5, 122.5, 32]}),
-    st.just({"type": "Point", "coordinates": [121.5, 31.2]}))
-TREES = st.recursive(VALUES, lambda inner: st.one_of(
+def _prop(name: str) -> dict:
+    return {"property": name}
+
+
+TEXTS = st.one_of(st.sampled_from(["", "Harbin New Area", "Fuzhou New Area", TRICKY, "H",
+                                   "line", "M", "pudong", "xiongan", "binhai", "tianfu",
+                                   "Shanghai", "Guangdong", "Sichuan", "N"]),
+                  st.text(max_size=3))
+NUMBERS = st.one_of(st.sampled_from([882, 1000, 1210.0, 1500.5, 800, 2000]),
+                    st.integers(400, 2500), st.floats(400, 2500))
+DATES = st.one_of(
+    st.sampled_from(["1992-10-11", "2000-02-29", "2014-01-06", "2015-06-27"]).map(
+        lambda d: {"date": d}),
+    st.sampled_from(["2014-01-06T00:00:00Z", "2014-01-06T12:00:00Z",
+                     "2014-01-06T08:00:00+08:00"]).map(lambda t: {"timestamp": t}))
+PATTERNS = st.sampled_from(["%", "%Area", "line%", "%New%", "H%", "_%", "%\\", "%;%",
+                            "%.%", "2014%", "20.4-%", "%-0.", "x", ""])
+GEOMETRIES = st.sampled_from([
+    {"bbox": [120.5, 30.5, 122.5, 32]}, {"bbox": [100, 20, 115, 40]},
+    {"type": "Point", "coordinates": [121.5, 31.2]},
+    {"type": "LineString", "coordinates": [[121.3, 31.2], [122.0, 31.25]]},
+    {"type": "Polygon", "coordinates": [[[100, 20], [125, 20], [125, 35], [100, 35],
+                                         [100, 20]]]}])
+# Each property of the variant's new areas with values of its type; now and then a value
+# of another type, so the refusals are compared too.
+KINDS = {"id": TEXTS, "name_en": TEXTS, "province": TEXTS, "approved": DATES,
+         "official_area_km2": NUMBERS}
+OTHER = st.one_of(st.booleans(), st.integers(-5, 5), TEXTS, DATES)
+PROPERTY = st.sampled_from(list(KINDS))
+
+
+def _valued(build):
+    """A leaf from a property and values drawn for its type (or now and then another)."""
+    return PROPERTY.flatmap(lambda name: build(name, st.integers(0, 11).flatmap(
+        lambda draw: OTHER if draw == 11 else KINDS[name])))
+
+
+def _side(name: str):
+    """The property, or CASEI of it when it is a text."""
+    if KINDS[name] is not TEXTS:
+        return st.just(_prop(name))
+    return st.one_of(st.just(_prop(name)), st.just({"op": "casei", "args": [_prop(name)]}))
+
+
+LEAVES = st.one_of(
+    _valued(lambda name, values: st.builds(
+        lambda op, value, flip: {"op": op, "args": [value, _prop(name)] if flip
+                                 else [_prop(name), value]},
+        st.sampled_from(["=", "<>", "<", "<=", ">", ">="]), values, st.booleans())),
+    _valued(lambda name, values: st.builds(
+        lambda low, high: {"op": "between", "args": [_prop(name), [low, high]]},
+        values, values)),
+    _valued(lambda name, values: st.builds(
+        lambda options: {"op": "in", "args": [_prop(name), options]},
+        st.lists(values, max_size=3))),
+    st.sampled_from(["id", "name_en", "province", "approved"]).flatmap(
+        lambda name: st.builds(lambda side, pattern: {"op": "like", "args": [side, pattern]},
+                               _side(name), PATTERNS)),
+    st.sampled_from([*KINDS, "geometry"]).map(lambda name: {"op": "isNull",
+                                                           "args": [_prop(name)]}),
+    st.builds(lambda op, shape, flip: {"op": op, "args": [shape, _prop("geometry")] if flip
+                                       else [_prop("geometry"), shape]},
+              st.sampled_from(["s_intersects", "s_within", "s_contains", "s_disjoint",
+                               "s_crosses", "s_overlaps", "s_touches", "s_equals"]),
+              GEOMETRIES, st.booleans()))
+CONDITIONS = st.recursive(LEAVES, lambda inner: st.one_of(
+    st.builds(lambda op, args: {"op": op, "args": args}, st.sampled_from(["and", "or"]),
+              st.lists(inner, min_size=2, max_size=3)),
+    inner.map(lambda sub: {"op": "not", "args": [sub]})), max_leaves=6)
+
+# Any tree at all: mostly refused, by both alike.
+NAMES = ["id", "name_en", "approved", "official_area_km2", "geometry", "nope"]
+OPS = ["and", "or", "not", "=", "<", "like", "between", "in", "isNull", "s_intersects",
+       "casei", "t_after", "+"]
+TREES = st.recursive(st.one_of(
+    st.sampled_from(NAMES).map(_prop), st.integers(-5, 3000),
+    st.floats(allow_nan=False, width=32), TEXTS, st.booleans(), st.none(), DATES,
+    GEOMETRIES), lambda inner: st.one_of(
     st.builds(lambda op, args: {"op": op, "args": args}, st.sampled_from(OPS),
               st.lists(inner, min_size=1, max_size=3)),
     st.lists(inner, max_size=3)), max_leaves=8)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
-@given(tree=TREES)
-def test_any_tree_gives_the_same_rows_or_the_same_refusal(pg, tree):
+def _same_rows_or_refusal(pg, tree) -> str:
+    """Whether the mask and SQL keep the same rows of the variant's new areas (or refuse
+    the tree with the same message); what happened, for the tallies."""
     conn, stores = pg
     frame, types = _frame_and_types(stores["variant"], "new-areas")
     try:
         parsed = cql.parse(json.dumps(tree), "cql2-json")
     except cql.FilterError:
-        return
+        return "unread"
     try:
         kept = list(frame.index[cql.mask(frame, parsed, types=types)])
     except cql.FilterError as error:
         with pytest.raises(cql.FilterError) as refused:
             where(parsed, types)
         assert str(refused.value) == str(error)
-        return
+        return "refused"
     assert _sql_ids(conn, "variant", "new-areas", where(parsed, types)) == kept
+    return "some" if 0 < len(kept) < len(frame) else "none or all"
+
+
+TALLY: dict[str, int] = {}
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(tree=CONDITIONS)
+def test_generated_filters_keep_the_same_rows(pg, tree):
+    outcome = _same_rows_or_refusal(pg, tree)
+    TALLY[outcome] = TALLY.get(outcome, 0) + 1
+
+
+def test_the_generated_filters_mostly_select(pg):
+    """Most generated filters are read, applied and keep some rows but not all (runs
+    after the test above, whose outcomes it counts)."""
+    assert sum(TALLY.values()) >= 400
+    assert TALLY.get("some", 0) >= 0.3 * sum(TALLY.values()), TALLY
+    assert TALLY.get("refused", 0) >= 10, TALLY
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(tree=TREES)
+def test_any_tree_gives_the_same_rows_or_the_same_refusal(pg, tree):
+    _same_rows_or_refusal(pg, tree)
 
 
 # --- sortby ----------------------------------------------------------------------------------
