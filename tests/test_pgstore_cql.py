@@ -142,6 +142,7 @@ def test_queryables_are_the_geopackage_stores(pg):
 # --- filters on the real store ---------------------------------------------------------------
 
 PUDONG_CROSSING = "LINESTRING(121.3 31.2, 122.0 31.25)"
+BOWTIE = "POLYGON((110 20, 125 40, 125 20, 110 40, 110 20))"
 REAL = [
     ("new-areas", "approved >= DATE('2014-01-01')"),
     ("new-areas", "approved < TIMESTAMP('2014-01-01T00:00:00Z')"),
@@ -175,6 +176,11 @@ REAL = [
     ("new-areas", "S_OVERLAPS(geometry, POLYGON((121.5 31.0, 123 31.0, 123 32, 121.5 32, "
                   "121.5 31.0)))"),
     ("new-areas", "NOT S_INTERSECTS(geometry, BBOX(100, 20, 125, 35))"),
+    ("new-areas", "S_INTERSECTS(geometry, MULTIPOINT((121.5 31.2), (116.4 39.9)))"),
+    ("new-areas", "S_INTERSECTS(geometry, GEOMETRYCOLLECTION(POINT(121.5 31.2), "
+                  "LINESTRING(110 30, 120 35)))"),
+    ("new-areas", f"S_WITHIN(geometry, {BOWTIE})"),  # a literal that is no valid polygon
+    ("new-areas", f"S_DISJOINT(geometry, {BOWTIE})"),
     ("new-areas", _json("s_intersects", {"property": "geometry"},
                         {"bbox": [120.5, 30.5, 122.5, 32]})),
     ("new-areas", _json("s_intersects", {"property": "geometry"},
@@ -340,6 +346,7 @@ def test_quotes_semicolons_and_backslashes_are_values(pg):
     ("official_area_km2 = 'x'", "cql2-text"),
     ("approved = 3", "cql2-text"),
     ("geometry = 'x'", "cql2-text"),
+    ("ENVELOPE(110 120 35 30) = geometry", "cql2-text"),
     ("S_INTERSECTS(name_en, POINT(0 0))", "cql2-text"),
     ("official_area_km2 + 1 > 2", "cql2-text"),
     ("approved T_AFTER TIMESTAMP('2014-01-01T00:00:00Z')", "cql2-text"),
