@@ -2,7 +2,7 @@
 GeoPackage store.
 
 The tree `layers.cql.parse` makes is checked by the same code as `cql.mask` (the
-queryables, the values' types: `cql.CheckedEvaluator`) and translated to a WHERE
+queryables, the values' types: `layers.cql_check.CheckedEvaluator`) and translated to a WHERE
 expression that keeps exactly the rows the mask keeps; `order_by` orders them as
 `query.apply_sortby` does. Every value goes in as a `sql.Literal` (quoted by psycopg,
 never formatted into the text), every name as a `sql.Identifier`.
@@ -23,7 +23,7 @@ How the mask's semantics are kept:
 - Dates are ISO text; the mask reads them with pandas, so a value that is not a calendar
   date (or '') counts as empty. Here a nested CASE (never a failing cast) does the same.
 - LIKE: pygeofilter's pattern (wildcard `%`, one character `.`, escape `\\`) is read by
-  `cql.like_tokens` and written in PostgreSQL's (`%`, `_`, `\\`); both match line breaks.
+  `cql_check.like_tokens` and written in PostgreSQL's (`%`, `_`, `\\`); both match line breaks.
 - Geometries: the very shapely geometry the mask uses, as WKB in SRID `srid`, with the
   PostGIS predicate of the same name (S_EQUALS: ST_Equals); BBOX(...) is an envelope.
 """
@@ -39,6 +39,7 @@ from pygeofilter import ast
 from pygeofilter.backends.evaluator import handle
 
 from layers import cql
+from layers.cql_check import CheckedEvaluator, Column, FilterError, like_tokens
 from layers.pgstore.connection import SCHEMA
 from layers.pgstore.schema import GEOMETRY_COLUMN, SEARCH_KEY_COLUMN
 
@@ -121,10 +122,10 @@ def where(filter: cql.Filter, types: dict[str, str], id_column: str | sql.Compos
     the mask's: an unknown property, a comparison across types, an unsupported operation."""
     visitor = _SqlVisitor(types, _name(id_column), sql.Identifier(geometry_column), srid)
     result = visitor.run(filter.tree)
-    if isinstance(result, cql.Column) and result.type == "boolean":
+    if isinstance(result, Column) and result.type == "boolean":
         return result.values
     if not isinstance(result, _Condition):
-        raise cql.FilterError("the filter is not a condition (compare a property with a value)")
+        raise FilterError("the filter is not a condition (compare a property with a value)")
     return result.sql
 
 
@@ -138,7 +139,7 @@ def order_by(order: list[tuple[str, bool]], types: dict[str, str],
     for name, ascending in order:
         kind = types.get(name)
         if kind is None or kind == "geometry":
-            raise cql.FilterError(f"{name[:40]!r} cannot be sorted by")
+            raise FilterError(f"{name[:40]!r} cannot be sorted by")
         column = _name(id_column) if name == "id" else sql.Identifier(name)
         if kind in ("string", "date"):
             column = sql.SQL("NULLIF({}, '')").format(column) + _C
@@ -174,7 +175,7 @@ def _value(value: Any) -> sql.Composable:
     return sql.Literal(value)
 
 
-class _SqlVisitor(cql.CheckedEvaluator):
+class _SqlVisitor(CheckedEvaluator):
     """Translates a checked pygeofilter tree to SQL: conditions, columns, literals."""
 
     def __init__(self, types: dict[str, str], id_column: sql.Composable,
@@ -194,7 +195,7 @@ class _SqlVisitor(cql.CheckedEvaluator):
     def lower_values(self, values: sql.Composable) -> sql.Composable:
         return sql.SQL("lower({})").format(values)
 
-    def _comparable(self, column: cql.Column) -> sql.Composable:
+    def _comparable(self, column: Column) -> sql.Composable:
         """The column as it is compared: a date as a date (NULL where not one)."""
         if column.type == "date":
             return sql.SQL("{}::date").format(_date_text(column.values))
@@ -283,10 +284,10 @@ class _SqlVisitor(cql.CheckedEvaluator):
             column.values, self._geometry(box)))
 
     def _condition(self, value: Any) -> sql.Composable:
-        if isinstance(value, cql.Column) and value.type == "boolean":
+        if isinstance(value, Column) and value.type == "boolean":
             return value.values
         if not isinstance(value, _Condition):
-            raise cql.FilterError("AND, OR and NOT combine conditions, not values")
+            raise FilterError("AND, OR and NOT combine conditions, not values")
         return value.sql
 
 
@@ -294,7 +295,7 @@ def _like(pattern: str, node: Any) -> str:
     """A LIKE pattern of pygeofilter's (its wildcards in `node`) in PostgreSQL's, with `\\`
     escaping the characters that are themselves."""
     out = []
-    for kind, char in cql.like_tokens(pattern, node.wildcard, node.singlechar,
+    for kind, char in like_tokens(pattern, node.wildcard, node.singlechar,
                                       node.escapechar):
         if kind == "any":
             out.append("%")
