@@ -100,11 +100,14 @@ def _id_column(name: str) -> sql.Composable:
 
 def _sql_ids(conn, schema: str, name: str, condition: sql.Composable | None = None,
              order: sql.Composable | None = None) -> list[str]:
-    statement = sql.SQL("SELECT {} FROM {}.{} WHERE {} ORDER BY {}").format(
+    """The ids a WHERE and ORDER BY select, in a query with a parameter of its own (as a
+    reader's page query has: the filter's SQL must not hold a `%` that psycopg would read
+    as a placeholder)."""
+    statement = sql.SQL("SELECT {} FROM {}.{} WHERE {} ORDER BY {} LIMIT %s").format(
         _id_column(name), sql.Identifier(schema), sql.Identifier(name),
         condition if condition is not None else sql.SQL("TRUE"),
         order if order is not None else sql.SQL("fid"))
-    return [row[0] for row in conn.execute(statement)]
+    return [row[0] for row in conn.execute(statement, (100_000,))]
 
 
 def _both(pg, schema: str, name: str, text: str, lang: str = "cql2-text",

@@ -5,7 +5,9 @@ The tree `layers.cql.parse` makes is checked by the same code as `cql.mask` (the
 queryables, the values' types: `layers.cql_check.CheckedEvaluator`) and translated to a WHERE
 expression that keeps exactly the rows the mask keeps; `order_by` orders them as
 `query.apply_sortby` does. Every value goes in as a `sql.Literal` (quoted by psycopg,
-never formatted into the text), every name as a `sql.Identifier`.
+never formatted into the text), every name as a `sql.Identifier`; the SQL made here holds
+no `%` (a text's `%` is `chr(37)`), so it can be composed into queries that have
+parameters (`%s`) of their own.
 
 - `queryables(conn, table, schema="xinqu") -> dict[name, type]`: a table's queryables,
   as `cql.queryables` gives them for the same table of the GeoPackage store;
@@ -159,7 +161,8 @@ def _date_text(column: sql.Composable) -> sql.Composable:
                                                                   sql.Literal(b))
                         for a, b in ((1, 4), (6, 2), (9, 2)))
     days = sql.SQL(
-        "CASE WHEN {m} = 2 THEN CASE WHEN ({y} % 4 = 0 AND {y} % 100 <> 0) OR {y} % 400 = 0 "
+        "CASE WHEN {m} = 2 THEN CASE WHEN (mod({y}, 4) = 0 AND mod({y}, 100) <> 0) "
+        "OR mod({y}, 400) = 0 "
         "THEN 29 ELSE 28 END WHEN {m} IN (4, 6, 9, 11) THEN 30 ELSE 31 END").format(
         y=year, m=month)
     return sql.SQL(
@@ -170,9 +173,22 @@ def _date_text(column: sql.Composable) -> sql.Composable:
 
 def _value(value: Any) -> sql.Composable:
     """A checked value as a literal (a date as a naive timestamp, as the mask has it)."""
+    if isinstance(value, str):
+        return _text(value)
     if hasattr(value, "to_pydatetime"):
         value = value.to_pydatetime()
     return sql.Literal(value)
+
+
+def _text(value: str) -> sql.Composable:
+    """A text literal with no `%` in the SQL: `'100' || chr(37) || ' x'` for '100% x'
+    (a constant, folded when the query is planned). psycopg reads a `%` in the query as a
+    placeholder when the query has parameters, so the expressions made here can go into
+    queries with or without them."""
+    parts = value.split("%")
+    if len(parts) == 1:
+        return sql.Literal(value)
+    return sql.SQL("({})").format(sql.SQL(" || chr(37) || ").join(map(sql.Literal, parts)))
 
 
 class _SqlVisitor(CheckedEvaluator):
@@ -244,7 +260,7 @@ class _SqlVisitor(CheckedEvaluator):
         text = _date_text(column.values) if column.type == "date" else column.values
         return _Condition(sql.SQL("{} {}{} {} ESCAPE {}").format(
             text, sql.SQL("NOT " if node.not_ else ""),
-            sql.SQL("ILIKE" if node.nocase else "LIKE"), sql.Literal(_like(pattern, node)),
+            sql.SQL("ILIKE" if node.nocase else "LIKE"), _text(_like(pattern, node)),
             sql.Literal("\\")))
 
     @handle(ast.In)
