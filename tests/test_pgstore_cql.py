@@ -627,3 +627,26 @@ def test_text_compares_in_code_point_order_whatever_the_collation(pg):
         parsed = cql.parse(text)
         kept = [str(i) for i in frame.index[cql.mask(frame, parsed, types=types)]]
         assert _sql_ids(conn, "variant", "icu", where(parsed, types)) == kept
+
+
+def test_columns_qualified_for_a_join(pg):
+    """In a query joining a layer to its display copy (the same column names), `table`
+    qualifies every column: the same rows and order as the mask and apply_sortby."""
+    conn, stores = pg
+    frame, types = _frame_and_types(stores["variant"], "new-areas")
+    parsed = cql.parse("S_INTERSECTS(geometry, BBOX(100,20,125,35)) AND (name_en LIKE "
+                       "'%Area' OR approved IS NULL) AND id <> 'pudong'")
+    order = "-approved,name_en"
+    statement = sql.SQL(
+        'SELECT t.id FROM variant."new-areas" t JOIN variant."new-areas-display" d '
+        "ON d.id = t.id WHERE {} ORDER BY {} LIMIT %s").format(
+        where(parsed, types, table="t"),
+        order_by(cql.sort_order(order, types), types, table="t"))
+    expected = query.apply_sortby(frame[cql.mask(frame, parsed, types=types)], order,
+                                  types=types)
+    found = [r[0] for r in conn.execute(statement, (1000,))]
+    assert found == list(expected.index) and 0 < len(found) < len(frame)
+    with pytest.raises(psycopg.errors.AmbiguousColumn):
+        conn.execute(sql.SQL('SELECT t.id FROM variant."new-areas" t JOIN '
+                             'variant."new-areas-display" d ON d.id = t.id WHERE {}').format(
+            where(parsed, types)))

@@ -116,13 +116,17 @@ def queryables(conn: psycopg.Connection, table: str, schema: str = SCHEMA,
 
 
 def where(filter: cql.Filter, types: dict[str, str], id_column: str | sql.Composable = "id",
-          geometry_column: str = GEOMETRY_COLUMN, srid: int = 4326) -> sql.Composable:
+          geometry_column: str | sql.Composable = GEOMETRY_COLUMN, srid: int = 4326,
+          table: str | None = None) -> sql.Composable:
     """The WHERE expression (without `WHERE`) keeping the rows `cql.mask` keeps, on a
     table whose columns are named as the queryables `types`, except the property `id`
     (`id_column`: a column name, or an expression such as links'
-    `unit_id || '@' || place_id`) and the geometry (`geometry_column`). FilterError as
-    the mask's: an unknown property, a comparison across types, an unsupported operation."""
-    visitor = _SqlVisitor(types, _name(id_column), sql.Identifier(geometry_column), srid)
+    `unit_id || '@' || place_id`) and the geometry (`geometry_column`, in SRID `srid`).
+    `table`: a name or alias the columns are qualified with (`"t"."name_en"`), for
+    queries that join. FilterError as the mask's: an unknown property, a comparison
+    across types, an unsupported operation."""
+    visitor = _SqlVisitor(types, _name(id_column, table), _name(geometry_column, table),
+                          srid, table)
     result = visitor.run(filter.tree)
     if isinstance(result, Column) and result.type == "boolean":
         return result.values
@@ -132,26 +136,31 @@ def where(filter: cql.Filter, types: dict[str, str], id_column: str | sql.Compos
 
 
 def order_by(order: list[tuple[str, bool]], types: dict[str, str],
-             id_column: str | sql.Composable = "id", fid_column: str = "fid",
-             ) -> sql.Composable:
+             id_column: str | sql.Composable = "id", fid_column: str | sql.Composable = "fid",
+             table: str | None = None) -> sql.Composable:
     """The keys (without `ORDER BY`) ordering rows as `query.apply_sortby` does for
     `order` (`cql.sort_order`'s (property, ascending) pairs): empty values ('' and NULL)
-    last in either direction, text in code point order, ties in table order (`fid`)."""
+    last in either direction, text in code point order, ties in table order (`fid`).
+    `types`: the queryables (text is ordered by code point, and '' counts as empty, only
+    where they say text or date). `table` qualifies the columns, as in `where`."""
     keys = []
     for name, ascending in order:
         kind = types.get(name)
         if kind is None or kind == "geometry":
             raise FilterError(f"{name[:40]!r} cannot be sorted by")
-        column = _name(id_column) if name == "id" else sql.Identifier(name)
+        column = _name(id_column if name == "id" else name, table)
         if kind in ("string", "date"):
             column = sql.SQL("NULLIF({}, '')").format(column) + _C
         keys.append(column + sql.SQL(" ASC NULLS LAST" if ascending else " DESC NULLS LAST"))
-    keys.append(sql.Identifier(fid_column) + sql.SQL(" ASC"))
+    keys.append(_name(fid_column, table) + sql.SQL(" ASC"))
     return sql.SQL(", ").join(keys)
 
 
-def _name(column: str | sql.Composable) -> sql.Composable:
-    return sql.Identifier(column) if isinstance(column, str) else column
+def _name(column: str | sql.Composable, table: str | None = None) -> sql.Composable:
+    """A column name as an identifier (qualified by `table`); an expression as it is."""
+    if not isinstance(column, str):
+        return column
+    return sql.Identifier(table, column) if table else sql.Identifier(column)
 
 
 def _date_text(column: sql.Composable) -> sql.Composable:
@@ -195,18 +204,19 @@ class _SqlVisitor(CheckedEvaluator):
     """Translates a checked pygeofilter tree to SQL: conditions, columns, literals."""
 
     def __init__(self, types: dict[str, str], id_column: sql.Composable,
-                 geometry_column: sql.Composable, srid: int):
+                 geometry_column: sql.Composable, srid: int, table: str | None):
         super().__init__(types, "id")
         self.id_column = id_column
         self.geometry_column = geometry_column
         self.srid = srid
+        self.table = table
 
     def column_values(self, name: str, kind: str) -> sql.Composable:
         if name == self.id_name:
             return self.id_column
         if kind == "geometry":
             return self.geometry_column
-        return sql.Identifier(name)
+        return _name(name, self.table)
 
     def lower_values(self, values: sql.Composable) -> sql.Composable:
         return sql.SQL("lower({})").format(values)
