@@ -22,6 +22,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from psycopg import sql
+from pygeofilter import ast
 
 from layers import cql, query
 from layers import table_collections as tables
@@ -46,6 +47,7 @@ VARIANT = [
        WHERE id = 'xiangjiang'""",
     """UPDATE "new-areas" SET name_en = '100% _real_' WHERE id = 'jiangbei'""",
     """UPDATE "new-areas" SET official_area_km2 = NULL, name_en = '' WHERE id = 'xixian'""",
+    """UPDATE "new-areas" SET name_en = 'ÉCOLE Straße Ωmega' WHERE id = 'fuzhou'""",
     "ALTER TABLE units ADD COLUMN flag BOOLEAN",
     """UPDATE units SET flag = ("order" % 3 = 0)""",
     """UPDATE units SET "order" = NULL WHERE id = 'ndrc-2024:3'""",
@@ -281,6 +283,9 @@ VARIANT_FILTERS = [
     ("new-areas", "name_en NOT LIKE '%New Area'"),
     ("new-areas", "NOT (name_en LIKE '%New Area')"),
     ("new-areas", "CASEI(name_en) LIKE '%new area'"),
+    ("new-areas", "CASEI(name_en) = CASEI('école STRASSE ωMEGA')"),
+    ("new-areas", "CASEI(name_en) = CASEI('école STRAßE ΩMEGA')"),
+    ("new-areas", "CASEI(name_en) LIKE '%ωmega'"),
     ("new-areas", "name_en IN ('', 'Harbin New Area')"),
     ("new-areas", "name_en NOT IN ('', 'Harbin New Area')"),
     ("new-areas", "official_area_km2 IS NULL"),
@@ -650,3 +655,17 @@ def test_columns_qualified_for_a_join(pg):
         conn.execute(sql.SQL('SELECT t.id FROM variant."new-areas" t JOIN '
                              'variant."new-areas-display" d ON d.id = t.id WHERE {}').format(
             where(parsed, types)))
+
+
+
+@pytest.mark.parametrize("not_", [False, True])
+def test_a_case_insensitive_like_tree(pg, not_):
+    """pygeofilter's parsers never set LIKE's `nocase`, but a tree may: ILIKE then, as the
+    mask's case-insensitive match."""
+    conn, stores = pg
+    frame, types = _frame_and_types(stores["variant"], "new-areas")
+    tree = ast.Like(ast.Attribute("name_en"), "%new.AREA", True, "%", ".", "\\", not_)
+    parsed = cql.Filter(tree=tree, text="", lang="cql2-text")
+    kept = list(frame.index[cql.mask(frame, parsed, types=types)])
+    assert _sql_ids(conn, "variant", "new-areas", where(parsed, types)) == kept
+    assert 0 < len(kept) < len(frame)
