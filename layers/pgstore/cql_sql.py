@@ -49,7 +49,6 @@ _OPS = {"=": "=", "<>": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _PREDICATES = {"intersects": "ST_Intersects", "disjoint": "ST_Disjoint",
                "contains": "ST_Contains", "within": "ST_Within", "touches": "ST_Touches",
                "crosses": "ST_Crosses", "overlaps": "ST_Overlaps", "geom_equals": "ST_Equals"}
-_C = sql.SQL(' COLLATE "C"')
 _ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 # PostgreSQL type -> queryable type (text is a string or, when every value is one, a date).
 _TYPES = {"float8": "number", "float4": "number", "numeric": "number", "int8": "integer",
@@ -150,10 +149,15 @@ def order_by(order: list[tuple[str, bool]], types: dict[str, str],
             raise FilterError(f"{name[:40]!r} cannot be sorted by")
         column = _name(id_column if name == "id" else name, table)
         if kind in ("string", "date"):
-            column = sql.SQL("NULLIF({}, '')").format(column) + _C
+            column = _collated(sql.SQL("NULLIF({}, '')").format(column))
         keys.append(column + sql.SQL(" ASC NULLS LAST" if ascending else " DESC NULLS LAST"))
     keys.append(_name(fid_column, table) + sql.SQL(" ASC"))
     return sql.SQL(", ").join(keys)
+
+
+def _collated(text: sql.Composable) -> sql.Composable:
+    """A text compared and sorted by code point, as Python compares strings."""
+    return sql.SQL('({}) COLLATE "C"').format(text)
 
 
 def _name(column: str | sql.Composable, table: str | None = None) -> sql.Composable:
@@ -251,7 +255,7 @@ class _SqlVisitor(CheckedEvaluator):
         column, value = self.column_and_value(lhs, rhs, op)
         left = self._comparable(column)
         if column.type == "string" and op not in ("=", "<>"):
-            left = left + _C
+            left = _collated(left)
         return _Condition(sql.SQL("{} {} {}").format(left, sql.SQL(_OPS[op]), _value(value)))
 
     @handle(ast.Between)
@@ -260,7 +264,7 @@ class _SqlVisitor(CheckedEvaluator):
         _, high = self.column_and_value(lhs, high, "BETWEEN")
         left = self._comparable(column)
         if column.type == "string":
-            left = left + _C
+            left = _collated(left)
         return _Condition(sql.SQL("{} {}BETWEEN {} AND {}").format(
             left, sql.SQL("NOT " if node.not_ else ""), _value(low), _value(high)))
 
