@@ -161,9 +161,9 @@ def _collated(text: sql.Composable) -> sql.Composable:
 
 
 def _name(column: str | sql.Composable, table: str | None = None) -> sql.Composable:
-    """A column name as an identifier (qualified by `table`); an expression as it is."""
+    """A column name as an identifier (qualified by `table`); an expression in brackets."""
     if not isinstance(column, str):
-        return column
+        return sql.SQL("({})").format(column)
     return sql.Identifier(table, column) if table else sql.Identifier(column)
 
 
