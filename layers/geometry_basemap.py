@@ -49,6 +49,9 @@ def basemap_frame(spec_path: Path = BASEMAP_PATH) -> gpd.GeoDataFrame:
         if not boundaries.exists(code) or boundaries.unit(code).level != "country":
             raise GazetteerError("not a country code of the boundary data",
                                  file=spec_path.name, entry=code)
+    # the cities first: a bad entry fails before anything is drawn
+    cities = [_city_row(code, name_en, point, spec_path.name)
+              for code, name_en, point in _cities(spec, spec_path.name)]
     rows = []
     provinces = [u for u in boundaries.units("province") if u.datum == "GCJ-02"]
     outlines = simplify_for_display([boundaries.geometry(u.code) for u in provinces],
@@ -68,8 +71,7 @@ def basemap_frame(spec_path: Path = BASEMAP_PATH) -> gpd.GeoDataFrame:
     rows.append({"code": "100000-maritime", "name_zh_hans": "海域界线",
                  "name_en": "Maritime boundary", "kind": "maritime-boundary",
                  "source": china.source, "geometry": maritime})
-    rows += [_city_row(code, name_en, point, spec_path.name)
-             for code, name_en, point in _cities(spec, spec_path.name)]
+    rows += cities
     for row in rows:
         row["name_zh_hant"] = traditional(row["code"], row["name_zh_hans"], corrections)
     columns = ["code", "name_zh_hans", "name_zh_hant", "name_en", "kind", "source", "geometry"]

@@ -157,13 +157,24 @@
     var radii = settings.radii_px || [4, 12, 24, 40, 60];
     var placed = obstacles(map, ".leaflet-control");
     var pins = obstacles(map, ".leaflet-marker-pane > *");
-    var count = 0;
-    candidates(map, settings).forEach(function (label) {
+    var count = 0, all = candidates(map, settings);
+    function dotAt(label, p) {
+      return label.dot ? { x: p.x - label.dot / 2, y: p.y - label.dot / 2,
+                           w: label.dot, h: label.dot } : null;
+    }
+    // the cities' dots in view: from keep_clear_from_zoom, a label placed earlier keeps
+    // off them where it can (at national zoom the new areas' names come first)
+    var reserved = [], cities = settings.cities || {};
+    if (map.getZoom() >= (cities.keep_clear_from_zoom || 0)) {
+      all.forEach(function (label) {
+        if (label.dot) reserved.push(dotAt(label, map.latLngToContainerPoint(label.latlng)));
+      });
+    }
+    all.forEach(function (label) {
       var p = map.latLngToContainerPoint(label.latlng);
       if (p.x < 0 || p.y < 0 || p.x > size.x || p.y > size.y) return;
       // a city's dot: it must be free itself, and its name keeps off it
-      var dot = label.dot ? { x: p.x - label.dot / 2, y: p.y - label.dot / 2,
-                              w: label.dot, h: label.dot } : null;
+      var dot = dotAt(label, p);
       if (dot && (!inside(dot, size, margin) || cost(dot, placed) || cost(dot, pins))) return;
       var el = document.createElement("div");
       el.className = "xinqu-label xinqu-label-" + label.layer + (label.out ? " xinqu-label-out" : "");
@@ -175,17 +186,24 @@
       // the box as drawn (fractional pixels), with a pixel to spare on each side
       var rect = el.getBoundingClientRect();
       var w = Math.ceil(rect.width) + 2, h = Math.ceil(rect.height) + 2;
-      var best = null, fallback = null, least = Infinity;
-      for (var i = 0; i < radii.length && !best; i++) {
+      // best: free and clear of every city's dot; spare: free but covering a dot, taken
+      // when its ring (the first radius with a free position) has no better one, so a
+      // label never moves further out for a dot; fallback: the least overlap (`always`)
+      var best = null, spare = null, fallback = null, least = Infinity;
+      for (var i = 0; i < radii.length && !best && !spare; i++) {
         if (label.reach != null && radii[i] > label.reach) break;
         for (var j = 0; j < DIRECTIONS.length; j++) {
           var box = boxAt(p, DIRECTIONS[j], radii[i], w, h);
           if (!inside(box, size, margin)) continue;
           var covered = cost(box, placed) + (dot ? overlapArea(box, dot) : 0);
-          if (covered === 0 && (label.always || cost(box, pins) === 0)) { best = box; break; }
+          if (covered === 0 && (label.always || cost(box, pins) === 0)) {
+            if (cost(box, reserved) === 0) { best = box; break; }
+            if (!spare) spare = box;
+          }
           if (covered < least) { least = covered; fallback = box; }
         }
       }
+      if (!best) best = spare;
       if (!best && label.always) best = fallback;
       if (!best) { pane.removeChild(el); return; }
       placed.push(best);
