@@ -62,6 +62,20 @@ def _chinese(unit: boundaries.Unit) -> str:
     return unit.name
 
 
+def overrides(path: Path = OVERRIDES_PATH) -> tuple[dict[str, str], dict[str, str]]:
+    """(zh-Hant name, English name) by code from data/admin_names.yaml: the corrections
+    to OpenCC and the provinces that no new area names in English."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return ({str(k): str(v) for k, v in (data.get("zh-Hant") or {}).items()},
+            {str(k): str(v) for k, v in (data.get("en") or {}).items()})
+
+
+def traditional(code: str, hans: str, corrections: dict[str, str]) -> str:
+    """The zh-Hant form of a unit's Simplified name: the correction given for its code,
+    else OpenCC's s2t."""
+    return corrections.get(code) or convert(hans, "s2t")
+
+
 def admin_names(store, overrides_path: Path = OVERRIDES_PATH,
                 codes: set[str] | None = None) -> dict[str, dict[str, str]]:
     """Administrative code -> names by language version (zh-Hans, zh-Hant; en for
@@ -70,16 +84,14 @@ def admin_names(store, overrides_path: Path = OVERRIDES_PATH,
     left out (pages then show the code). zh-Hant is OpenCC's s2t of the Simplified name
     except where data/admin_names.yaml gives it; it also names the provinces in English
     that no new area does."""
-    data = yaml.safe_load(overrides_path.read_text(encoding="utf-8")) or {}
-    traditional = {str(k): str(v) for k, v in (data.get("zh-Hant") or {}).items()}
-    more_english = {str(k): str(v) for k, v in (data.get("en") or {}).items()}
+    corrections, more_english = overrides(overrides_path)
     english = _english_provinces(store)
     out: dict[str, dict[str, str]] = {}
     for code in sorted(codes_in(store) if codes is None else codes):
         if not boundaries.exists(code):
             continue
         hans = _chinese(boundaries.unit(code))
-        names = {"zh-Hans": hans, "zh-Hant": traditional.get(code) or convert(hans, "s2t")}
+        names = {"zh-Hans": hans, "zh-Hant": traditional(code, hans, corrections)}
         if code in english or code in more_english:
             names["en"] = english.get(code) or more_english[code]
         out[code] = names

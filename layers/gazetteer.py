@@ -2,8 +2,9 @@
 
 Places are facts kept as reviewable text. Each file holds the places of one layer (the
 file name is the layer id, which must be one of `data/layers.yaml`); each place has an
-`id`, `names` in zh-Hans, zh-Hant and en, `attributes`, a `geometry` recipe and, for
-points, a `source`. The recipe is one of:
+`id`, `names` in zh-Hans, zh-Hant and en, optional `short_names` (in any of the three,
+where a name is too long for a map label: `{en: Pudong}`), `attributes`, a `geometry`
+recipe and, for points, a `source`. The recipe is one of:
 
 - `units: [adcode, …]` and/or `countries: [ISO3, …]`, with `extent: exact|approximate`
   and an optional `anchor: [lon, lat]` (required for approximate new areas): a polygon;
@@ -42,7 +43,7 @@ _RECIPE_KEYS = {
     "point": {"point", "district", "precision"},
     "line": {"joins", "via", "layout"},
 }
-_PLACE_KEYS = {"id", "names", "attributes", "geometry", "source"}
+_PLACE_KEYS = {"id", "names", "short_names", "attributes", "geometry", "source"}
 
 
 class GazetteerError(ValueError):
@@ -79,6 +80,7 @@ class Place:
     geometry: dict[str, Any]
     source: str | None = None
     file: str = field(default="", compare=False)
+    short_names: dict[str, str] = field(default_factory=dict)  # label forms, by language
 
     @property
     def where(self) -> str:
@@ -206,10 +208,12 @@ def _place(item: Any, n: int, file: str, layer: LayerMeta) -> Place:
     if layer.geometry == "point" and not source:
         raise GazetteerError("a point needs a source (where its coordinates come from)",
                              file=file, entry=pid)
+    names = _names(item.get("names"), file, pid, "names")
     return Place(
         id=pid,
         layer=layer.id,
-        names=_names(item.get("names"), file, pid, "names"),
+        names=names,
+        short_names=_short_names(item.get("short_names"), names, file, pid),
         attributes={k: _plain(v) for k, v in attributes.items()},
         geometry=recipe,
         source=source,
@@ -226,6 +230,26 @@ def _names(value: Any, file: str, entry: str, what: str) -> dict[str, str]:
     if missing:
         raise GazetteerError(f"{what} missing in {', '.join(missing)}", file=file, entry=entry)
     return {lang: value[lang].strip() for lang in LANGS}
+
+
+def _short_names(value: Any, names: dict[str, str], file: str, entry: str) -> dict[str, str]:
+    """The short forms a map label uses where the name is long: some of the languages,
+    each text shorter than the name it stands for."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or set(value) - set(LANGS):
+        raise GazetteerError(f"short_names must map some of {', '.join(LANGS)} to text",
+                             file=file, entry=entry)
+    out = {}
+    for lang in LANGS:
+        if lang not in value:
+            continue
+        text = value[lang].strip() if isinstance(value[lang], str) else ""
+        if not text or len(text) >= len(names[lang]):
+            raise GazetteerError(f"short_names.{lang} must be text shorter than the name",
+                                 file=file, entry=entry)
+        out[lang] = text
+    return out
 
 
 def _recipe(value: Any, layer: LayerMeta, file: str, pid: str) -> dict[str, Any]:

@@ -106,6 +106,8 @@ def _base(place: Place, precision: str, source: str) -> dict[str, Any]:
     row: dict[str, Any] = {"id": place.id}
     for lang in LANGS:
         row[f"name_{column_suffix(lang)}"] = place.names[lang]
+    for lang in LANGS:  # empty where the name is short enough for a label
+        row[f"short_name_{column_suffix(lang)}"] = place.short_names.get(lang)
     row["precision"] = precision
     row["source"] = source
     return row
@@ -242,7 +244,8 @@ def _frame(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
     if not rows:
         return gpd.GeoDataFrame({"id": pd.Series(dtype=str)}, geometry=[], crs=CRS)
     table = pd.DataFrame(rows)
-    first = ["id", *(f"name_{column_suffix(lang)}" for lang in LANGS), "precision", "source"]
+    first = ["id", *(f"name_{column_suffix(lang)}" for lang in LANGS),
+             *(f"short_name_{column_suffix(lang)}" for lang in LANGS), "precision", "source"]
     rest = [c for c in table.columns if c not in first and c != "geometry"]
     table = table[[*first, *rest, "geometry"]]
     frame = gpd.GeoDataFrame(table, geometry="geometry", crs=CRS)

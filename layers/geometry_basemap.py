@@ -1,8 +1,9 @@
-"""The offline basemap: province outlines, China's outline and neighbouring countries.
+"""The offline basemap: province outlines, China's outline, neighbouring countries and
+the major cities' points.
 
 Served with the map so it never needs a tile server; simplified, since it is background.
 Provinces are simplified as a coverage so neighbouring outlines stay shared edges. Which
-countries to show and how coarsely is a fact in data/basemap.yaml.
+countries and cities to show and how coarsely is a fact in data/basemap.yaml.
 """
 
 from __future__ import annotations
@@ -12,26 +13,35 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 import yaml
+from shapely.geometry import Point
+from shapely.ops import polylabel
 
 from geo import boundaries
 from geo.simplify import simplify_background, simplify_for_display
+from layers.admin_names import overrides, traditional
 from layers.gazetteer import GazetteerError
 from layers.paths import DATA_DIR
 
 CRS = "EPSG:4326"
 BASEMAP_PATH = DATA_DIR / "basemap.yaml"
-KINDS = ("province", "country", "neighbour", "maritime-boundary")
+KINDS = ("province", "country", "neighbour", "maritime-boundary", "city")
+# A city with no point given: the pole of inaccessibility of its outline to this many
+# degrees, rounded to the decimals that keep it.
+CITY_POINT_TOLERANCE_DEG = 0.001
+CITY_POINT_DECIMALS = 4
 
 
 def basemap_frame(spec_path: Path = BASEMAP_PATH) -> gpd.GeoDataFrame:
-    """Rows `code, name_zh_hans, name_en, kind, source, geometry`; kind is `province`,
-    `country` (China), `neighbour` (another country) or `maritime-boundary` (lines)."""
+    """Rows `code, name_zh_hans, name_zh_hant, name_en, kind, source, geometry`; kind is
+    `province`, `country` (China), `neighbour` (another country), `maritime-boundary`
+    (lines) or `city` (a major city's point, named in all three scripts)."""
     spec_path = Path(spec_path)
     try:
         spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
         province_tol = float(spec["province_tolerance_deg"])
         country_tol = float(spec["country_tolerance_deg"])
         neighbours = [str(code) for code in spec["neighbours"]]
+        corrections, _ = overrides(spec_path.parent / "admin_names.yaml")
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as error:
         raise GazetteerError(f"cannot read the basemap spec ({type(error).__name__}: {error})",
                              file=spec_path.name) from None
@@ -39,6 +49,9 @@ def basemap_frame(spec_path: Path = BASEMAP_PATH) -> gpd.GeoDataFrame:
         if not boundaries.exists(code) or boundaries.unit(code).level != "country":
             raise GazetteerError("not a country code of the boundary data",
                                  file=spec_path.name, entry=code)
+    # the cities first: a bad entry fails before anything is drawn
+    cities = [_city_row(code, name_en, point, spec_path.name)
+              for code, name_en, point in _cities(spec, spec_path.name)]
     rows = []
     provinces = [u for u in boundaries.units("province") if u.datum == "GCJ-02"]
     outlines = simplify_for_display([boundaries.geometry(u.code) for u in provinces],
@@ -58,12 +71,58 @@ def basemap_frame(spec_path: Path = BASEMAP_PATH) -> gpd.GeoDataFrame:
     rows.append({"code": "100000-maritime", "name_zh_hans": "海域界线",
                  "name_en": "Maritime boundary", "kind": "maritime-boundary",
                  "source": china.source, "geometry": maritime})
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
+    rows += cities
+    for row in rows:
+        row["name_zh_hant"] = traditional(row["code"], row["name_zh_hans"], corrections)
+    columns = ["code", "name_zh_hans", "name_zh_hant", "name_en", "kind", "source", "geometry"]
+    return gpd.GeoDataFrame([{c: row[c] for c in columns} for row in rows],
+                            geometry="geometry", crs=CRS)
 
 
 def _row(unit: boundaries.Unit, kind: str, geometry, name_en: str | None = None) -> dict:
     return {"code": unit.code, "name_zh_hans": unit.name, "name_en": name_en, "kind": kind,
             "source": unit.source, "geometry": geometry}
+
+
+def _cities(spec: dict, file: str) -> list[tuple[str, str, tuple[float, float] | None]]:
+    """The listed cities `(code, English name, point or None)`, each a city of the
+    boundary data with an English name; GazetteerError naming the entry otherwise."""
+    out, seen = [], set()
+    for entry in spec.get("cities") or []:
+        if not isinstance(entry, dict) or "code" not in entry:
+            raise GazetteerError("a city is a mapping with code, en and point", file=file)
+        code, name_en = str(entry["code"]), str(entry.get("en") or "").strip()
+        if code in seen:
+            raise GazetteerError("city listed twice", file=file, entry=code)
+        seen.add(code)
+        if not boundaries.exists(code) or boundaries.unit(code).level != "city":
+            raise GazetteerError("not a city's administrative code in the boundary data",
+                                 file=file, entry=code)
+        if not name_en:
+            raise GazetteerError("a city needs its English name (en)", file=file, entry=code)
+        point = entry.get("point")
+        if point is not None:
+            if not (isinstance(point, list) and len(point) == 2
+                    and all(isinstance(v, int | float) for v in point)):
+                raise GazetteerError("point must be [lon, lat] in degrees", file=file,
+                                     entry=code)
+            point = (float(point[0]), float(point[1]))
+        out.append((code, name_en, point))
+    return out
+
+
+def _city_row(code: str, name_en: str, point: tuple[float, float] | None, file: str) -> dict:
+    """A city as a point: the given centre, which must lie in the city's outline, else the
+    pole of inaccessibility of the outline's largest part."""
+    outline = boundaries.geometry(code)
+    if point is None:
+        part = max(getattr(outline, "geoms", [outline]), key=lambda g: g.area)
+        found = polylabel(part, tolerance=CITY_POINT_TOLERANCE_DEG)
+        point = (round(found.x, CITY_POINT_DECIMALS), round(found.y, CITY_POINT_DECIMALS))
+    if not outline.contains(Point(point)):
+        raise GazetteerError(f"point {list(point)} lies outside the city", file=file,
+                             entry=code)
+    return _row(boundaries.unit(code), "city", Point(point), name_en)
 
 
 def _english_name(unit: boundaries.Unit) -> str | None:

@@ -112,11 +112,17 @@ def _point_outside_district(data):
           lambda e: _entry(e, "xian-xianyang-airport")["geometry"].update(district="610104"))
 
 
+def _city_outside(data):
+    # Shijiazhuang's point moved to Beijing
+    _edit(data / "basemap.yaml", lambda spec: spec["cities"][0].update(point=[116.40, 39.90]))
+
+
 @pytest.mark.parametrize("breakage, file, entry, reason", [
     (_unknown_layer, "harbours.yaml", None, "unknown layer"),
     (_duplicate_id, "sites.yaml", "xian", "duplicate id"),
     (_missing_adcode, "new-areas.yaml", "xixian", "610499 does not exist"),
     (_point_outside_district, "sites.yaml", "xian-xianyang-airport", "outside district 610104"),
+    (_city_outside, "basemap.yaml", "130100", "outside the city"),
 ])
 def test_bad_gazetteer_fails_and_keeps_the_previous_store(data_copy, store_path, breakage,
                                                           file, entry, reason):

@@ -170,3 +170,33 @@ def test_corridor_to_an_unknown_place(data_copy):
     _edit(data_copy / "places" / "corridors.yaml", bad)
     with pytest.raises(GazetteerError, match=r"corridors\.yaml: entry 'xian-xianyang'.*chang-an"):
         load_gazetteer(data_copy / "places")
+
+
+# --- short names: the label forms of long names ------------------------------------------
+
+def test_every_new_area_has_a_short_english_name(gazetteer):
+    for place in gazetteer.in_layer("new-areas"):
+        short = place.short_names.get("en")
+        assert short and len(short) < len(place.names["en"]), place.id
+        assert "New Area" not in short, place.id
+    assert gazetteer["pudong"].short_names == {"zh-Hans": "浦东", "zh-Hant": "浦東",
+                                               "en": "Pudong"}
+
+
+def test_long_english_names_have_short_forms(gazetteer):
+    """No label is longer than 40 characters in English: a longer name has a short form."""
+    for place in gazetteer.places.values():
+        label = place.short_names.get("en") or place.names["en"]
+        assert len(label) <= 40, (place.id, label)
+
+
+@pytest.mark.parametrize("short, message", [
+    ({"fr": "Pudong"}, "short_names must map"),
+    ({"en": "Shanghai Pudong New Area, Shanghai"}, "short_names.en must be text shorter"),
+    ({"zh-Hans": ""}, "short_names.zh-Hans"),
+    ("Pudong", "short_names must map"),
+])
+def test_bad_short_names(data_copy, short, message):
+    _edit(data_copy / "places" / "new-areas.yaml", lambda e: e[0].update(short_names=short))
+    with pytest.raises(GazetteerError, match=r"new-areas\.yaml: entry 'pudong': " + message):
+        load_gazetteer(data_copy / "places")

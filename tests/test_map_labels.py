@@ -1,5 +1,6 @@
 """The map as planners read it, in headless Chromium against `xinqu serve`: the new areas
-named at national zoom in every script, the phone layout, pinch zoom and the keyboard.
+named at national zoom in every script (short names on the phone), the basemap's provinces
+and major cities, the phone layout, pinch zoom and the keyboard.
 
 Screenshots land in tests/artifacts/map-labels-<viewport>-<lang>.png (look at them)."""
 
@@ -16,6 +17,7 @@ pytest_plugins = ["web_fixtures"]
 LANGS = ["zh-Hans", "zh-Hant", "en"]
 VIEWPORTS = {"desktop": (1440, 900), "phone": (390, 844)}
 NAME_COLUMN = {"zh-Hans": "name_zh_hans", "zh-Hant": "name_zh_hant", "en": "name_en"}
+SHORT_COLUMN = {lang: "short_" + column for lang, column in NAME_COLUMN.items()}
 
 LOADED = """() => window.xinqu && xinqu.loading === 0 && xinqu.layers['new-areas']
     && xinqu.layers['new-areas'].getLayers().length > 0
@@ -31,6 +33,8 @@ BOXES = """() => {
             ...r(e), layer: e.dataset.layer, place: e.dataset.place, text: e.textContent,
             title: e.title, visible: getComputedStyle(e).visibility !== 'hidden'
                 && getComputedStyle(e).display !== 'none'})),
+        dots: [...document.querySelectorAll('.xinqu-city-dot')].map(e => ({
+            ...r(e), place: e.dataset.place})),
         controls: [...document.querySelectorAll('.leaflet-control')].map(e => ({
             ...r(e), name: e.className})),
     };
@@ -77,14 +81,21 @@ def test_all_new_areas_named_at_national_zoom(chromium, live_server, web_store, 
         map_box = boxes["map"]
         for label in labels:
             name = str(areas.loc[label["place"], NAME_COLUMN[lang]])
+            short = areas.loc[label["place"], SHORT_COLUMN[lang]]
             assert label["title"] == name  # the full name, in the interface language
-            assert label["text"] == re.sub(strip, "", name).strip()
+            if viewport == "phone" and isinstance(short, str):  # the short name on a phone
+                assert label["text"] == short
+            else:
+                assert label["text"] == re.sub(strip, "", name).strip()
             assert label["visible"] and label["w"] > 0 and label["h"] > 0
             assert map_box["x"] <= label["x"] and label["x"] + label["w"] <= (
                 map_box["x"] + map_box["w"]), label
             assert map_box["y"] <= label["y"] and label["y"] + label["h"] <= (
                 map_box["y"] + map_box["h"]), label
-        everything = boxes["labels"]
+        if viewport == "phone" and lang == "en":  # every new area has a short English name
+            assert all(label["text"] == areas.loc[label["place"], "short_name_en"]
+                       for label in labels)
+        everything = boxes["labels"] + boxes["dots"]
         for i, a in enumerate(everything):
             for b in everything[i + 1:]:
                 assert _overlap(a, b) == 0, (a["text"], b["text"])
@@ -199,7 +210,7 @@ def test_every_province_has_a_label_point_inside_it_and_a_name_in_the_language(w
     from webapp.map import basemap_labels
 
     provinces = web_store.basemap[web_store.basemap["kind"] == "province"].set_index("code")
-    labels = basemap_labels(web_store, lang)
+    labels = [x for x in basemap_labels(web_store, lang) if x["kind"] == "province"]
     assert sorted(label["code"] for label in labels) == sorted(provinces.index)
     han = re.compile(r"[\u4e00-\u9fff]")
     for label in labels:
@@ -214,6 +225,64 @@ def test_every_province_has_a_label_point_inside_it_and_a_name_in_the_language(w
     assert not provinces.loc["110000", "geometry"].contains(
         Point(*next((x["lon"], x["lat"]) for x in labels if x["code"] == "130000")))
     assert by_code["440000"] == {"zh-Hans": "广东省", "zh-Hant": "廣東省", "en": "Guangdong"}[lang]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_city_has_its_point_and_a_name_in_the_language(web_store, lang):
+    from webapp.map import basemap_labels
+
+    cities = web_store.basemap[web_store.basemap["kind"] == "city"].set_index("code")
+    labels = [x for x in basemap_labels(web_store, lang) if x["kind"] == "city"]
+    assert [x["code"] for x in labels] == list(cities.index)  # capitals first, as listed
+    for label in labels:
+        assert label["name"] == cities.loc[label["code"], NAME_COLUMN[lang]]
+        point = cities.loc[label["code"], "geometry"]
+        assert (label["lon"], label["lat"]) == (round(point.x, 4), round(point.y, 4))
+
+
+CITIES_SHOWN = """() => [...document.querySelectorAll('.xinqu-label-city')].map(e => ({
+    place: e.dataset.place, text: e.textContent, title: e.title,
+    dot: !!document.querySelector('.xinqu-city-dot[data-place="' + e.dataset.place + '"]')}))"""
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "en"])
+def test_major_cities_named_at_national_zoom(chromium, live_server, web_store, lang):
+    """At national zoom on a wide screen some cities are named, each by a dot, in the
+    interface language, below the new areas: no city label or dot covers a new area's."""
+    context, page = _open(chromium, live_server, lang, "desktop")
+    try:
+        from web_fixtures import ARTIFACTS
+
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"map-cities-desktop-{lang}.png"))
+        assert page.errors == []
+        shown = page.evaluate(CITIES_SHOWN)
+        cities = web_store.basemap[web_store.basemap["kind"] == "city"].set_index("code")
+        assert len(shown) >= 5, shown
+        strip = load_style()["labels"]["cities"].get("strip", {}).get(lang)
+        for city in shown:
+            name = cities.loc[city["place"], NAME_COLUMN[lang]]
+            assert city["title"] == name
+            assert city["text"] == (re.sub(strip, "", name) if strip else name)
+            assert city["dot"], city
+        boxes = page.evaluate(BOXES)
+        areas = [b for b in boxes["labels"] if b["layer"] == "new-areas"]
+        assert len(areas) == 19
+        for city in [b for b in boxes["labels"] if b["layer"] == "city"] + boxes["dots"]:
+            assert city["w"] > 0 and city["h"] > 0
+            for area in areas:
+                assert _overlap(city, area) == 0, (city, area["text"])
+        # no dot without its name
+        assert sorted(d["place"] for d in boxes["dots"]) == sorted(c["place"] for c in shown)
+        # closer in (central China at zoom 6) the cities there are named
+        page.evaluate("() => xinqu.map.setView([30.5, 114.3], 6, {animate: false})")
+        page.wait_for_timeout(500)
+        page.evaluate("() => xinqu.layoutLabels()")
+        page.screenshot(path=str(ARTIFACTS / f"map-cities-zoom6-{lang}.png"))
+        closer = {c["place"] for c in page.evaluate(CITIES_SHOWN)}
+        assert {"420100", "430100", "360100"} <= closer, closer  # Wuhan, Changsha, Nanchang
+    finally:
+        context.close()
 
 
 def test_labels_follow_a_filter(chromium, live_server):

@@ -490,3 +490,14 @@ def test_region_overlay_and_shading_are_drawn_and_named(client, renderer, store)
         rgb = np.array([int(area["color"][i:i + 2], 16) for i in (1, 3, 5)])
         near = (np.abs(window(image, column, line, 4) - rgb) <= 6).all(axis=2)
         assert near.any(), area["id"]
+
+
+def test_basemap_cities_are_left_out_of_the_figure(client, store):
+    """The basemap's city points are no outlines: the figure draws the kinds its style
+    lists (data/map_style.yaml basemap.order) and leaves the cities out, unnamed."""
+    cities = store.basemap[store.basemap["kind"] == "city"]
+    assert len(cities) > 0
+    response = client.get("/map.svg?lang=en")
+    assert response.status_code == 200
+    texts = " ".join(_svg_texts(response.data.decode("utf-8")))
+    assert not any(name in texts for name in ("Urumqi", "Lhasa", "Hohhot"))

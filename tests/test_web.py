@@ -177,6 +177,21 @@ def test_unexpected_errors_answer_json_without_traceback(web_store):
     assert "Traceback" not in body and "secret internals" not in body
 
 
+def test_basemap_carries_the_cities_as_points_named_in_three_scripts(client, store):
+    """/basemap gives the basemap table's rows unchanged: the cities as Point features with
+    their names (the map draws them as dots with labels, never as shapes)."""
+    response = client.get("/basemap")
+    features = _json(response)["features"]
+    cities = [f for f in features if f["properties"]["kind"] == "city"]
+    expected = store.basemap[store.basemap["kind"] == "city"]
+    assert [f["id"] for f in cities] == list(expected["code"])
+    for feature in cities:
+        assert feature["geometry"]["type"] == "Point"
+        assert all(feature["properties"][c] for c in ("name_zh_hans", "name_zh_hant", "name_en"))
+    kinds = {f["properties"]["kind"] for f in features}
+    assert {"province", "country", "neighbour", "maritime-boundary", "city"} == kinds
+
+
 # --- caching ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("url", ["/collections/new-areas/items?f=json", "/units/ndrc-2024:13",

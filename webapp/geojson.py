@@ -24,7 +24,8 @@ from layers import query
 # Decimal places of display coordinates where a layer is not simplified (points).
 DISPLAY_DECIMALS = 5
 # Properties the map needs to draw and label a place; the popup fetches the rest.
-DISPLAY_PROPERTIES = ("id", "layer", "name_zh_hans", "name_zh_hant", "name_en", "extent",
+DISPLAY_PROPERTIES = ("id", "layer", "name_zh_hans", "name_zh_hant", "name_en",
+                      "short_name_zh_hans", "short_name_zh_hant", "short_name_en", "extent",
                       "anchor_lon", "anchor_lat", "precision", "province")
 
 

@@ -6,7 +6,7 @@ GeoJSON. Every script, stylesheet, font and icon is served from webapp/static/ve
 the map works without the internet. The full map also carries the planner views' style
 (`PlannerStyle`); their panel is in templates/map.html and webapp/static/xinqu/planner.js.
 Its names (`MapLabels`: the new areas at every zoom, other layers and the basemap's
-provinces from the zooms in data/map_style.yaml `labels`) are laid out by
+provinces and major cities from the zooms in data/map_style.yaml `labels`) are laid out by
 webapp/static/xinqu/labels.js, which keeps them from overlapping.
 """
 
@@ -28,6 +28,7 @@ from shapely.ops import polylabel
 
 from layers.admin_names import admin_names
 from layers.paths import DATA_DIR
+from layers.query import suffix
 from webapp.security import inline_script_hashes, script_hash
 
 STYLE_PATH = DATA_DIR / "map_style.yaml"
@@ -175,10 +176,14 @@ class MapLabels(MacroElement):
 
 
 def basemap_labels(store, lang: str) -> list[dict]:
-    """Each province of the basemap with its name in `lang` (from layers.admin_names;
-    the Chinese name where the boundary data gives no English one) and a point well
-    inside it for its label: the pole of inaccessibility of its largest part, so a
-    province wrapped round another (Hebei round Beijing) is not labelled in the hole."""
+    """The basemap's named places for labels.js, provinces then cities (`kind`), each with
+    its name in `lang` and its label point.
+
+    A province is named by layers.admin_names (the Chinese name where no English one is
+    known) at the pole of inaccessibility of its largest part, so a province wrapped round
+    another (Hebei round Beijing) is not labelled in the hole. A city is named by its own
+    row (the build gives all three scripts) at its point, in the order the data lists
+    them (capitals first), which is the order in which they get room."""
     frame = store.basemap
     if "kind" not in frame.columns or not len(frame):
         return []
@@ -193,8 +198,17 @@ def basemap_labels(store, lang: str) -> list[dict]:
         point = polylabel(part, tolerance=0.05)
         code = str(row.code)
         name = names.get(code, {}).get(lang) or str(row.name_zh_hans)
-        out.append({"code": code, "name": name, "lat": round(point.y, 4),
-                    "lon": round(point.x, 4)})
+        out.append({"code": code, "kind": "province", "name": name,
+                    "lat": round(point.y, 4), "lon": round(point.x, 4)})
+    column = f"name_{suffix(lang)}"
+    for row in frame[frame["kind"] == "city"].to_dict("records"):
+        point = row["geometry"]
+        if point is None or point.is_empty or point.geom_type != "Point":
+            continue
+        name = row.get(column) if isinstance(row.get(column), str) else None
+        out.append({"code": str(row["code"]), "kind": "city",
+                    "name": name or str(row["name_zh_hans"]),
+                    "lat": round(point.y, 4), "lon": round(point.x, 4)})
     return out
 
 

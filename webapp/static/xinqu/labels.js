@@ -1,7 +1,9 @@
 /* The full map's names, keyboard help and phone layout.
  *
- * Labels: the new areas at every zoom, other layers and the basemap's provinces from the
- * zooms data/map_style.yaml `labels` gives, in the interface language. After every move,
+ * Labels: the new areas at every zoom, other layers and the basemap's provinces and major
+ * cities (a dot and its name) from the zooms data/map_style.yaml `labels` gives, in the
+ * interface language; a place's short name where its layer's `short` says (on the phone
+ * layout, or always). After every move,
  * zoom, resize or layer change they are laid out again, greedily in priority order: each
  * tries positions round its anchor at growing radii and takes the first that overlaps no
  * label already placed nor a control of the map and stays inside it (a leader line joins
@@ -22,11 +24,16 @@
     return pattern ? new RegExp(pattern) : null;
   }
 
-  function shortName(name, spec, lang, zoom) {
+  var SUFFIX = { "zh-Hans": "zh_hans", "zh-Hant": "zh_hant", en: "en" };
+
+  /* The text of a label: below the layer's full_from_zoom, the place's short name where
+   * the layer uses it (`short`: "always", or "phone" on a narrow screen), else the name
+   * less `strip`; the full name from full_from_zoom on. */
+  function labelText(name, short, spec, lang, zoom, narrow) {
+    if (spec.full_from_zoom != null && zoom >= spec.full_from_zoom) return name;
+    if (short && (spec.short === "always" || (spec.short === "phone" && narrow))) return short;
     var strip = stripper(spec, lang);
-    if (!strip || (spec.full_from_zoom != null && zoom >= spec.full_from_zoom)) return name;
-    var short = name.replace(strip, "").trim();
-    return short || name;
+    return (strip && name.replace(strip, "").trim()) || name;
   }
 
   /* Where a layer's feature is named: its anchor (polygons), its point, or the middle
@@ -46,6 +53,7 @@
   /* Every label the map would show at this zoom, in priority order. */
   function candidates(map, settings) {
     var zoom = map.getZoom(), lang = settings.lang, out = [];
+    var narrow = !!(xinqu.narrow && xinqu.narrow.matches);
     var specs = settings.layers || {};
     Object.keys(specs).forEach(function (id) {
       var spec = specs[id], group = xinqu.layers[id];
@@ -54,26 +62,32 @@
         if (!layer.feature || layer.xinquCore) return;
         var latlng = anchorOf(layer);
         if (!latlng) return;
-        var name = xinqu.nameOf(layer.feature.properties, lang);
+        var props = layer.feature.properties;
+        var name = xinqu.nameOf(props, lang), short = props["short_name_" + SUFFIX[lang]];
         var element = layer.getElement && layer.getElement();
-        out.push({ layer: id, id: layer.feature.id || layer.feature.properties.id,
-                   text: shortName(name, spec, lang, zoom), full: name, latlng: latlng,
+        out.push({ layer: id, id: layer.feature.id || props.id,
+                   text: labelText(name, short, spec, lang, zoom, narrow), full: name,
+                   latlng: latlng,
                    priority: spec.priority || 9, always: !!spec.always,
                    reach: spec.max_radius_px,
                    // greyed by a planner filter: its label is greyed too
                    out: !!(element && element.classList.contains("xinqu-out")) });
       });
     });
-    var base = settings.basemap, basemap = xinqu.layers.basemap;
-    if (base && basemap && map.hasLayer(basemap) && zoom >= (base.min_zoom || 0)) {
+    // the basemap's provinces (settings.basemap) and cities (settings.cities, with a dot)
+    var basemap = xinqu.layers.basemap;
+    if (basemap && map.hasLayer(basemap)) {
       (settings.places || []).forEach(function (place) {
-        out.push({ layer: "basemap", id: place.code, full: place.name,
-                   text: shortName(place.name, base, lang, zoom),
+        var city = place.kind === "city", base = city ? settings.cities : settings.basemap;
+        if (!base || zoom < (base.min_zoom || 0)) return;
+        out.push({ layer: city ? "city" : "basemap", id: place.code, full: place.name,
+                   text: labelText(place.name, null, base, lang, zoom, narrow),
                    latlng: L.latLng(place.lat, place.lon), priority: base.priority || 9,
-                   always: false, reach: base.max_radius_px });
+                   always: false, reach: base.max_radius_px,
+                   dot: city ? base.dot_px || 5 : 0 });
       });
     }
-    out.sort(function (a, b) { return a.priority - b.priority; });
+    out.sort(function (a, b) { return a.priority - b.priority; }); // stable: list order
     return out;
   }
 
@@ -143,10 +157,25 @@
     var radii = settings.radii_px || [4, 12, 24, 40, 60];
     var placed = obstacles(map, ".leaflet-control");
     var pins = obstacles(map, ".leaflet-marker-pane > *");
-    var count = 0;
-    candidates(map, settings).forEach(function (label) {
+    var count = 0, all = candidates(map, settings);
+    function dotAt(label, p) {
+      return label.dot ? { x: p.x - label.dot / 2, y: p.y - label.dot / 2,
+                           w: label.dot, h: label.dot } : null;
+    }
+    // the cities' dots in view: from keep_clear_from_zoom, a label placed earlier keeps
+    // off them where it can (at national zoom the new areas' names come first)
+    var reserved = [], cities = settings.cities || {};
+    if (map.getZoom() >= (cities.keep_clear_from_zoom || 0)) {
+      all.forEach(function (label) {
+        if (label.dot) reserved.push(dotAt(label, map.latLngToContainerPoint(label.latlng)));
+      });
+    }
+    all.forEach(function (label) {
       var p = map.latLngToContainerPoint(label.latlng);
       if (p.x < 0 || p.y < 0 || p.x > size.x || p.y > size.y) return;
+      // a city's dot: it must be free itself, and its name keeps off it
+      var dot = dotAt(label, p);
+      if (dot && (!inside(dot, size, margin) || cost(dot, placed) || cost(dot, pins))) return;
       var el = document.createElement("div");
       el.className = "xinqu-label xinqu-label-" + label.layer + (label.out ? " xinqu-label-out" : "");
       el.textContent = label.text;
@@ -157,21 +186,39 @@
       // the box as drawn (fractional pixels), with a pixel to spare on each side
       var rect = el.getBoundingClientRect();
       var w = Math.ceil(rect.width) + 2, h = Math.ceil(rect.height) + 2;
-      var best = null, fallback = null, least = Infinity;
-      for (var i = 0; i < radii.length && !best; i++) {
+      // best: free and clear of every city's dot; spare: free but covering a dot, taken
+      // when its ring (the first radius with a free position) has no better one, so a
+      // label never moves further out for a dot; fallback: the least overlap (`always`)
+      var best = null, spare = null, fallback = null, least = Infinity;
+      for (var i = 0; i < radii.length && !best && !spare; i++) {
         if (label.reach != null && radii[i] > label.reach) break;
         for (var j = 0; j < DIRECTIONS.length; j++) {
           var box = boxAt(p, DIRECTIONS[j], radii[i], w, h);
           if (!inside(box, size, margin)) continue;
-          var covered = cost(box, placed);
-          if (covered === 0 && (label.always || cost(box, pins) === 0)) { best = box; break; }
+          var covered = cost(box, placed) + (dot ? overlapArea(box, dot) : 0);
+          if (covered === 0 && (label.always || cost(box, pins) === 0)) {
+            if (cost(box, reserved) === 0) { best = box; break; }
+            if (!spare) spare = box;
+          }
           if (covered < least) { least = covered; fallback = box; }
         }
       }
+      if (!best) best = spare;
       if (!best && label.always) best = fallback;
       if (!best) { pane.removeChild(el); return; }
       placed.push(best);
       count += 1;
+      if (dot) {
+        placed.push(dot);
+        var mark = document.createElement("div");
+        mark.className = "xinqu-city-dot";
+        mark.setAttribute("data-place", label.id);
+        var corner = map.containerPointToLayerPoint([dot.x, dot.y]);
+        mark.style.left = corner.x + "px";
+        mark.style.top = corner.y + "px";
+        mark.style.width = mark.style.height = label.dot + "px";
+        pane.appendChild(mark);
+      }
       var at = map.containerPointToLayerPoint([best.x + 1, best.y + 1]);
       el.style.left = at.x + "px";
       el.style.top = at.y + "px";
@@ -184,6 +231,7 @@
    * toggle; the map then gets the whole width below the header. */
   function phoneLayout(map, settings, relayout) {
     var narrow = window.matchMedia("(max-width: " + (settings.phone_max_width_px || 800) + "px)");
+    xinqu.narrow = narrow; // labels.js: short names on the phone layout
     var container = map.getContainer();
     var control = container.querySelector(".leaflet-control-layers");
     var legend = container.querySelector(".xinqu-legend-box");
@@ -210,6 +258,7 @@
         if (legend) legend.open = true;
         fold(true);
       }
+      relayout(); // names switch between short and long forms
     }
     apply();
     if (narrow.addEventListener) narrow.addEventListener("change", apply);

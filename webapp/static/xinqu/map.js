@@ -234,6 +234,8 @@
     if (spec.kind === "basemap") {
       group = L.geoJSON(null, {
         style: function (f) { return basemapStyle(spec, f); },
+        // the cities' points are drawn by labels.js, a dot with its name where it fits
+        filter: function (f) { return !f.geometry || f.geometry.type.indexOf("Point") < 0; },
         interactive: false,
       });
       if (spec.background) map.getContainer().style.background = spec.background;
