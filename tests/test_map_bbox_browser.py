@@ -186,3 +186,19 @@ def test_filters_are_kept_on_every_view_request(page, paged_server, web_store):
     unit_requests = [a for a in asked if "unit" in a]
     assert len(unit_requests) >= 3 and all(a["unit"] == [UNIT] for a in unit_requests)
     assert page.errors == []
+
+
+def test_search_reaches_a_site_the_view_has_not_loaded(page, paged_server, web_store):
+    """The planner's search result for a place of a layer loading what is in view, when the
+    view has not brought it: the map moves to it and its popup opens."""
+    state = _open_map(page, paged_server)
+    missing = sorted(set(web_store.layers[BIG].index) - set(state["ids"][BIG]))
+    assert missing  # the national view shows a page of the sites, not all
+    place = missing[0]
+    page.fill("#xinqu-q", str(web_store.layers[BIG].loc[place, "name_en"]))
+    page.press("#xinqu-q", "Enter")
+    page.click(f'#xinqu-search-results button[data-place="{place}"]')
+    page.locator(f'.leaflet-popup .xinqu-popup-body[data-place="{place}"]').wait_for(
+        timeout=30_000)
+    assert place in page.evaluate(STATE)["ids"][BIG]
+    assert page.errors == []

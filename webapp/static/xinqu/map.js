@@ -368,6 +368,15 @@
     schedule(0);
   }
 
+  /* One feature of a layer, fetched on its own (a layer that loads what is in view may not
+   * hold it): a Promise of the GeoJSON feature, null when the layer has no items URL. */
+  xinqu.fetchFeature = function (id, featureId) {
+    var group = xinqu.layers[id];
+    var u = group && group.xinquUrl && new URL(group.xinquUrl, window.location.href);
+    if (!u || !/\/items$/.test(u.pathname)) return Promise.resolve(null);
+    return getJSON(u.pathname + "/" + encodeURIComponent(featureId) + "?f=json&display=1");
+  };
+
   var MARKS = ["xinqu-named", "xinqu-via", "xinqu-out", "xinqu-in-region", "xinqu-region-on"];
 
   /* Draw every feature of a layer again: its own style from data/map_style.yaml, then
@@ -451,6 +460,7 @@
       });
     }
     group.xinquSpec = spec;
+    group.xinquUrl = url;
     group.on("add", function () { xinqu.restyle(id); });
     group.on("xinqu:loaded", function () { xinqu.restyle(id); });
     xinqu.layers[id] = group;
