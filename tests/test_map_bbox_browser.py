@@ -3,17 +3,21 @@
 Headless Chromium against `xinqu serve` whose map page size is lowered (XINQU_MAP_PAGE_LIMIT)
 to the size of the largest layer but one, so `sites` is bigger than a page and every other
 layer fits in one. The counts expected are computed from the store's own geometry.
+Screenshot: tests/artifacts/map-partial.png (the national view with the notice).
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from shapely.geometry import box
 
 from webapp.map import PAGE_LIMIT_ENV
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 pytest_plugins = ["web_fixtures"]
 
@@ -104,6 +108,8 @@ def test_big_layer_shows_a_page_and_says_so_then_all_in_view_when_zoomed(
     assert state["notice"] == [{"layer": BIG, "text":
                                 f"Cities and sites: showing {page_limit} of {len(in_view)} "
                                 "in view — zoom in"}]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "map-partial.png"))
     asked = _layer_requests(page, BIG)
     assert "bbox" not in asked[0] and all("bbox" in a for a in asked[1:]) and len(asked) >= 2
     assert all(a["limit"] == [str(page_limit)] and a["display"] == ["1"] for a in asked)
