@@ -25,7 +25,7 @@ from webapp.compression import Compressor
 from webapp.geojson import build_catalogue
 from webapp.i18n import load_strings
 from webapp.limits import HeavyRequests
-from webapp.map import load_style
+from webapp.map import PAGE_LIMIT_ENV, load_style, page_limit
 from webapp.security import SecurityHeaders
 from webapp.service import OPENAPI_PATHS, Service, current_service
 from webapp.static_assets import StaticAssets
@@ -50,7 +50,9 @@ def create_app(config: dict | None = None) -> Flask:
     or a postgresql:// URL; default: layers.stores.location()), Flask keys, and
     XINQU_CACHE_BYTES (the compressed-body cache's bound), XINQU_HEAVY_SLOTS (how many
     exports or map images run at once; both default to data/http.yaml) and
-    XINQU_HEAVY_WORKERS (webapp.limits.WorkerTokens shared by a server's workers)."""
+    XINQU_HEAVY_WORKERS (webapp.limits.WorkerTokens shared by a server's workers) and
+    XINQU_MAP_PAGE_LIMIT (features per map request; else $XINQU_MAP_PAGE_LIMIT, else
+    data/map_style.yaml `web.map_page_limit`)."""
     app = Flask(__name__, static_folder=None)
     app.config.update(STORE_PATH=stores.location(), JSON_SORT_KEYS=False)
     app.config.update(config or {})
@@ -59,6 +61,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     store = app.config.get("STORE") or open_store(app.config["STORE_PATH"])
     web = load_style().get("web", {})
+    app.config["XINQU_MAP_PAGE_LIMIT"] = page_limit(
+        web, app.config.get("XINQU_MAP_PAGE_LIMIT", os.environ.get(PAGE_LIMIT_ENV)))
     settings = yaml.safe_load(HTTP_SETTINGS.read_text(encoding="utf-8"))
     assets = StaticAssets(STATIC_DIR)
     app.extensions["xinqu"] = Service(

@@ -28,10 +28,13 @@ from shapely.ops import polylabel
 
 from layers.admin_names import admin_names
 from layers.paths import DATA_DIR
-from layers.query import suffix
+from layers.query import LIMIT_MAX, suffix
+from webapp.errors import UsageError
 from webapp.security import inline_script_hashes, script_hash
 
 STYLE_PATH = DATA_DIR / "map_style.yaml"
+# Overrides data/map_style.yaml `web.map_page_limit` (tests lower it to page a small layer).
+PAGE_LIMIT_ENV = "XINQU_MAP_PAGE_LIMIT"
 
 # China's mainland with room for the partners to the south and west.
 CHINA_BOUNDS = [[17.0, 73.0], [54.0, 136.0]]
@@ -76,6 +79,19 @@ def load_style(path: Path = STYLE_PATH) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+def page_limit(web: dict[str, Any], override: str | int | None = None) -> int:
+    """Features per map request: `override` (an app config key or $XINQU_MAP_PAGE_LIMIT)
+    or `web.map_page_limit`, within 1..the API's LIMIT_MAX, else a UsageError."""
+    value = web.get("map_page_limit", LIMIT_MAX) if override in (None, "") else override
+    try:
+        limit = int(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"map page limit: not a whole number: {value!r}") from None
+    if not 1 <= limit <= LIMIT_MAX:
+        raise UsageError(f"map page limit must lie within 1..{LIMIT_MAX}, not {limit}")
+    return limit
+
+
 @dataclass(frozen=True)
 class MapLayer:
     """One overlay: its id, the name shown in the layer control and where its data is."""
@@ -110,7 +126,7 @@ class RemoteGeoJson(Layer):
         self.layer_id = layer_id
         self.url = url
         self.spec = spec
-        self.options = options
+        self.options = {**options, "title": name}  # names the layer in the map's notice
 
 
 class FitBounds(MacroElement):
@@ -281,7 +297,13 @@ def base_map(static_url: Callable[[str], str], **options) -> folium.Map:
 
 def popup_options(lang: str, text: Callable[[str], str], popup_url: str, **extra) -> dict:
     return {"lang": lang, "popupUrl": popup_url, "loadingText": text("loading"),
-            "coreText": text("legend_core"), "spansText": text("spans_parts"), **extra}
+            "coreText": text("legend_core"), "spansText": text("spans_parts"),
+            "partialText": text("map_partial"), **extra}
+
+
+def _view_delay(style: dict) -> int:
+    """How long map.js waits after the map stops moving before a big layer asks again."""
+    return int(style.get("web", {}).get("view_reload_ms", 250))
 
 
 def add_basemaps(m: folium.Map, style: dict, basemap_url: str, text: Callable[[str], str],
@@ -303,7 +325,7 @@ def full_map(layers: list[MapLayer], style: dict, *, lang: str, text: Callable[[
     m.default_js = m.default_js + _assets(FULL_MAP_JS, static_url)
     m.default_css = m.default_css + _assets(FULL_MAP_CSS, static_url)
     add_basemaps(m, style, basemap_url, text)
-    options = popup_options(lang, text, popup_url)
+    options = popup_options(lang, text, popup_url, viewDelay=_view_delay(style))
     for layer in layers:
         RemoteGeoJson(layer.id, layer.url, style["layers"][layer.id], options, name=layer.name,
                       show=layer.show).add_to(m)
@@ -324,7 +346,8 @@ def small_map(layers: list[MapLayer], style: dict, *, lang: str, text: Callable[
     m = base_map(static_url, min_zoom=2, max_zoom=14, zoom_start=4, location=[35.0, 108.0],
                  height="360px", width="100%")
     add_basemaps(m, style, basemap_url, text, online=False)
-    options = popup_options(lang, text, popup_url, fit=True, maxZoom=9)
+    options = popup_options(lang, text, popup_url, fit=True, maxZoom=9,
+                            viewDelay=_view_delay(style))
     for layer in layers:
         RemoteGeoJson(layer.id, layer.url, style["layers"][layer.id], options,
                       name=layer.name).add_to(m)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, current_app, request, url_for
 
 from layers import query
 from webapp import map as maps
@@ -34,8 +34,10 @@ def _static(path: str) -> str:
 
 
 def _layer_url(layer: str, **filters) -> str:
-    return url_for("ogc.items", layer=layer, f="json", display=1, limit=query.LIMIT_MAX,
-                   **filters)
+    """A layer's first map request: one page of the map's page size (a bigger layer then
+    loads what is in view, static/xinqu/map.js); map.js keeps the filters on every request."""
+    return url_for("ogc.items", layer=layer, f="json", display=1,
+                   limit=current_app.config["XINQU_MAP_PAGE_LIMIT"], **filters)
 
 
 def _map_layers(store, **filters) -> list[maps.MapLayer]:

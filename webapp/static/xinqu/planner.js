@@ -704,9 +704,14 @@
 
   function zoomTo(layerId, id) {
     show(layerId);
+    var group = xinqu.layers[layerId];
     var target = featureLayer(layerId, id);
+    if (!target && group && group.xinquInView) {
+      moveToFetched(layerId, id);
+      return;
+    }
     if (!target) {
-      xinqu.layers[layerId] && xinqu.layers[layerId].once("xinqu:loaded", function () {
+      group && group.once("xinqu:loaded", function () {
         if (featureLayer(layerId, id)) zoomTo(layerId, id);
       });
       return;
@@ -719,6 +724,25 @@
                   { animate: false });
     }
     if (target.openPopup) target.openPopup();
+  }
+
+  /* A layer that loads what is in view (map.js) holds only the view's features: move the
+   * map to the place, fetched on its own, and zoom to it once the view's reload brings it. */
+  function moveToFetched(layerId, id) {
+    var group = xinqu.layers[layerId], loads = 0;
+    function arrived() {
+      loads += 1;
+      if (featureLayer(layerId, id) || loads >= 3) group.off("xinqu:loaded", arrived);
+      if (featureLayer(layerId, id)) zoomTo(layerId, id);
+    }
+    xinqu.fetchFeature(layerId, id).then(function (feature) {
+      if (!feature || !feature.geometry) return;
+      group.on("xinqu:loaded", arrived);
+      var bounds = L.geoJSON(feature).getBounds();
+      map.fitBounds(bounds, { maxZoom: PS.fit_max_zoom, padding: [30, 30], animate: false });
+    }).catch(function (error) {
+      if (window.console) console.error(error);
+    });
   }
 
   // --- search ------------------------------------------------------------------------------
