@@ -23,7 +23,7 @@ def filtered_units(store, unit: str | None = None, document: str | None = None,
         check_document(store, document)
     number = check_chapter(store, document, chapter)
     rows = store.unit_rows(ids=None if unit is None else [unit], document=document,
-                           chapter=number)
+                           chapter=number, columns=["document"])
     return [str(u) for u in rows.index]
 
 

@@ -62,7 +62,7 @@ def check_page(limit, offset) -> tuple[int, int]:
 
 
 def check_unit(store, unit: str) -> None:
-    if unit not in store.unit_rows(ids=[unit]).index:
+    if unit not in store.unit_rows(ids=[unit], columns=["document"]).index:
         raise QueryError("unit", f"no unit {unit!r}")
 
 

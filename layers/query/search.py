@@ -8,7 +8,7 @@ from layers.query.errors import QueryError
 from layers.query.items import layer, layer_ids
 from layers.query.params import LIMIT_MAX
 from layers.query.places import documents, place_refs
-from layers.query.units import summaries, units
+from layers.query.units import summaries, text_key
 from layers.textnorm import normalize
 
 SEARCH_LIMIT = 20
@@ -34,8 +34,9 @@ def rank(needle: str, key: str) -> int | None:
     return None
 
 
-def _places(store, needle: str) -> list[dict[str, Any]]:
-    """Matching places, best first: by rank, then in layer and table order."""
+def _places(store, needle: str, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """The first `limit` matching places, best first (by rank, then in layer and table
+    order), and how many match."""
     best: dict[str, tuple[int, int, str, str]] = {}  # place -> (rank, position, form, layer)
     order: list[str] = []
     for place_id, layer_id, key, form, position in store.place_keys_containing(needle):
@@ -48,10 +49,10 @@ def _places(store, needle: str) -> list[dict[str, Any]]:
         if place_id not in best or hit[:2] < best[place_id][:2]:
             best[place_id] = hit
     position_of = {p: i for i, p in enumerate(order)}
-    ranked = sorted(order, key=lambda p: (best[p][0], position_of[p]))
+    ranked = sorted(order, key=lambda p: (best[p][0], position_of[p]))[:limit]
     refs = {r["id"]: r for r in place_refs(store, ranked)}
     return [{"id": p, "layer": best[p][3], "names": refs[p]["names"], "match": best[p][2]}
-            for p in ranked]
+            for p in ranked], len(order)
 
 
 def search(store, q: str | None, limit: int = SEARCH_LIMIT) -> dict[str, Any]:
@@ -72,12 +73,13 @@ def search(store, q: str | None, limit: int = SEARCH_LIMIT) -> dict[str, Any]:
     if not needle:
         raise QueryError("q", "has no letters or digits to search for")
 
-    places = _places(store, needle)
-    by_text = {u["id"]: u for u in units(store, q=q)}
-    by_id = [u for u in store.units_with_id_containing(needle) if u not in by_text]
+    places, places_matched = _places(store, needle, limit)
+    by_text = store.units_containing(text_key(q))
+    in_text = set(by_text)
+    by_id = [u for u in store.units_with_id_containing(needle) if u not in in_text]
     by_id = ([u for u in by_id if search_key(u).startswith(needle)]
              + [u for u in by_id if not search_key(u).startswith(needle)])
-    found_units = summaries(store, by_id) + list(by_text.values())
+    found = by_id + by_text
 
     kinds = []
     for layer_id in layer_ids(store):
@@ -91,10 +93,10 @@ def search(store, q: str | None, limit: int = SEARCH_LIMIT) -> dict[str, Any]:
 
     return {
         "q": q,
-        "places": places[:limit],
-        "placesMatched": len(places),
-        "units": found_units[:limit],
-        "unitsMatched": len(found_units),
+        "places": places,
+        "placesMatched": places_matched,
+        "units": summaries(store, found[:limit]),
+        "unitsMatched": len(found),
         "kinds": kinds,
         "documents": docs,
     }

@@ -55,7 +55,15 @@ def units(store, document: str | None = None, place: str | None = None,
     `q` matches in any script: both sides are normalised (traditional to simplified,
     full-width folded, case folded), so 浦東 finds 浦东.
     """
-    ids = filtered_units(store, document=document or None, chapter=chapter)
+    needle = None
+    if q is not None:
+        needle = text_key(q)
+        if not needle:
+            raise QueryError("q", "must not be empty")
+    ids = filtered_units(store, document=document or None, chapter=chapter) \
+        if needle is None or document or chapter is not None else None
+    if needle is not None:  # the text index first: it narrows most
+        ids = store.units_containing(needle, ids)
     if place:
         find_place(store, place)
         keep = set(store.links_where(places=[place], relations=LINKED)["unit_id"])
@@ -63,12 +71,6 @@ def units(store, document: str | None = None, place: str | None = None,
     if kind is not None:
         check_kind(store, kind)
         keep = set(store.links_where(layer=kind, relations=LINKED)["unit_id"])
-        ids = [u for u in ids if u in keep]
-    if q is not None:
-        needle = text_key(q)
-        if not needle:
-            raise QueryError("q", "must not be empty")
-        keep = set(store.units_containing(needle, ids))
         ids = [u for u in ids if u in keep]
     return summaries(store, ids)
 
