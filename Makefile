@@ -42,7 +42,7 @@ bench: build
 	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done
 
 # Both stores (GeoPackage, PostGIS) at 1× and 100×: load, start-up, RSS, latency (~10 min).
-bench-store: build system-deps
+bench-store: build
 	$(PY) benchmarks/store_scale.py
 
 # Re-pin after changing requirements*.txt (in a fresh venv, so nothing stale is pinned).
