@@ -8,8 +8,8 @@ is written once as a GeoPackage, and for each backend:
 - PostGIS: the GeoPackage loaded with `layers.pgstore.load` into a scratch database
   `xinqu_scale` on the project's cluster (timed: read, COPY, indexes, ANALYZE), then
   `xinqu serve --store postgresql://…` with an empty instance folder, so nothing can come
-  from a file. The cluster is started with scripts/db.sh if it is not running, and
-  stopped again after.
+  from a file. The cluster is started with scripts/db.sh if nothing answers on its
+  address, and stopped again after.
 
 Each server is the real `xinqu serve` (gunicorn, --workers 2, as users run it) on
 loopback. Measured: start-up (from starting the process to its first 200 of
@@ -241,6 +241,15 @@ def measure(row: Row, srv: Server, load_: Workload, seconds: float, connections:
 
 # --- the database --------------------------------------------------------------------------
 
+def database_answers() -> bool:
+    """Whether the project's cluster (or another server on its address) answers."""
+    try:
+        with psycopg.connect(f"{DEFAULT_URL.rsplit('/', 1)[0]}/postgres", connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
 def drop_database(name: str) -> None:
     server_url = DEFAULT_URL.rsplit("/", 1)[0]
     with psycopg.connect(f"{server_url}/postgres", autocommit=True) as admin:
@@ -301,8 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     store_option = serve_has_store_option()
     db = ["bash", str(REPO / "scripts" / "db.sh")]
-    started_db = "postgis" in backends and subprocess.run(
-        [*db, "status"], capture_output=True).returncode != 0
+    started_db = "postgis" in backends and not database_answers()
     if started_db:
         step("starting the project's PostgreSQL cluster")
         subprocess.run([*db, "start"], check=True, capture_output=True)
