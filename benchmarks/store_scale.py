@@ -31,6 +31,7 @@ headers, a Lua script that takes the paths in turn) p50, p99 and requests/s of:
         # GeoPackage and loading it take many minutes each, and the GeoPackage backend
         # reads every feature into every worker
     python benchmarks/store_scale.py --backend postgis --duration 5
+    python benchmarks/store_scale.py --scale 1000 --corpus-dir corpora   # keep, reuse
 
 A server that cannot start (or `xinqu serve` without `--store` for PostGIS) is reported
 on its row and the others are still measured.
@@ -298,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10,
                         help="seconds of wrk per request type (default 10)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
+    parser.add_argument("--corpus-dir", type=Path,
+                        help="keep the corpus GeoPackages here and reuse them in later runs")
     parser.add_argument("--start-timeout", type=float, default=1800,
                         help="seconds a server may take to answer first (default 1800)")
     args = parser.parse_args(argv)
@@ -308,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError:
         print("wrk is missing: run scripts/install-system-deps.sh", file=sys.stderr)
         return 1
+    if args.corpus_dir:
+        args.corpus_dir.mkdir(parents=True, exist_ok=True)
     store_option = serve_has_store_option()
     db = ["bash", str(REPO / "scripts" / "db.sh")]
     started_db = "postgis" in backends and not database_answers()
@@ -339,21 +344,28 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_scale(scale: int, tmp: Path, url: str, backends: list[str], store_option: bool,
               args) -> list[Row]:
-    """Every backend at one scale; the GeoPackage is written once and removed after."""
+    """Every backend at one scale. The GeoPackage is written once, in a temporary folder
+    (removed after), or kept in --corpus-dir and reused from there by later runs."""
     home = tmp / f"home-{scale}"
     empty = tmp / f"empty-{scale}"
     home.mkdir()
     empty.mkdir()
-    path = home / "xinqu.gpkg"
-    step(f"{scale}×: generating the corpus")
-    began = time.perf_counter()
-    generate(scale, path)
-    written = time.perf_counter() - began
+    kept = args.corpus_dir / f"corpus-{scale}.gpkg" if args.corpus_dir else None
+    path = kept or home / "xinqu.gpkg"
+    if kept and kept.exists():
+        made = f"reused from {kept}"
+    else:
+        step(f"{scale}×: generating the corpus")
+        began = time.perf_counter()
+        generate(scale, path)
+        made = f"written in {time.perf_counter() - began:.1f} s"
+    if kept:
+        (home / "xinqu.gpkg").symlink_to(kept.resolve())
     load_ = workload(path)
-    print(f"\n{scale}×: GeoPackage {path.stat().st_size / 1e6:.0f} MB written in "
-          f"{written:.1f} s; bbox {load_.box_deg:.2f}° square, {load_.box_sites[0]:.0f} sites "
-          f"on average ({load_.box_sites[1]}-{load_.box_sites[2]}) over "
-          f"{len(load_.paths['bbox'])} boxes", flush=True)
+    print(f"\n{scale}×: GeoPackage {path.stat().st_size / 1e6:.0f} MB {made}; bbox "
+          f"{load_.box_deg:.2f}° square, {load_.box_sites[0]:.0f} sites on average "
+          f"({load_.box_sites[1]}-{load_.box_sites[2]}) over {len(load_.paths['bbox'])} boxes",
+          flush=True)
     rows = []
     for backend in backends:
         row = Row(scale, backend)
@@ -372,7 +384,8 @@ def run_scale(scale: int, tmp: Path, url: str, backends: list[str], store_option
         measure(row, srv, load_, args.duration, args.connections, args.workers,
                 args.start_timeout)
         rows.append(row)
-    path.unlink()
+    if not kept:
+        path.unlink()
     return rows
 
 
