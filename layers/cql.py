@@ -4,7 +4,10 @@ A filter is parsed by pygeofilter (`cql2-text` or `cql2-json`) into its syntax t
 against the table's queryables (every property it names must be one, and compared with a
 value of its type), and evaluated by a small visitor into a boolean mask over the rows:
 pandas comparisons for values, shapely predicates for geometry. The tree is the
-backend-neutral form: a SQL store would translate the same tree to a WHERE clause.
+backend-neutral form: layers.pgstore.cql_sql translates the same tree to a WHERE clause.
+Both evaluators derive from `CheckedEvaluator`, which holds what they share (the
+queryables check, the values' type checks and conversions, geometries, `like_tokens`),
+so the two accept and refuse the same filters.
 
 - `queryables(frame) -> dict[name, type]`: `string`, `number`, `integer`, `boolean`,
   `date` (ISO dates stored as text) and `geometry`;
@@ -154,52 +157,50 @@ def _bbox_as_polygon(node: Any) -> Any:
     return {key: _bbox_as_polygon(value) for key, value in node.items()}
 
 
-# --- evaluation ---------------------------------------------------------------------------
+# --- checking: what every evaluator of a tree shares ----------------------------------------
 
 @dataclass(frozen=True)
-class _Column:
+class Column:
+    """A property in a tree being evaluated: its name, queryable type and the evaluator's
+    form of its values (a Series or GeoSeries for the mask, a SQL expression for SQL)."""
+
     name: str
     type: str
-    values: Any  # a Series (dates as datetime64) or a GeoSeries
+    values: Any
 
 
-def mask(frame: pd.DataFrame, filter: Filter, id_name: str = "id",
-         types: dict[str, str] | None = None) -> np.ndarray:
-    """Which rows of `frame` the filter keeps (FilterError for an unknown property, a
-    comparison across types or an unsupported operation). `types`: the queryables of the
-    whole table `frame` was selected from (a few rows may not show a column's type)."""
-    types = types if types is not None else queryables(frame, id_name)
-    try:
-        result = _Visitor(frame, types, id_name).evaluate(filter.tree)
-    except RecursionError:
-        raise FilterError("the filter is nested too deeply") from None
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError,
-            shapely.errors.GEOSException) as error:
-        if isinstance(error, FilterError):
-            raise
-        # A tree pygeofilter accepted but that makes no sense (a LIKE pattern that is a
-        # number, a geometry GEOS cannot use): the user's filter, not the server, is wrong.
-        raise FilterError(f"the filter cannot be applied ({type(error).__name__}): check "
-                          "the types of its values") from None
-    if isinstance(result, _Column) and result.type == "boolean":
-        result = result.values.fillna(False).to_numpy(dtype=bool)
-    if not isinstance(result, np.ndarray) or result.dtype != bool:
-        raise FilterError("the filter is not a condition (compare a property with a value)")
-    return result
+class CheckedEvaluator(Evaluator):
+    """The part of evaluating a filter that does not depend on where the rows are: every
+    property must be a queryable, values are checked against its type (and turned into the
+    form both backends compare: numbers, booleans, text, naive UTC timestamps for dates),
+    geometries are read into shapely. Subclasses give a column's values (`column_values`)
+    and its lower-cased form (`lower_values`), and handle the operators; so the pandas mask
+    and the SQL translation accept and refuse exactly the same filters."""
 
-
-def _mask(values: Any) -> np.ndarray:
-    series = pd.Series(values)
-    return series.fillna(False).to_numpy(dtype=bool)
-
-
-class _Visitor(Evaluator):
-    """Evaluates a pygeofilter tree over a table: masks, columns, literals and geometries."""
-
-    def __init__(self, frame: pd.DataFrame, types: dict[str, str], id_name: str):
-        self.frame = frame
+    def __init__(self, types: dict[str, str], id_name: str = "id"):
         self.types = types
         self.id_name = id_name
+
+    def run(self, tree: Any) -> Any:
+        """The tree evaluated; FilterError for a tree too deep or one pygeofilter accepted
+        but that makes no sense (a LIKE pattern that is a number, a geometry GEOS cannot
+        use): the user's filter, not the server, is wrong."""
+        try:
+            return self.evaluate(tree)
+        except RecursionError:
+            raise FilterError("the filter is nested too deeply") from None
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError,
+                shapely.errors.GEOSException) as error:
+            if isinstance(error, FilterError):
+                raise
+            raise FilterError(f"the filter cannot be applied ({type(error).__name__}): "
+                              "check the types of its values") from None
+
+    def column_values(self, name: str, kind: str) -> Any:
+        raise NotImplementedError
+
+    def lower_values(self, values: Any) -> Any:
+        raise NotImplementedError
 
     def adopt(self, node, *sub_args):
         name = type(node).__name__
@@ -213,13 +214,7 @@ class _Visitor(Evaluator):
             known = ", ".join(sorted(self.types))
             raise FilterError(f"unknown property {name!r}: the queryables are {known}")
         kind = self.types[name]
-        if name == self.id_name and name not in self.frame.columns:
-            series = pd.Series(self.frame.index.astype(str), index=self.frame.index)
-        else:
-            series = self.frame[name]
-        if kind == "date":
-            series = pd.to_datetime(series.where(series.astype(str) != ""), errors="coerce")
-        return _Column(name, kind, series)
+        return Column(name, kind, self.column_values(name, kind))
 
     @handle(*values.LITERALS)
     def literal(self, node):
@@ -245,104 +240,50 @@ class _Visitor(Evaluator):
             return shapely.box(arguments[0], arguments[1], arguments[half], arguments[half + 1])
         if name == "lower" and len(arguments) == 1 and isinstance(arguments[0], str):
             return arguments[0].lower()
-        if name == "lower" and len(arguments) == 1 and isinstance(arguments[0], _Column) \
+        if name == "lower" and len(arguments) == 1 and isinstance(arguments[0], Column) \
                 and arguments[0].type == "string":
             column = arguments[0]
-            return _Column(column.name, "string", column.values.str.lower())
+            return Column(column.name, "string", self.lower_values(column.values))
         raise FilterError(f"function {node.name}() is not supported (BBOX and CASEI are)")
 
-    @handle(ast.Include)
-    def include(self, node):
-        return np.full(len(self.frame), not node.not_)
+    def swapped(self, lhs: Any, rhs: Any, op: str) -> tuple[Any, Any, str]:
+        """`value op property` as `property op' value` (the property on the left)."""
+        if not isinstance(lhs, Column) and isinstance(rhs, Column):
+            return rhs, lhs, {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+        return lhs, rhs, op
 
-    @handle(ast.Not)
-    def not_(self, node, sub):
-        return ~self._condition(sub)
-
-    @handle(ast.And, ast.Or)
-    def combination(self, node, lhs, rhs):
-        lhs, rhs = self._condition(lhs), self._condition(rhs)
-        return (lhs & rhs) if isinstance(node, ast.And) else (lhs | rhs)
-
-    @handle(ast.Comparison, subclasses=True)
-    def comparison(self, node, lhs, rhs):
-        op = node.op.value
-        if not isinstance(lhs, _Column) and isinstance(rhs, _Column):
-            lhs, rhs = rhs, lhs
-            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
-        column, value = self._column_and_value(lhs, rhs, op)
-        return _mask(_COMPARE[op](column.values, value) & column.values.notna())
-
-    @handle(ast.Between)
-    def between(self, node, lhs, low, high):
-        column, low = self._column_and_value(lhs, low, "BETWEEN")
-        _, high = self._column_and_value(lhs, high, "BETWEEN")
-        inside = _mask(column.values.between(low, high))
-        return ~inside & column.values.notna().to_numpy() if node.not_ else inside
-
-    @handle(ast.Like)
-    def like(self, node, lhs):
-        column = self._column(lhs, "LIKE", ("string", "date"))
-        if not isinstance(node.pattern, str):
-            raise FilterError(f"LIKE compares {column.name} with a 'quoted' pattern")
-        pattern = _like_regex(node.pattern, node.wildcard, node.singlechar, node.escapechar)
-        text = column.values.astype("string")
-        found = _mask(text.str.fullmatch(pattern, case=not node.nocase))
-        return ~found & text.notna().to_numpy() if node.not_ else found
-
-    @handle(ast.In)
-    def in_(self, node, lhs, *options):
-        column = self._column(lhs, "IN", None)
-        checked = [self._column_and_value(column, option, "IN")[1] for option in options]
-        found = _mask(column.values.isin(checked))
-        return ~found & column.values.notna().to_numpy() if node.not_ else found
-
-    @handle(ast.IsNull)
-    def null(self, node, lhs):
-        column = self._column(lhs, "IS NULL", None)
-        empty = column.values.isna()
-        if column.type == "string":
-            empty = empty | (column.values.astype(str) == "")
-        found = _mask(empty)
-        return ~found if node.not_ else found
-
-    @handle(ast.SpatialComparisonPredicate, subclasses=True)
-    def spatial(self, node, lhs, rhs):
+    def spatial_operands(self, node, lhs: Any, rhs: Any) -> tuple[Column, Any, str]:
+        """The geometry property, the geometry and the shapely predicate of an S_ node."""
         method = _SPATIAL[node.op.name]
-        if not isinstance(lhs, _Column) and isinstance(rhs, _Column):
+        if not isinstance(lhs, Column) and isinstance(rhs, Column):
             lhs, rhs = rhs, lhs
             method = {"within": "contains", "contains": "within"}.get(method, method)
-        column = self._column(lhs, f"S_{node.op.name}", ("geometry",))
+        column = self.column(lhs, f"S_{node.op.name}", ("geometry",))
         if not isinstance(rhs, shapely.Geometry):
             raise FilterError(f"S_{node.op.name} compares {column.name} with a geometry "
                               "(POINT(...), POLYGON(...), BBOX(...))")
-        return _mask(getattr(column.values, method)(rhs))
+        return column, rhs, method
 
-    @handle(ast.BBox)
-    def bbox(self, node, lhs):
-        column = self._column(lhs, "BBOX", ("geometry",))
-        return _mask(column.values.intersects(
-            shapely.box(node.minx, node.miny, node.maxx, node.maxy)))
+    def like_pattern(self, node, lhs: Any) -> tuple[Column, str]:
+        column = self.column(lhs, "LIKE", ("string", "date"))
+        if not isinstance(node.pattern, str):
+            raise FilterError(f"LIKE compares {column.name} with a 'quoted' pattern")
+        _check_text(node.pattern)
+        return column, node.pattern
 
-    # --- checks ---
-
-    def _condition(self, value: Any) -> np.ndarray:
-        if isinstance(value, _Column) and value.type == "boolean":
-            return value.values.fillna(False).to_numpy(dtype=bool)
-        if not isinstance(value, np.ndarray):
-            raise FilterError("AND, OR and NOT combine conditions, not values")
-        return value
-
-    def _column(self, value: Any, op: str, types: tuple[str, ...] | None) -> _Column:
-        if not isinstance(value, _Column):
+    def column(self, value: Any, op: str, types: tuple[str, ...] | None) -> Column:
+        """`value` if it is a property (of one of `types`), else FilterError."""
+        if not isinstance(value, Column):
             raise FilterError(f"{op} needs a property on one side")
         if types and value.type not in types:
             raise FilterError(f"{op} does not apply to {value.name} (a {value.type})")
         return value
 
-    def _column_and_value(self, lhs: Any, rhs: Any, op: str) -> tuple[_Column, Any]:
-        column = self._column(lhs, op, None)
-        if isinstance(rhs, _Column):
+    def column_and_value(self, lhs: Any, rhs: Any, op: str) -> tuple[Column, Any]:
+        """The property and the value it is compared with, checked to be of its type; a
+        date becomes a naive (UTC) pandas Timestamp."""
+        column = self.column(lhs, op, None)
+        if isinstance(rhs, Column):
             raise FilterError(f"{op} compares a property with a value, not with {rhs.name}")
         kind = column.type
         if kind == "geometry":
@@ -360,7 +301,7 @@ class _Visitor(Evaluator):
             stamp = pd.Timestamp(rhs)
             return column, stamp.tz_convert(None) if stamp.tzinfo else stamp
         if kind == "string" and isinstance(rhs, str):
-            return column, rhs
+            return column, _check_text(rhs)
         wanted = {"date": "a date, DATE('2014-01-01')", "number": "a number",
                   "integer": "a number", "boolean": "TRUE or FALSE",
                   "string": "a 'quoted' text"}[kind]
@@ -368,18 +309,146 @@ class _Visitor(Evaluator):
                           f"not {rhs!r}"[:200])
 
 
-def _like_regex(pattern: str, wildcard: str, single: str, escape: str) -> str:
-    """A LIKE pattern as a regular expression matching the whole value."""
+def _check_text(text: str) -> str:
+    # No stored text holds a NUL, and PostgreSQL cannot carry one: refused on both backends.
+    if "\x00" in text:
+        raise FilterError("a text in the filter contains a NUL character")
+    return text
+
+
+def like_tokens(pattern: str, wildcard: str, single: str, escape: str,
+                ) -> list[tuple[str, str]]:
+    """A LIKE pattern as tokens: ("any", "") for the wildcard, ("one", "") for the single
+    character, ("char", c) for a character matched as itself (an escaped one, or the escape
+    character when nothing follows it)."""
     out, i = [], 0
     while i < len(pattern):
         char = pattern[i]
         if char == escape and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
+            out.append(("char", pattern[i + 1]))
             i += 2
             continue
-        out.append(".*" if char == wildcard else "." if char == single else re.escape(char))
+        out.append(("any", "") if char == wildcard else ("one", "") if char == single
+                   else ("char", char))
         i += 1
-    return "".join(out)
+    return out
+
+
+# --- evaluation to a mask -------------------------------------------------------------------
+
+def mask(frame: pd.DataFrame, filter: Filter, id_name: str = "id",
+         types: dict[str, str] | None = None) -> np.ndarray:
+    """Which rows of `frame` the filter keeps (FilterError for an unknown property, a
+    comparison across types or an unsupported operation). `types`: the queryables of the
+    whole table `frame` was selected from (a few rows may not show a column's type)."""
+    types = types if types is not None else queryables(frame, id_name)
+    result = _Visitor(frame, types, id_name).run(filter.tree)
+    if isinstance(result, Column) and result.type == "boolean":
+        result = result.values.fillna(False).to_numpy(dtype=bool)
+    if not isinstance(result, np.ndarray) or result.dtype != bool:
+        raise FilterError("the filter is not a condition (compare a property with a value)")
+    return result
+
+
+def _mask(values: Any) -> np.ndarray:
+    series = pd.Series(values)
+    return series.fillna(False).to_numpy(dtype=bool)
+
+
+class _Visitor(CheckedEvaluator):
+    """Evaluates a pygeofilter tree over a table: masks, columns, literals and geometries."""
+
+    def __init__(self, frame: pd.DataFrame, types: dict[str, str], id_name: str):
+        super().__init__(types, id_name)
+        self.frame = frame
+
+    def column_values(self, name: str, kind: str) -> Any:
+        if name == self.id_name and name not in self.frame.columns:
+            series = pd.Series(self.frame.index.astype(str), index=self.frame.index)
+        else:
+            series = self.frame[name]
+        if kind == "date":
+            series = pd.to_datetime(series.where(series.astype(str) != ""), errors="coerce")
+        return series
+
+    def lower_values(self, values: Any) -> Any:
+        return values.str.lower()
+
+    @handle(ast.Include)
+    def include(self, node):
+        return np.full(len(self.frame), not node.not_)
+
+    @handle(ast.Not)
+    def not_(self, node, sub):
+        return ~self._condition(sub)
+
+    @handle(ast.And, ast.Or)
+    def combination(self, node, lhs, rhs):
+        lhs, rhs = self._condition(lhs), self._condition(rhs)
+        return (lhs & rhs) if isinstance(node, ast.And) else (lhs | rhs)
+
+    @handle(ast.Comparison, subclasses=True)
+    def comparison(self, node, lhs, rhs):
+        lhs, rhs, op = self.swapped(lhs, rhs, node.op.value)
+        column, value = self.column_and_value(lhs, rhs, op)
+        return _mask(_COMPARE[op](column.values, value) & column.values.notna())
+
+    @handle(ast.Between)
+    def between(self, node, lhs, low, high):
+        column, low = self.column_and_value(lhs, low, "BETWEEN")
+        _, high = self.column_and_value(lhs, high, "BETWEEN")
+        inside = _mask(column.values.between(low, high))
+        return ~inside & column.values.notna().to_numpy() if node.not_ else inside
+
+    @handle(ast.Like)
+    def like(self, node, lhs):
+        column, pattern = self.like_pattern(node, lhs)
+        regex = _like_regex(pattern, node.wildcard, node.singlechar, node.escapechar)
+        text = column.values.astype("string")
+        found = _mask(text.str.fullmatch(regex, case=not node.nocase, flags=re.DOTALL))
+        return ~found & text.notna().to_numpy() if node.not_ else found
+
+    @handle(ast.In)
+    def in_(self, node, lhs, *options):
+        column = self.column(lhs, "IN", None)
+        checked = [self.column_and_value(column, option, "IN")[1] for option in options]
+        found = _mask(column.values.isin(checked))
+        return ~found & column.values.notna().to_numpy() if node.not_ else found
+
+    @handle(ast.IsNull)
+    def null(self, node, lhs):
+        column = self.column(lhs, "IS NULL", None)
+        empty = column.values.isna()
+        if column.type == "string":
+            empty = empty | (column.values.astype(str) == "")
+        found = _mask(empty)
+        return ~found if node.not_ else found
+
+    @handle(ast.SpatialComparisonPredicate, subclasses=True)
+    def spatial(self, node, lhs, rhs):
+        column, shape, method = self.spatial_operands(node, lhs, rhs)
+        return _mask(getattr(column.values, method)(shape))
+
+    @handle(ast.BBox)
+    def bbox(self, node, lhs):
+        column = self.column(lhs, "BBOX", ("geometry",))
+        return _mask(column.values.intersects(
+            shapely.box(node.minx, node.miny, node.maxx, node.maxy)))
+
+    def _condition(self, value: Any) -> np.ndarray:
+        if isinstance(value, Column) and value.type == "boolean":
+            return value.values.fillna(False).to_numpy(dtype=bool)
+        if not isinstance(value, np.ndarray):
+            raise FilterError("AND, OR and NOT combine conditions, not values")
+        return value
+
+
+def _like_regex(pattern: str, wildcard: str, single: str, escape: str) -> str:
+    """A LIKE pattern as a regular expression matching the whole value (with re.DOTALL, so
+    that the wildcards match line breaks too, as SQL's do)."""
+    parts = {"any": ".*", "one": "."}
+    return "".join(parts.get(kind) or re.escape(char)
+                   for kind, char in like_tokens(pattern, wildcard, single, escape))
 
 
 # --- sorting ------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ import pyogrio
 
 from geo.formats.config import gdal_date, gdal_options
 from layers import tempfiles
+from layers.frame_reader import FrameReader
 from layers.paths import STORE_PATH
 
 DISPLAY_SUFFIX = "-display"
@@ -45,8 +46,8 @@ class StoreError(RuntimeError):
     """The store is missing or is not a complete xinqu store."""
 
 
-@dataclass(eq=False)  # compared and hashed by identity: query caches its indexes per store
-class Store:
+@dataclass(eq=False)  # compared and hashed by identity
+class Store(FrameReader):
     """The whole built store in memory: GeoDataFrames per layer and the attribute tables.
 
     `layers[layer]` and `display[layer]` are indexed by place id; `units` by unit id,

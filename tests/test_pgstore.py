@@ -25,42 +25,14 @@ import shapely
 from psycopg import sql
 
 from layers import pgstore
-from layers.pgstore import DEFAULT_URL, PgStoreError, check_schema, connect, load
-from layers.pgstore.connection import fresh_database
+from layers.pgstore import PgStoreError, check_schema, connect, load
 from layers.pgstore.load import store_tables
 from layers.query import units as query_units
 from layers.textnorm import normalize
 
 REPO = Path(__file__).resolve().parent.parent
-TEST_DB = "xinqu_test"
-
-
-@pytest.fixture(scope="session")
-def pg_cluster():
-    """The project's cluster, running (started here, and stopped after, if it was not)."""
-    db = ["bash", str(REPO / "scripts" / "db.sh")]
-    status = subprocess.run([*db, "status"], capture_output=True, text=True)
-    started = status.returncode != 0
-    if started:
-        result = subprocess.run([*db, "start"], capture_output=True, text=True, timeout=180)
-        if result.returncode != 0:
-            pytest.fail(f"the project's PostgreSQL cluster did not start:\n{result.stdout}"
-                        f"{result.stderr}")
-    yield DEFAULT_URL
-    if started:
-        subprocess.run([*db, "stop"], capture_output=True, text=True, timeout=120)
-
-
-@pytest.fixture(scope="session")
-def pg_url(pg_cluster):
-    """A fresh scratch database with PostGIS and pg_trgm, on the project's cluster."""
-    return fresh_database(TEST_DB, pg_cluster)
-
-
-@pytest.fixture(scope="session")
-def loaded(pg_url, store_path):
-    """The real built store, loaded into the scratch database once."""
-    return load(store_path, pg_url)
+pytest_plugins = ["pg_fixtures"]
+TEST_DB = "xinqu_test"  # the scratch database of pg_fixtures
 
 
 @pytest.fixture()

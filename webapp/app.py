@@ -18,7 +18,7 @@ import yaml
 from flask import Flask, Response, jsonify, request
 from werkzeug.http import parse_etags
 
-from layers import paths
+from layers import paths, stores
 from webapp import compression, errors, exports, planner, planner_map
 from webapp.built import open_store
 from webapp.compression import Compressor
@@ -46,12 +46,13 @@ BLUEPRINT_MODULES = (ogc, pages, exports, planner, planner_map, documents, plann
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app. config may set STORE (an opened Store) or STORE_PATH, Flask keys, and
+    """Build the app. config may set STORE (an opened store) or STORE_PATH (a GeoPackage path
+    or a postgresql:// URL; default: layers.stores.location()), Flask keys, and
     XINQU_CACHE_BYTES (the compressed-body cache's bound), XINQU_HEAVY_SLOTS (how many
     exports or map images run at once; both default to data/http.yaml) and
     XINQU_HEAVY_WORKERS (webapp.limits.WorkerTokens shared by a server's workers)."""
     app = Flask(__name__, static_folder=None)
-    app.config.update(STORE_PATH=paths.STORE_PATH, JSON_SORT_KEYS=False)
+    app.config.update(STORE_PATH=stores.location(), JSON_SORT_KEYS=False)
     app.config.update(config or {})
     app.json.ensure_ascii = False
     app.json.sort_keys = False
@@ -101,8 +102,9 @@ def warm(app: Flask) -> None:
         page = client.get(f"/?lang={lang}", headers=AS_BROWSER).get_data(as_text=True)
         urls.append(f"/?lang={lang}")
         urls.extend(sorted(f"/static/{name}" for name in re.findall(r'"/static/([^"?]+)', page)))
-        urls.extend(sorted({u.replace("\\u0026", "&")
-                            for u in re.findall(r'"(/collections/[^"]+)"', page)}))
+        if service.store.holds_features:  # a database's layers are read per request
+            urls.extend(sorted({u.replace("\\u0026", "&")
+                                for u in re.findall(r'"(/collections/[^"]+)"', page)}))
     urls.append("/basemap")
     jobs = [(url, encoding) for url in dict.fromkeys(urls) for encoding in compression.ENCODINGS]
     with service.compressor.fixed(), ThreadPoolExecutor(

@@ -12,14 +12,21 @@ from pathlib import Path
 from webapp.errors import UsageError
 
 
-def open_store(path: Path):
-    """Open the built store, or explain in one line how to make it."""
-    if not Path(path).exists():
-        shown = os.path.relpath(path) if Path(path).is_absolute() else str(path)
-        raise UsageError(f"no built data at {shown}: run `xinqu build`")
-    from layers.store import StoreError, open_stable  # here: pandas/geopandas only when opening
+def open_store(where: str | Path):
+    """Open the store at `where` (a GeoPackage path or a postgresql:// URL), or explain in
+    one line what is wrong and how to make it."""
+    # here: pandas/geopandas/psycopg only when opening
+    from layers.stores import StoreErrors, is_database, open_at
 
+    if is_database(where):
+        try:
+            return open_at(where)
+        except StoreErrors as error:
+            raise UsageError(str(error)) from None
+    if not Path(where).exists():
+        shown = os.path.relpath(where) if Path(where).is_absolute() else str(where)
+        raise UsageError(f"no built data at {shown}: run `xinqu build`")
     try:
-        return open_stable(path)
-    except StoreError as error:
+        return open_at(where)
+    except StoreErrors as error:
         raise UsageError(f"{error}; run `xinqu build`") from None

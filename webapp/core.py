@@ -11,6 +11,7 @@ Flask view renders with its template; the JSON body is only serialised for JSON.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,7 +88,8 @@ def conformance(service: Service, req: ApiRequest) -> Answer:
 
 
 def _bboxes(service: Service) -> dict[str, list[float]]:
-    return {layer: features.bbox for layer, features in service.catalogue.layers.items()}
+    store = service.store
+    return {layer: store.layer_extent(layer) for layer in query.layer_ids(store)}
 
 
 def collections(service: Service, req: ApiRequest) -> Answer:
@@ -122,7 +124,7 @@ def openapi(service: Service, req: ApiRequest, extra_paths: dict[str, Any]) -> A
 
 def layer_crs(service: Service, layer: str) -> list[str]:
     """The CRS codes a layer is served in (geo.crs.offered_crs of its extent)."""
-    bbox = service.catalogue.layers[layer].bbox
+    bbox = service.store.layer_extent(layer)
     return crs_lib.offered_crs(tuple(bbox) if bbox else None)
 
 
@@ -177,10 +179,7 @@ def item(service: Service, req: ApiRequest, layer: str, id: str) -> Answer:
     store = service.store
     if table_collections.is_table(layer):
         return table_item(service, req, layer, id)
-    query.layer(store, layer)
-    features = service.catalogue.layers[layer]
-    if id not in features.full:
-        raise query.NotFound("place", id)
+    found = query.feature(store, layer, id)  # NotFound for a place the layer lacks
     if req.format() == "html":
         return Answer(format="html", context={"id": id})
     out_crs = params.output_crs(req.args, layer_crs(service, layer))
@@ -188,9 +187,7 @@ def item(service: Service, req: ApiRequest, layer: str, id: str) -> Answer:
     chosen = query.check_properties(store, layer, params.text(req.args, "properties",
                                                               max_length=params.FILTER_MAX))
     params.check_display(display, out_crs, chosen)
-    result = query.Items(layer=layer, frame=store.layers[layer].loc[[id]], number_matched=1,
-                         limit=1, offset=0, units=query.units_of_places(store, [id]),
-                         properties=chosen)
+    result = dataclasses.replace(found, properties=chosen)
     text = _feature_texts(service, result, out_crs, display)[0]
     links = dumps(ogcapi.item_links(req.base, layer, id))
     return Answer(body=f'{text[:-1]},"links":{links}}}',
@@ -201,10 +198,8 @@ def _feature_texts(service: Service, result: query.Items, out_crs: str,
                    display: bool) -> list[str]:
     """The features of a page as GeoJSON texts: the ones serialised at start when nothing
     changes them, else serialised now in the CRS and with the properties asked for."""
-    features = service.catalogue.layers[result.layer]
     if out_crs == crs_lib.DEFAULT_CRS and result.properties is None:
-        texts = features.display if display else features.full
-        return [texts[i] for i in result.ids]
+        return service.catalogue.page_texts(service.store, result, display)
     frame = result.frame
     if out_crs != crs_lib.DEFAULT_CRS:
         frame = crs_lib.in_axis_order(frame, crs_lib.crs_of(out_crs))

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 ERROR_HEADERS = {"Cache-Control": "no-store"}
+RETRY_AFTER_S = 5  # what a 503 asks clients to wait while the database is away
 
 
 class UsageError(Exception):
@@ -35,9 +36,15 @@ def answer(error: Exception) -> tuple[int, dict[str, str], dict[str, Any]]:
     # start without loading pandas, geopandas and PROJ.
     from geo.crs import CRSError
     from layers.export import ExportError, ExportNotFound
+    from layers.pgstore.reader import StoreUnavailable
     from layers.query import NotFound, QueryError
 
     headers = dict(ERROR_HEADERS)
+    if isinstance(error, StoreUnavailable):  # the database is away: come back shortly
+        log.warning("%s", error)
+        return 503, {**headers, "Retry-After": str(RETRY_AFTER_S)}, body(
+            503, "ServiceUnavailable", "the store's database cannot be reached right now; "
+                                       "try again shortly")
     if isinstance(error, QueryError):
         return 400, headers, body(400, "InvalidParameterValue",
                                   f"{error.param}: {error.message}", parameter=error.param)

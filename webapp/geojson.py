@@ -119,10 +119,17 @@ def place_properties(layer: str, id: str, row, units: list[str]) -> dict[str, An
 
 
 def layer_features(store, layer: str, web: WebCopy = WebCopy()) -> LayerFeatures:
-    """Serialise one layer, full and display geometry."""
+    """Serialise one whole layer, full and display geometry."""
     frame = store.layers[layer]
     display = store.display.get(layer) if hasattr(store.display, "get") else None
-    linked = query.units_of_places(store, frame.index)
+    return frame_features(layer, frame, display, query.units_of_places(store, frame.index), web)
+
+
+def frame_features(layer: str, frame, display, linked: dict[str, list[str]],
+                   web: WebCopy = WebCopy()) -> LayerFeatures:
+    """Serialise the places of `frame` (rows of one layer, indexed by place id), with their
+    display geometry from `display` where it has the place (else their own), and the ids
+    of the units linked to each from `linked`."""
     out = LayerFeatures()
     ids = [str(id) for id in frame.index]
     geometry = np.asarray(frame.geometry.values, dtype=object)
@@ -185,21 +192,39 @@ def collection_json(features: list[str], meta: dict[str, Any]) -> str:
 
 @dataclass
 class Catalogue:
-    """Every layer's features and the basemap, serialised."""
+    """The serialised layers and basemap.
+
+    A store that holds its features in memory (the GeoPackage store) has every layer
+    serialised once, at start; a database store has none (`layers` is empty) and the
+    features of each page are serialised when asked for, with the same `web` copies."""
 
     layers: dict[str, LayerFeatures]
     basemap: str
+    web: dict[str, WebCopy] = field(default_factory=dict)
+
+    def page_texts(self, store, result: query.Items, display: bool) -> list[str]:
+        """The GeoJSON texts of a page of features (full or display geometry)."""
+        serialised = self.layers.get(result.layer)
+        if serialised is None:
+            shown = store.display_rows(result.layer, result.ids) if display else None
+            serialised = frame_features(result.layer, result.frame, shown, result.units,
+                                        self.web.get(result.layer, WebCopy()))
+        texts = serialised.display if display else serialised.full
+        return [texts[i] for i in result.ids]
 
 
 def build_catalogue(store, min_part_factor: float = 0.0,
                     basemap_tolerances: dict[str, float] | None = None) -> Catalogue:
-    """Serialise every layer of the store (done once, at app start)."""
+    """Serialise the basemap, and every layer of a store that holds its features in memory
+    (done once, at app start)."""
     tolerances = _display_tolerances(store)
+    web = {layer: WebCopy(tolerances.get(layer, 0.0), min_part_factor)
+           for layer in query.layer_ids(store)}
     return Catalogue(
-        layers={layer: layer_features(store, layer,
-                                      WebCopy(tolerances.get(layer, 0.0), min_part_factor))
-                for layer in query.layer_ids(store)},
+        layers={layer: layer_features(store, layer, web[layer])
+                for layer in query.layer_ids(store)} if store.holds_features else {},
         basemap=basemap_json(store, basemap_tolerances, min_part_factor),
+        web=web,
     )
 
 

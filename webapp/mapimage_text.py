@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from layers import query
+from layers.documents.model import LANGS
 from webapp.mapimage_spec import MapSpec
 
 NEW_AREAS = "new-areas"
@@ -120,7 +121,7 @@ def _sources(store) -> str:
 
 def _lang_values(row, name: str) -> dict[str, str]:
     out = {}
-    for lang in query.LANGS:
+    for lang in LANGS:
         value = row.get(f"{name}_{query.suffix(lang)}")
         if isinstance(value, str) and value:
             out[lang] = value
@@ -128,7 +129,7 @@ def _lang_values(row, name: str) -> dict[str, str]:
 
 
 def _pick(values: dict[str, str], version: str) -> str:
-    for lang in (version, *query.LANGS):
+    for lang in (version, *LANGS):
         if values.get(lang):
             return values[lang]
     return ""

@@ -1,4 +1,4 @@
-"""The running service follows the store file: a changed store is reopened on the next request.
+"""The running service follows its store: a changed store is reopened on the next request.
 
 Every request stats the store file (`layers.store.file_stamp`: inode, mtime, size; one
 system call). Writers only ever replace the file (os.replace), so a changed stamp means a
@@ -7,6 +7,9 @@ documents changed, the geometry and its serialised GeoJSON are kept) and swaps t
 `Service` at once. A request keeps the service it started with (pinned in `flask.g`), so
 it never mixes two states; every worker process checks on its own, so all see the change.
 A store that cannot be opened is logged and the previous one stays in service.
+
+A PostGIS store is followed the same way through the oid of its schema, which every load
+replaces (layers.stores.stamp), asked at most once a second per process.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 
 from flask import Flask, g, has_request_context
 
-from layers.store import StoreError, file_stamp, open_stable
+from layers import stores
 from webapp.geojson import build_catalogue
 from webapp.map import load_style
 
@@ -26,7 +30,9 @@ log = logging.getLogger(__name__)
 EXTENSION = "xinqu"
 _PINNED = "xinqu_service"
 _lock = threading.Lock()
-_failed: dict[int, tuple] = {}  # app id -> stamp that could not be opened (not retried)
+_failed: dict[int, object] = {}  # app id -> stamp that could not be opened (not retried)
+_checked: dict[int, tuple[float, object]] = {}  # app id -> (when, stamp) of a database
+DATABASE_CHECK_S = 1.0
 
 
 def service(app: Flask):
@@ -41,28 +47,45 @@ def service(app: Flask):
 
 def _fresh(app: Flask):
     current = app.extensions[EXTENSION]
-    watched = getattr(current.store, "stamp", None)
-    if watched is None:  # a store handed in by the caller: nothing to follow
+    if getattr(current.store, "stamp", None) is None:  # handed in by the caller: not followed
         return current
-    path = current.store.path
-    now = file_stamp(path)
-    if now is None or now == watched or _failed.get(id(app)) == now:
+    now = _stamp_now(app, current.store)
+    if now is None or now == current.store.stamp or _failed.get(id(app)) == now:
         return current
     with _lock:
         current = app.extensions[EXTENSION]
-        if file_stamp(path) == current.store.stamp:  # another thread reopened it already
+        if now == current.store.stamp:  # another thread reopened it already
             return current
+        where = current.store.path or current.store
         try:
-            store = open_stable(path, previous=current.store)
-        except (StoreError, OSError, ValueError) as error:
+            store = stores.reopen(current.store)
+        except (*stores.StoreErrors, OSError, ValueError) as error:
             _failed[id(app)] = now
             log.error("store %s changed but cannot be opened, keeping the previous one: %s",
-                      path, error)
+                      where, error)
             return current
         app.extensions[EXTENSION] = replaced = dataclasses.replace(
             current, store=store, catalogue=_catalogue(store, current), cache={})
-        log.info("store %s reopened (generation %s)", path, store.build_info.get("generation"))
+        log.info("store %s reopened (generation %s)", where, store.build_info.get("generation"))
         return replaced
+
+
+def _stamp_now(app: Flask, store):
+    """The store's stamp now: a stat of the file on every request; a database is asked at
+    most once every DATABASE_CHECK_S per process (one query), and while it cannot be
+    reached the loaded store stays (its own queries then answer 503)."""
+    if not stores.is_database(getattr(store, "url", None)):
+        return stores.stamp(store)
+    key = id(app)
+    checked, last = _checked.get(key, (0.0, None))
+    if time.monotonic() - checked < DATABASE_CHECK_S:
+        return last
+    try:
+        now = stores.stamp(store)
+    except stores.StoreUnavailable:
+        now = None
+    _checked[key] = (time.monotonic(), now)
+    return now
 
 
 def _catalogue(store, current):

@@ -13,12 +13,13 @@ import re
 import psycopg
 from psycopg import conninfo, sql
 
-# The project's own cluster (scripts/db.sh, `make db`); XINQU_STORE may name another.
-DEFAULT_URL = "postgresql://xinqu:xinqu@127.0.0.1:55432/xinqu"
+# The project's own cluster (scripts/db.sh, `make db`, on $XINQU_PGPORT as the script is);
+# XINQU_STORE may name another.
+DEFAULT_URL = f"postgresql://xinqu:xinqu@127.0.0.1:{os.environ.get('XINQU_PGPORT', '55432')}/xinqu"
 SCHEMA = "xinqu"
 # Raised whenever the tables' layout changes, so a store loaded by an older xinqu is
 # recognised and reloaded rather than misread.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 CONNECT_TIMEOUT_S = 5
 
 

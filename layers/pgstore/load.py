@@ -33,6 +33,7 @@ from layers.pgstore.connection import (
     connect,
     extension_version,
 )
+from layers.pgstore.lookups import write_lookups
 from layers.pgstore.schema import (
     Table,
     copy_columns,
@@ -58,11 +59,12 @@ _GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
 
 @dataclass
 class LoadReport:
-    """What a load wrote: rows per table, and the seconds it took (of which reading the
+    """What a load wrote: rows per store table and per lookup table, and the seconds it took (of which reading the
     GeoPackage and COPY, and building indexes and statistics)."""
 
     schema: str
     rows: dict[str, int] = field(default_factory=dict)
+    lookups: dict[str, int] = field(default_factory=dict)  # rows of layers.pgstore.lookups
     seconds: float = 0.0
     copy_seconds: float = 0.0
     index_seconds: float = 0.0
@@ -118,6 +120,7 @@ def load(store_path: Path | str = STORE_PATH, url: str | None = None,
                 for name, geometry_type in track(tables, "loading tables"):
                     report.rows[name] = _load_table(conn, store_path, fresh, name,
                                                     geometry_type, report)
+                report.lookups = write_lookups(conn, store_path, fresh, _layer_ids(tables))
                 _write_version(conn, fresh)
                 _swap(conn, schema, fresh, old)
         except (psycopg.Error, *_GDAL_ERRORS) as error:
@@ -125,6 +128,12 @@ def load(store_path: Path | str = STORE_PATH, url: str | None = None,
                                f"the previous store is unchanged: {_one_line(error)}") from None
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _layer_ids(tables: list[tuple[str, str | None]]) -> list[str]:
+    """The layer ids among the store's tables (those with a display copy), in order."""
+    names = {name for name, _ in tables}
+    return [name for name, _ in tables if name + DISPLAY_SUFFIX in names]
 
 
 def _load_table(conn: psycopg.Connection, store_path: Path, schema: str, name: str,

@@ -15,7 +15,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -39,6 +39,8 @@ from layers.userdocs.registry import (
 
 MAX_BYTES = 20 * 1024 * 1024  # an upload or a file to add may be this large at most
 STORE_NAME = "xinqu.gpkg"
+# Puts an updated store copy (a GeoPackage) into a database store, all or nothing.
+Publish = Callable[[Path], None]
 
 
 class IntakeError(RuntimeError):
@@ -159,10 +161,13 @@ def _store_path(home: Path, store_path: Path | None) -> Path:
 
 def add_documents(files: list[tuple[Path, str]], options: Options = Options(), *,
                   replace: bool = False, dry_run: bool = False, home: Path = HOME_DIR,
-                  data_dir: Path = DATA_DIR, store_path: Path | None = None) -> list[Prepared]:
+                  data_dir: Path = DATA_DIR, store_path: Path | None = None,
+                  publish: Publish | None = None) -> list[Prepared]:
     """Parse and link each (path, original file name); unless `dry_run`, save them all.
 
     All or nothing: any file that fails stops the add before anything is written.
+    `publish` (for a database store) receives the updated GeoPackage before it is put in
+    place; if it raises, nothing is changed.
     """
     home, data_dir = Path(home), Path(data_dir)
     if options.id is not None and len(files) > 1:
@@ -183,7 +188,7 @@ def add_documents(files: list[tuple[Path, str]], options: Options = Options(), *
                 raise IntakeError(f"{name}: id {item.document.id!r} is given twice in this add")
             prepared.append(item)
         if not dry_run:
-            _save(home, store, entries, prepared)
+            _save(home, store, entries, prepared, publish)
     return prepared
 
 
@@ -199,7 +204,8 @@ def _entry(item: Prepared) -> Entry:
 STAGING_PREFIX = ".staging-"  # originals being added, beside the documents' folders
 
 
-def _save(home: Path, store: Path, entries: list[Entry], prepared: list[Prepared]) -> None:
+def _save(home: Path, store: Path, entries: list[Entry], prepared: list[Prepared],
+          publish: Publish | None = None) -> None:
     """Stage the originals, the registry and the store; then put them in place."""
     new = {item.document.id: _entry(item) for item in prepared}
     kept = [new.pop(e.id, e) for e in entries]  # a replaced entry keeps its place
@@ -223,6 +229,8 @@ def _save(home: Path, store: Path, entries: list[Entry], prepared: list[Prepared
         staged_list = staged_registry(registry, home)
         staged_store = updated_copy(store, [p.document.id for p in prepared if p.replaces],
                                     tables, next_generation(store))
+        if publish is not None:
+            publish(staged_store)
         _put_in_place(originals, staging, [p.document.id for p in prepared])
         os.replace(staged_list, registry_path(home))
         os.replace(staged_store, store)
@@ -249,8 +257,9 @@ def _put_in_place(originals: Path, staging: Path, ids: list[str]) -> None:
 
 
 def remove_document(doc_id: str, *, home: Path = HOME_DIR, data_dir: Path = DATA_DIR,
-                    store_path: Path | None = None) -> Entry:
-    """Remove an added document: its rows from the store, its entry and its original."""
+                    store_path: Path | None = None, publish: Publish | None = None) -> Entry:
+    """Remove an added document: its rows from the store, its entry and its original
+    (`publish` as for add_documents)."""
     home = Path(home)
     with instance_lock(home):
         store = _store_path(home, store_path)
@@ -269,6 +278,8 @@ def remove_document(doc_id: str, *, home: Path = HOME_DIR, data_dir: Path = DATA
         staged_store = None
         try:
             staged_store = updated_copy(store, [doc_id], {}, next_generation(store))
+            if publish is not None:
+                publish(staged_store)
             os.replace(staged_list, registry_path(home))
             os.replace(staged_store, store)
         finally:

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from layers import paths
+from webapp.commands import store_option
 
 
 def register(sub) -> None:
@@ -24,6 +25,10 @@ def register(sub) -> None:
     p.add_argument("--output", type=Path, default=None,
                    help="GeoPackage to write (default: <home>/xinqu.gpkg, the store the "
                         "service reads)")
+    p.add_argument("--store", metavar="PATH_OR_URL", default=None,
+                   help="also load the built store into this PostgreSQL database "
+                        "(postgresql://user:password@host:port/db; default: $XINQU_STORE "
+                        "when it is one); a path is the same as --output")
     p.set_defaults(func=run)
 
 
@@ -32,7 +37,9 @@ def run(args) -> int:
     from layers.userdocs import instance_lock
 
     started = time.monotonic()
-    output = args.output or Path(args.home) / paths.STORE_PATH.name
+    url = store_option.database_url(args)
+    output = args.output or (Path(args.store) if args.store and url is None else None) \
+        or Path(args.home) / paths.STORE_PATH.name
     try:
         with instance_lock(args.home):  # no document is added while the store is rebuilt
             report = build(data_dir=args.data, store_path=output, home=args.home)
@@ -42,4 +49,20 @@ def run(args) -> int:
     counts = ", ".join(f"{layer} {n}" for layer, n in report.features.items())
     print(f"built {report.path} in {time.monotonic() - started:.1f}s: {counts}; "
           f"{report.units} units, {report.mentions} mentions, {report.links} links")
+    if url is not None:
+        return _load(report.path, url)
+    return 0
+
+
+def _load(gpkg: Path, url: str) -> int:
+    """Load the built GeoPackage into the database, all or nothing."""
+    from layers.pgstore.connection import PgStoreError, safe_url
+    from layers.pgstore.load import load
+
+    try:
+        report = load(gpkg, url)
+    except PgStoreError as error:
+        print(f"xinqu build: {error}", file=sys.stderr)
+        return 1
+    print(f"loaded into {safe_url(url)} (schema {report.schema!r}) in {report.seconds:.1f}s")
     return 0

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from layers import paths
+from webapp.commands import store_option
 from webapp.commands.output import emit, table
 from webapp.errors import UsageError
 
@@ -38,19 +39,23 @@ def register(sub) -> None:
                      help="show the units and places it would add; save nothing")
     add.add_argument("--replace", action="store_true",
                      help="replace an added document with the same id")
+    store_option.add(add)
     add.set_defaults(func=run_add)
 
     listing = actions.add_parser("list", help="every document, shipped and added")
     listing.add_argument("--format", choices=("table", "json"), default="table")
+    store_option.add(listing)
     listing.set_defaults(func=run_list)
 
     show = actions.add_parser("show", help="one document with its units and places")
     show.add_argument("id")
     show.add_argument("--format", choices=("table", "json"), default="table")
+    store_option.add(show)
     show.set_defaults(func=run_show)
 
     remove = actions.add_parser("remove", help="remove an added document")
     remove.add_argument("id")
+    store_option.add(remove)
     remove.set_defaults(func=run_remove)
 
 
@@ -82,7 +87,8 @@ def run_add(args) -> int:
     try:
         done = add_documents([(f, f.name) for f in args.files], options, replace=args.replace,
                              dry_run=args.dry_run, home=paths.HOME_DIR,
-                             store_path=paths.STORE_PATH)
+                             store_path=paths.STORE_PATH,
+                             publish=store_option.publish(store_option.database_url(args)))
     except IntakeError as error:
         raise UsageError(str(error)) from None
     for item in done:
@@ -94,19 +100,10 @@ def run_add(args) -> int:
     return 0
 
 
-def _store():
-    from layers.store import Store, StoreError
-
-    try:
-        return Store.open(paths.STORE_PATH)
-    except StoreError as error:
-        raise UsageError(str(error)) from None
-
-
 def run_list(args) -> int:
     from layers.document_queries import document_list
 
-    documents = document_list(_store())
+    documents = document_list(store_option.open_chosen(args))
     if args.format == "json":
         emit(json.dumps(documents, ensure_ascii=False, indent=1))
         return 0
@@ -121,7 +118,7 @@ def run_show(args) -> int:
     from layers.query import NotFound
 
     try:
-        doc = document_detail(_store(), args.id)
+        doc = document_detail(store_option.open_chosen(args), args.id)
     except NotFound:
         raise UsageError(f"unknown document {args.id!r} (see `xinqu documents list`)") from None
     if args.format == "json":
@@ -142,7 +139,8 @@ def run_remove(args) -> int:
     from layers.userdocs import IntakeError, remove_document
 
     try:
-        entry = remove_document(args.id, home=paths.HOME_DIR, store_path=paths.STORE_PATH)
+        entry = remove_document(args.id, home=paths.HOME_DIR, store_path=paths.STORE_PATH,
+                                publish=store_option.publish(store_option.database_url(args)))
     except IntakeError as error:
         raise UsageError(str(error)) from None
     emit(f"removed {entry.id} ({entry.file})")

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from layers import paths, tempfiles
+from webapp.commands import store_option
 from webapp.errors import UsageError
 
 # The formats `--help` lists: the ids in the file layers.export reads its formats from, read
@@ -38,6 +39,7 @@ def register(sub) -> None:
                         "(anchor_lon/anchor_lat, or lon/lat)")
     p.add_argument("--out", required=True, type=Path,
                    help="file to write (or an existing directory to write it into)")
+    store_option.add(p)
     p.set_defaults(func=run)
 
 
@@ -60,9 +62,8 @@ def run(args) -> int:
     from layers import export
     from layers.progress import step
     from layers.query import NotFound, QueryError
-    from webapp.built import open_store
 
-    store = open_store(paths.STORE_PATH)
+    store = store_option.open_chosen(args)
     try:
         wanted = export.make_request(store, args.layer, args.format, crs=args.crs,
                                      bbox=_bbox(args.bbox), unit=args.unit,

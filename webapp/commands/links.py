@@ -11,7 +11,7 @@ import json
 import math
 from typing import TYPE_CHECKING
 
-from layers import paths
+from webapp.commands import store_option
 from webapp.commands.output import emit, table
 from webapp.errors import UsageError
 
@@ -31,6 +31,7 @@ def register(sub) -> None:
     p.add_argument("--document", metavar="ID", help="only the units of this document")
     p.add_argument("--format", choices=("table", "json"), default="table",
                    help="a table for reading (default) or JSON")
+    store_option.add(p)
     p.set_defaults(func=run)
 
 
@@ -84,13 +85,7 @@ def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
 
 
 def run(args) -> int:
-    # Imported here, not at the top, to keep `xinqu --help` and the other commands light.
-    from layers.store import Store, StoreError
-
-    try:
-        store = Store.open(paths.STORE_PATH)
-    except StoreError as error:
-        raise UsageError(str(error)) from error
+    store = store_option.open_chosen(args)
     links, mentions = _select(store, args.unit, args.place, args.document)
     link_columns = ["unit_id", "place_id", "relation", "via_place_id"]
     mention_columns = ["unit_id", "place_id", "lang", "start", "end", "surface"]

@@ -15,6 +15,7 @@ import argparse
 import socket
 
 from layers import tempfiles
+from webapp.commands import store_option
 from webapp.errors import UsageError
 
 DEFAULT_WORKERS = 2
@@ -35,6 +36,7 @@ def register(sub) -> None:
     p.add_argument("--cache-mb", type=_bounded("cache size in MB", 1, 4096), default=None,
                    help="compressed bodies kept per worker, in MB (default: data/http.yaml)")
     p.add_argument("--access-log", action="store_true", help="log every request to stderr")
+    store_option.add(p)
     p.set_defaults(func=run)
 
 
@@ -74,13 +76,19 @@ def run(args) -> int:
     # exit, or by the next process's sweep when this one is killed.
     locks = tempfiles.process_dir() / "serve-locks"
     locks.mkdir(exist_ok=True)
-    config: dict = {"XINQU_HEAVY_SLOTS": max(1, args.threads // 2),
+    from layers.stores import location
+
+    config: dict = {"STORE_PATH": location(args.store),
+                    "XINQU_HEAVY_SLOTS": max(1, args.threads // 2),
                     "XINQU_HEAVY_WORKERS": WorkerTokens(locks, max(1, args.workers - 1))}
     if args.cache_mb is not None:
         config["XINQU_CACHE_BYTES"] = args.cache_mb << 20
     app = create_app(config)  # raises UsageError when there is no built store
     _check_free(args.host, args.port)
     warm(app)
+    close = getattr(app.extensions["xinqu"].store, "close", None)
+    if close is not None:  # the workers make their own database connections after the fork
+        close()
     _drop_server_header(wsgi.Response)  # before the workers fork: they all answer without it
 
     class Server(BaseApplication):

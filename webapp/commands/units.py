@@ -2,7 +2,8 @@
 (the shipped ones, then those added to the instance folder).
 
 Useful to check a re-captured source before a build: a source that cannot be parsed
-stops with one line naming the file and the problem.
+stops with one line naming the file and the problem. With `--store`, the units come from
+that built store instead (a GeoPackage or a PostGIS database), as the service shows them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from layers import paths
+from webapp.commands import store_option
 from webapp.commands.output import display_width, emit, table
 from webapp.errors import UsageError
 
@@ -27,6 +29,9 @@ def register(sub) -> None:
     p.add_argument("--document", metavar="ID", help="only this document (e.g. ndrc-2024)")
     p.add_argument("--format", choices=("table", "json"), default="table",
                    help="a table for reading (default) or JSON with every text")
+    p.add_argument("--store", metavar="PATH_OR_URL", default=None,
+                   help="list the units of this built store (a GeoPackage or a "
+                        "postgresql:// URL) instead of parsing the sources")
     p.set_defaults(func=run)
 
 
@@ -55,6 +60,8 @@ def _table(units: list[Unit]) -> str:
 
 
 def run(args) -> int:
+    if args.store:
+        return _from_store(args)
     # Imported here, not at the top, to keep `xinqu --help` and the other commands light.
     from layers.documents import SourceError, load_documents, load_units
     from layers.userdocs import added_documents, load_registry
@@ -73,4 +80,26 @@ def run(args) -> int:
     out = (json.dumps([asdict(unit) for unit in units], ensure_ascii=False, indent=1)
            if args.format == "json" else _table(units))
     emit(out)
+    return 0
+
+
+def _from_store(args) -> int:
+    """The units of a built store, in document order: summaries as the API gives them."""
+    from layers import query
+
+    store = store_option.open_chosen(args)
+    try:
+        units = query.units(store, document=args.document)
+    except query.QueryError as error:
+        raise UsageError(error.message) from None
+    if args.format == "json":
+        emit(json.dumps(units, ensure_ascii=False, indent=1))
+        return 0
+    rows = []
+    for unit in units:
+        titles = unit["title"] if any(unit["title"].values()) else unit["chapter_title"]
+        title = next((t for t in titles.values() if t), "")
+        chapter = "" if unit["chapter_number"] is None else str(unit["chapter_number"])
+        rows.append((unit["id"], unit["kind"] or "", chapter, _fit(title, _TITLE_WIDTH).rstrip()))
+    emit(table(("ID", "KIND", "CH", "TITLE"), rows))
     return 0

@@ -17,7 +17,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, request, send_file, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from layers import paths
+from layers import paths, stores
 from layers.document_queries import document_detail, document_list
 from layers.documents.model import LANGS
 from layers.userdocs import (
@@ -202,7 +202,8 @@ def add():
         try:
             done = add_documents(files, options, replace=replace, dry_run=dry_run,
                                  home=_home(), data_dir=paths.DATA_DIR,
-                                 store_path=service().store.path)
+                                 store_path=service().store.path,
+                                 publish=_publisher(service().store))
         except IntakeError as error:
             abort(400, description=str(error))
     results = [_result(item, not dry_run) for item in done]
@@ -278,3 +279,19 @@ openapi_paths = {
         [DOCUMENT_ID], content("application/octet-stream"), "getDocumentOriginal",
         ["Documents"]),
 }
+
+
+def _publisher(store):
+    """For a database store: load the updated copy into it; the database being away is a
+    503 (StoreUnavailable), and nothing is changed."""
+    into = stores.publisher(getattr(store, "url", None))
+    if into is None:
+        return None
+
+    def into_database(gpkg: Path) -> None:
+        try:
+            into(gpkg)
+        except stores.PgStoreError as error:
+            raise stores.StoreUnavailable(str(error)) from None
+
+    return into_database

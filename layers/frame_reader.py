@@ -1,0 +1,210 @@
+"""The store interface (layers.query.reader) over tables held in memory as DataFrames.
+
+The GeoPackage store (layers.store.Store) reads every table once and answers from pandas:
+spatial index for bboxes, boolean masks for filters, derived indexes (document order,
+normalised unit texts, place search keys) made once per store on first use.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from layers import cql
+from layers.documents.model import LANGS
+from layers.query.frames import apply_order, filter_mask
+from layers.query.params import bbox_parts
+from layers.query.search import search_key
+from layers.query.values import names, scalar, suffix
+from layers.textnorm import normalize
+
+
+class FrameReader:
+    """Mixin of the store interface for a store whose tables are DataFrames: `layers`,
+    `display` (layer id -> GeoDataFrame indexed by place id), `units` (indexed by unit id,
+    in document order), `links`, `mentions`, `documents`, `layer_meta`."""
+
+    layers: dict[str, gpd.GeoDataFrame]
+    display: dict[str, gpd.GeoDataFrame]
+    units: pd.DataFrame
+    links: pd.DataFrame
+    mentions: pd.DataFrame
+    documents: pd.DataFrame
+    layer_meta: pd.DataFrame
+
+    # Every feature is in memory: the web service serialises them all once, at start.
+    holds_features = True
+
+    # --- layers -------------------------------------------------------------------------
+
+    def layer_ids(self) -> list[str]:
+        return list(self.layers)
+
+    def layer_count(self, layer: str) -> int:
+        return len(self.layers[layer])
+
+    def layer_queryables(self, layer: str) -> dict[str, str]:
+        known = self._queryables
+        if layer not in known:
+            known[layer] = cql.queryables(self.layers[layer])
+        return known[layer]
+
+    def layer_extent(self, layer: str) -> list[float]:
+        frame = self.layers[layer]
+        return [round(float(v), 6) for v in frame.total_bounds] if len(frame) else []
+
+    def select_places(self, layer, *, bbox, linked, filter, order, limit, offset, ids=None):
+        frame = self.layers[layer]
+        selected = frame
+        if ids is not None:
+            selected = selected[selected.index.isin(ids)]
+        if bbox is not None:
+            hits: set[int] = set()
+            for part in bbox_parts(bbox):
+                hits.update(frame.sindex.query(shapely.box(*part),
+                                               predicate="intersects").tolist())
+            keep = np.zeros(len(frame), dtype=bool)
+            keep[sorted(hits)] = True
+            selected = selected[keep[frame.index.get_indexer(selected.index)]]
+        if linked is not None:
+            places = set(self.links_where(relations=("named", "via"), linked=linked)["place_id"])
+            selected = selected[selected.index.isin(places)]
+        types = self.layer_queryables(layer)
+        if filter is not None:
+            selected = selected[filter_mask(selected, filter, types=types)]
+        selected = apply_order(selected, order)
+        matched = len(selected)
+        end = None if limit is None else offset + limit
+        return selected.iloc[offset:end], matched
+
+    def place_rows(self, ids):
+        wanted = set(ids)
+        out = {}
+        for layer, frame in self.layers.items():
+            for id in wanted.intersection(frame.index):
+                out.setdefault(id, (layer, frame.loc[id]))
+        return out
+
+    def display_rows(self, layer, ids):
+        frame = self.display[layer]
+        return frame[frame.index.isin(ids)]
+
+    # --- units, documents, links --------------------------------------------------------
+
+    def unit_rows(self, ids=None, document=None, chapter=None):
+        units = self.units
+        keep = np.ones(len(units), dtype=bool)
+        if ids is not None:
+            keep &= units.index.isin(ids)
+        if document is not None:
+            keep &= (units["document"] == document).to_numpy()
+        if chapter is not None:
+            keep &= (units["chapter_number"] == chapter).to_numpy()
+        return units[keep]
+
+    def document_ids(self) -> list[str]:
+        return [str(i) for i in self.documents.index]
+
+    def unit_documents(self) -> set[str]:
+        return self._unit_documents
+
+    def chapter_numbers(self, document):
+        in_doc = self.units.loc[self.units["document"] == document, "chapter_number"]
+        return sorted({int(n) for n in in_doc.dropna()})
+
+    def links_where(self, *, units=None, places=None, relations=None, layer=None, linked=None):
+        links = self.links
+        keep = np.ones(len(links), dtype=bool)
+        if units is not None:
+            keep &= links["unit_id"].isin(units).to_numpy()
+        if places is not None:
+            keep &= links["place_id"].isin(places).to_numpy()
+        if relations is not None:
+            keep &= links["relation"].isin(relations).to_numpy()
+        if layer is not None:
+            keep &= links["place_id"].isin(self.layers[layer].index).to_numpy()
+        if linked is not None:
+            kept = self.unit_rows(ids=None if linked.unit is None else [linked.unit],
+                                  document=linked.document, chapter=linked.chapter).index
+            keep &= links["unit_id"].isin(kept).to_numpy()
+        chosen = links[keep]
+        order = chosen["unit_id"].map(self._unit_order).fillna(1 << 30)
+        return chosen.iloc[np.argsort(order.to_numpy(), kind="stable")]
+
+    def mentions_of(self, unit):
+        return self.mentions[self.mentions["unit_id"] == unit]
+
+    def units_containing(self, needle, ids=None):
+        texts = self._unit_texts
+        chosen = self.units.index if ids is None else ids
+        return [u for u in chosen if needle in texts.get(u, "")]
+
+    def units_with_id_containing(self, needle):
+        return [str(u) for u in self.units.index if needle in search_key(str(u))]
+
+    def place_keys_containing(self, needle):
+        return [(place_id, layer, key, form, position)
+                for place_id, layer, keys in self._place_keys
+                for position, (key, form) in enumerate(keys) if needle in key]
+
+    def document_rows(self):
+        return self.documents
+
+    # --- derived once per store ---------------------------------------------------------
+
+    @cached_property
+    def _queryables(self) -> dict[str, dict[str, str]]:
+        return {}
+
+    @cached_property
+    def _unit_order(self) -> dict[str, int]:
+        return {uid: i for i, uid in enumerate(self.units.index)}
+
+    @cached_property
+    def _unit_documents(self) -> set[str]:
+        return set(self.units["document"])
+
+    @cached_property
+    def _unit_texts(self) -> dict[str, str]:
+        """Each unit's titles and texts in every language, normalised and case folded."""
+        out: dict[str, str] = {}
+        for uid, row in self.units.iterrows():
+            parts = []
+            for lang in LANGS:
+                for name in ("title", "text"):
+                    value = scalar(row.get(f"{name}_{suffix(lang)}")) or ""
+                    if value:
+                        parts.append(normalize(value, lang).casefold())
+            out[uid] = "\n".join(parts)
+        return out
+
+    @cached_property
+    def _place_keys(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        """Every place's search keys: its names in every language and every form the
+        documents name it by (the mentions' surfaces), with the form each key came from."""
+        return place_search_keys(self.layers, self.mentions)
+
+
+def place_search_keys(layers: dict[str, pd.DataFrame], mentions: pd.DataFrame,
+                      ) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """(place id, layer, [(key, form)]) of every place, in layer and table order: the keys
+    a place is found by (also what the PostGIS loader writes to `place_search`)."""
+    surfaces: dict[str, set[str]] = {}
+    for place_id, surface in zip(mentions["place_id"], mentions["surface"], strict=True):
+        surfaces.setdefault(str(place_id), set()).add(str(surface))
+    entries = []
+    for layer, frame in layers.items():
+        for place_id, row in frame.iterrows():
+            forms = [n for n in names(row).values() if n]
+            forms += sorted(surfaces.get(str(place_id), ()))
+            keys = []
+            for form in dict.fromkeys(forms):
+                key = search_key(form)
+                if key:
+                    keys.append((key, form))
+            entries.append((str(place_id), layer, keys))
+    return entries

@@ -1,0 +1,68 @@
+"""Lookup tables the PostGIS store derives from the GeoPackage while loading it.
+
+What the GeoPackage store derives in memory on first use (layers.frame_reader), the
+PostGIS store keeps in tables made once at load time, so that no worker derives anything
+per feature:
+
+- `place_layers (id, layer, ord)`: which layer holds a place id (one indexed lookup for a
+  place page, instead of one per layer);
+- `place_search (place_id, layer, ord, position, key, form)`: every place's search keys
+  (names in every language, every form the documents name it by), trigram-indexed;
+- `queryables (layer, position, name, type)`: each layer's queryable properties and their
+  types, read from the layer's table exactly as the GeoPackage store reads them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pyogrio
+from psycopg import sql
+
+from layers import cql
+from layers.frame_reader import place_search_keys
+
+TABLES = {
+    "place_layers": "id text PRIMARY KEY, layer text NOT NULL, ord int8 NOT NULL",
+    "place_search": ("place_id text NOT NULL, layer text NOT NULL, ord int8 NOT NULL, "
+                     "position int4 NOT NULL, key text NOT NULL, form text NOT NULL"),
+    "queryables": ("layer text NOT NULL, position int4 NOT NULL, name text NOT NULL, "
+                   "type text NOT NULL, PRIMARY KEY (layer, position)"),
+}
+INDEXES = {
+    "place_search": "USING gin (key gin_trgm_ops)",
+}
+
+
+def _read(store_path: Path, name: str):
+    frame = pyogrio.read_dataframe(store_path, layer=name)
+    return frame.drop(columns="fid") if "fid" in frame.columns else frame
+
+
+def write_lookups(conn: psycopg.Connection, store_path: Path, schema: str,
+                  layer_ids: list[str]) -> dict[str, int]:
+    """Create and fill the lookup tables in `schema`; rows written per table."""
+    layers = {layer: _read(store_path, layer).set_index("id") for layer in layer_ids}
+    mentions = _read(store_path, "mentions")
+    rows: dict[str, list[tuple]] = {name: [] for name in TABLES}
+    for layer, frame in layers.items():
+        for position, (name, kind) in enumerate(cql.queryables(frame).items()):
+            rows["queryables"].append((layer, position, name, kind))
+    for ord, (place_id, layer, keys) in enumerate(place_search_keys(layers, mentions)):
+        rows["place_layers"].append((place_id, layer, ord))
+        for position, (key, form) in enumerate(keys):
+            rows["place_search"].append((place_id, layer, ord, position, key, form))
+    for name, columns in TABLES.items():
+        table = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
+        conn.execute(sql.SQL("CREATE TABLE {} ({})").format(table, sql.SQL(columns)))
+        if rows[name]:
+            marks = sql.SQL(", ").join(sql.Placeholder() * len(rows[name][0]))
+            with conn.cursor() as cur:
+                cur.executemany(sql.SQL("INSERT INTO {} VALUES ({})").format(table, marks),
+                                rows[name])
+        if name in INDEXES:
+            conn.execute(sql.SQL("CREATE INDEX {} ON {} {}").format(
+                sql.Identifier(f"{name}_index"), table, sql.SQL(INDEXES[name])))
+        conn.execute(sql.SQL("ANALYZE {}").format(table))
+    return {name: len(values) for name, values in rows.items()}

@@ -1,0 +1,447 @@
+"""The PostGIS store: the store interface (layers.query.reader) answered by SQL.
+
+Every call is one or two indexed queries: GiST on geometry for bboxes, B-tree on ids and on
+the unit/place joins, pg_trgm for search in any script, CQL2 filters and sortby translated
+to SQL (layers.pgstore.cql_sql). What a worker keeps is small and fixed: the layer table,
+the build info, each table's columns, and per-layer figures (count, extent, queryables)
+read on first use; nothing per feature, so start-up and memory do not grow with the data.
+
+The store answers for one load of the schema: every load swaps in a new schema (a new
+oid, `stamp()`), and the service opens a new PgStore when the stamp changes
+(webapp.reload), so the small tables it keeps are never stale for long.
+
+The whole-table attributes of the GeoPackage store (`layers`, `display`, `units`,
+`links`, `mentions`, `documents`, `basemap`) exist too, read in full on each use: the
+exports, figures and planning pages that need whole tables read them per request.
+
+A connection that fails (the server went away) raises StoreUnavailable (503 on the web);
+the pool reconnects by itself when the server is back.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cached_property
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import psycopg
+import shapely
+from psycopg import sql
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from layers.pgstore.connection import SCHEMA, PgStoreError, check_schema, connect, safe_url
+from layers.pgstore.cql_sql import order_by, where
+from layers.pgstore.schema import GEOMETRY_COLUMN, SEARCH_KEY_COLUMN
+from layers.query.params import bbox_parts
+from layers.query.reader import LinkFilter
+from layers.store import DISPLAY_SUFFIX, LINK_COLUMNS
+
+POOL_MAX = 8  # connections per process: one per server thread
+POOL_TIMEOUT_S = 5.0
+STATEMENT_TIMEOUT = "10s"  # no request holds a worker (or the database) for long
+_HIDDEN = {"fid", GEOMETRY_COLUMN, SEARCH_KEY_COLUMN}
+
+
+class StoreUnavailable(PgStoreError):
+    """The database cannot be reached right now (the web answers 503 and retries later)."""
+
+
+class PgStore:
+    """The store loaded in schema `schema` of the PostGIS database at `url`."""
+
+    holds_features = False  # pages are read and serialised per request
+
+    def __init__(self, url: str, schema: str = SCHEMA):
+        self.url = url
+        self.schema = schema
+        self.path = None  # no file: webapp.reload follows `stamp()` instead
+        self._pool: ConnectionPool | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+        with connect(url) as conn:  # one-line errors: bad URL, server down, no PostGIS
+            check_schema(conn, schema)
+            self.stamp = self._read_stamp(conn)
+            self.columns = self._read_columns(conn)
+            info = conn.execute(self._sql("SELECT key, value FROM {} ORDER BY fid",
+                                          "build_info")).fetchall()
+            self.build_info = {str(k): str(v) for k, v in info}
+            meta = self._frame_on(conn, self._sql("SELECT * FROM {} ORDER BY fid", "layers"))
+        meta = meta.set_index("id")
+        self.layer_meta = meta.sort_values("order", kind="stable") if "order" in meta else meta
+
+    @classmethod
+    def open(cls, url: str, schema: str = SCHEMA) -> PgStore:
+        return cls(url, schema)
+
+    def __repr__(self) -> str:
+        return f"PgStore({safe_url(self.url)!r}, schema={self.schema!r})"
+
+    # --- connections --------------------------------------------------------------------
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection of this process (a forked worker makes its own pool)."""
+        try:
+            with self._process_pool().connection(timeout=POOL_TIMEOUT_S) as conn:
+                yield conn
+        except (PoolTimeout, psycopg.OperationalError) as error:
+            raise StoreUnavailable(f"the PostGIS store at {safe_url(self.url)} cannot be "
+                                   f"reached: {str(error).splitlines()[0]}") from None
+
+    def _process_pool(self) -> ConnectionPool:
+        if self._pool is None or self._pid != os.getpid():
+            with self._lock:
+                if self._pool is None or self._pid != os.getpid():
+                    self._pool = ConnectionPool(
+                        self.url, min_size=1, max_size=POOL_MAX, open=False,
+                        kwargs={"autocommit": True, "application_name": "xinqu",
+                                "options": f"-c statement_timeout={STATEMENT_TIMEOUT}"},
+                        check=ConnectionPool.check_connection, name="xinqu")
+                    self._pool.open(wait=False)
+                    self._pid = os.getpid()
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None and self._pid == os.getpid():
+            self._pool.close()
+        self._pool = None
+
+    def _sql(self, text: str, *tables: str) -> sql.Composed:
+        return sql.SQL(text).format(*(self._table(t) for t in tables))
+
+    def _table(self, name: str) -> sql.Composed:
+        return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(name))
+
+    def _read_stamp(self, conn: psycopg.Connection) -> int | None:
+        row = conn.execute("SELECT oid FROM pg_namespace WHERE nspname = %s",
+                           (self.schema,)).fetchone()
+        if not conn.autocommit:
+            conn.rollback()
+        return int(row[0]) if row else None
+
+    def current_stamp(self) -> int | None:
+        """The oid of the schema now loaded: a new one after every load."""
+        with self._connection() as conn:
+            return self._read_stamp(conn)
+
+    def _read_columns(self, conn: psycopg.Connection) -> dict[str, list[str]]:
+        rows = conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = %s ORDER BY table_name, ordinal_position",
+            (self.schema,)).fetchall()
+        out: dict[str, list[str]] = {}
+        for table, column in rows:
+            if column not in _HIDDEN:
+                out.setdefault(table, []).append(column)
+        return out
+
+    # --- rows to frames -----------------------------------------------------------------
+
+    def _select_list(self, table: str, alias: str = "t", geometry: bool = False,
+                     ) -> sql.Composable:
+        parts = [sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(c))
+                 for c in self.columns.get(table, [])]
+        if geometry:
+            parts.append(sql.SQL("ST_AsBinary({}.{}) AS geometry").format(
+                sql.Identifier(alias), sql.Identifier(GEOMETRY_COLUMN)))
+        return sql.SQL(", ").join(parts)
+
+    def _frame_on(self, conn: psycopg.Connection, query, params=None) -> pd.DataFrame:
+        cursor = conn.execute(query, params)
+        names = [d.name for d in cursor.description]
+        rows = cursor.fetchall()
+        return _frame(names, rows)
+
+    def _frame(self, query, params=None) -> pd.DataFrame:
+        with self._connection() as conn:
+            return self._frame_on(conn, query, params)
+
+    def _rows(self, query, params=None) -> list[tuple]:
+        with self._connection() as conn:
+            return conn.execute(query, params).fetchall()
+
+    def _places(self, query, params=None) -> gpd.GeoDataFrame:
+        frame = self._frame(query, params)
+        geometry = shapely.from_wkb(frame.pop("geometry").to_numpy(dtype=object)) \
+            if "geometry" in frame else None
+        extra = [c for c in frame.columns if c.startswith("__")]
+        out = gpd.GeoDataFrame(frame.drop(columns=extra), geometry=geometry, crs="EPSG:4326")
+        out.attrs.update({c: frame[c].iloc[0] if len(frame) else None for c in extra})
+        return out.set_index("id")
+
+    # --- layers -------------------------------------------------------------------------
+
+    def layer_ids(self) -> list[str]:
+        return [str(i) for i in self.layer_meta.index]
+
+    def layer_count(self, layer: str) -> int:
+        return self._layer_figures(layer)["count"]
+
+    def layer_extent(self, layer: str) -> list[float]:
+        return self._layer_figures(layer)["extent"]
+
+    def layer_queryables(self, layer: str) -> dict[str, str]:
+        return self._queryables.get(layer, {})
+
+    @cached_property
+    def _queryables(self) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        for layer, name, kind in self._rows(self._sql(
+                "SELECT layer, name, type FROM {} ORDER BY layer, position", "queryables")):
+            out.setdefault(layer, {})[name] = kind
+        return out
+
+    @cached_property
+    def _figures(self) -> dict[str, dict[str, Any]]:
+        return {}
+
+    def _layer_figures(self, layer: str) -> dict[str, Any]:
+        if layer not in self._figures:
+            count, minx, miny, maxx, maxy = self._rows(self._sql(
+                "SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+                "FROM (SELECT count(*) AS n, ST_Extent(geom) AS e FROM {}) s", layer))[0]
+            extent = [] if minx is None else [round(float(v), 6)
+                                              for v in (minx, miny, maxx, maxy)]
+            self._figures[layer] = {"count": int(count), "extent": extent}
+        return self._figures[layer]
+
+    def select_places(self, layer, *, bbox, linked, filter, order, limit, offset, ids=None,
+                      table=None):
+        conditions, params = [], []
+        if ids is not None:
+            conditions.append(sql.SQL("t.id = ANY(%s)"))
+            params.append(list(ids))
+        if bbox is not None:
+            boxes = [sql.SQL("ST_Intersects(t.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))")
+                     for _ in bbox_parts(bbox)]
+            conditions.append(sql.SQL("({})").format(sql.SQL(" OR ").join(boxes)))
+            params += [v for part in bbox_parts(bbox) for v in part]
+        if linked is not None:
+            units, unit_params = self._linked_units(linked)
+            conditions.append(sql.SQL(
+                "t.id IN (SELECT l.place_id FROM {} l WHERE l.relation IN ('named', 'via') "
+                "AND l.unit_id IN ({}))").format(self._table("links"), units))
+            params += unit_params
+        if filter is not None:
+            conditions.append(where(filter, self.layer_queryables(layer), id_column="id",
+                                    geometry_column=GEOMETRY_COLUMN, table="t"))
+        name = table or layer
+        query = sql.SQL("SELECT {}, count(*) OVER () AS __matched FROM {} t {} ORDER BY {} "
+                        "{}").format(
+            self._select_list(name, geometry=True), self._table(name),
+            sql.SQL("WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL(""),
+            order_by(order or [], id_column="id", table="t"),
+            sql.SQL("LIMIT %s OFFSET %s") if limit is not None else sql.SQL("OFFSET %s"))
+        params += [limit, offset] if limit is not None else [offset]
+        page = self._places(query, params)
+        matched = page.attrs.pop("__matched", None)
+        if matched is None:  # an offset past the end: count the rows it skipped
+            count = sql.SQL("SELECT count(*) FROM {} t {}").format(
+                self._table(name),
+                sql.SQL("WHERE ") + sql.SQL(" AND ").join(conditions) if conditions
+                else sql.SQL(""))
+            matched = self._rows(count, params[:-2 if limit is not None else -1])[0][0]
+        return page, int(matched)
+
+    def _linked_units(self, linked: LinkFilter) -> tuple[sql.Composable, list]:
+        """SELECT of the unit ids a unit/document/chapter filter keeps."""
+        conditions, params = [sql.SQL("TRUE")], []
+        for column, value in (("id", linked.unit), ("document", linked.document),
+                              ("chapter_number", linked.chapter)):
+            if value is not None:
+                conditions.append(sql.SQL("u.{} = %s").format(sql.Identifier(column)))
+                params.append(value)
+        return sql.SQL("SELECT u.id FROM {} u WHERE {}").format(
+            self._table("units"), sql.SQL(" AND ").join(conditions)), params
+
+    def place_rows(self, ids):
+        ids = [str(i) for i in ids]
+        if not ids:
+            return {}
+        found = self._rows(self._sql("SELECT id, layer FROM {} WHERE id = ANY(%s)",
+                                     "place_layers"), (ids,))
+        by_layer: dict[str, list[str]] = {}
+        for id, layer in found:
+            by_layer.setdefault(layer, []).append(id)
+        out = {}
+        for layer, layer_ids in by_layer.items():
+            frame = self.select_places(layer, bbox=None, linked=None, filter=None, order=None,
+                                       limit=None, offset=0, ids=layer_ids)[0]
+            for id in frame.index:
+                out[str(id)] = (layer, frame.loc[id])
+        return out
+
+    def display_rows(self, layer, ids):
+        return self.select_places(layer, bbox=None, linked=None, filter=None, order=None,
+                                  limit=None, offset=0, ids=list(ids),
+                                  table=layer + DISPLAY_SUFFIX)[0]
+
+    # --- units, documents, links --------------------------------------------------------
+
+    def unit_rows(self, ids=None, document=None, chapter=None):
+        conditions, params = [sql.SQL("TRUE")], []
+        if ids is not None:
+            conditions.append(sql.SQL("t.id = ANY(%s)"))
+            params.append([str(i) for i in ids])
+        if document is not None:
+            conditions.append(sql.SQL("t.document = %s"))
+            params.append(document)
+        if chapter is not None:
+            conditions.append(sql.SQL("t.chapter_number = %s"))
+            params.append(int(chapter))
+        return self._frame(sql.SQL("SELECT {} FROM {} t WHERE {} ORDER BY t.fid").format(
+            self._select_list("units"), self._table("units"),
+            sql.SQL(" AND ").join(conditions)), params).set_index("id")
+
+    def document_ids(self):
+        return [str(i) for i in self.document_rows().index]
+
+    def unit_documents(self):
+        return self._unit_documents
+
+    @cached_property
+    def _unit_documents(self) -> set[str]:
+        return {str(r[0]) for r in self._rows(self._sql("SELECT DISTINCT document FROM {}",
+                                                        "units"))}
+
+    def chapter_numbers(self, document):
+        rows = self._rows(self._sql(
+            "SELECT DISTINCT chapter_number FROM {} WHERE document = %s "
+            "AND chapter_number IS NOT NULL ORDER BY 1", "units"), (document,))
+        return [int(r[0]) for r in rows]
+
+    def links_where(self, *, units=None, places=None, relations=None, layer=None, linked=None):
+        conditions, params = [sql.SQL("TRUE")], []
+        if units is not None:
+            conditions.append(sql.SQL("l.unit_id = ANY(%s)"))
+            params.append([str(u) for u in units])
+        if places is not None:
+            conditions.append(sql.SQL("l.place_id = ANY(%s)"))
+            params.append([str(p) for p in places])
+        if relations is not None:
+            conditions.append(sql.SQL("l.relation = ANY(%s)"))
+            params.append(list(relations))
+        if layer is not None:
+            conditions.append(sql.SQL("l.place_id IN (SELECT id FROM {} WHERE layer = %s)")
+                              .format(self._table("place_layers")))
+            params.append(layer)
+        if linked is not None:
+            chosen, chosen_params = self._linked_units(linked)
+            conditions.append(sql.SQL("l.unit_id IN ({})").format(chosen))
+            params += chosen_params
+        columns = sql.SQL(", ").join(sql.SQL("l.{}").format(sql.Identifier(c))
+                                     for c in self.columns.get("links", LINK_COLUMNS))
+        frame = self._frame(sql.SQL(
+            "SELECT {} FROM {} l LEFT JOIN {} u ON u.id = l.unit_id WHERE {} "
+            "ORDER BY u.fid NULLS LAST, l.fid").format(
+            columns, self._table("links"), self._table("units"),
+            sql.SQL(" AND ").join(conditions)), params)
+        return frame if len(frame.columns) else pd.DataFrame(columns=list(LINK_COLUMNS))
+
+    def mentions_of(self, unit):
+        return self._frame(sql.SQL("SELECT {} FROM {} t WHERE t.unit_id = %s ORDER BY t.fid")
+                           .format(self._select_list("mentions"), self._table("mentions")),
+                           (unit,))
+
+    def units_containing(self, needle, ids=None):
+        query = sql.SQL("SELECT t.id FROM {} t WHERE t.{} LIKE %s {} ORDER BY t.fid").format(
+            self._table("units"), sql.Identifier(SEARCH_KEY_COLUMN),
+            sql.SQL("AND t.id = ANY(%s)") if ids is not None else sql.SQL(""))
+        params: list = [f"%{_like(needle)}%"]
+        if ids is not None:
+            params.append([str(i) for i in ids])
+        return [str(r[0]) for r in self._rows(query, params)]
+
+    def units_with_id_containing(self, needle):
+        # Unit ids are ASCII (document id, key): their search key is the id lower-cased
+        # without punctuation, as layers.query.search.search_key makes it.
+        return [str(r[0]) for r in self._rows(self._sql(
+            "SELECT id FROM {} WHERE regexp_replace(lower(id), '[^a-z0-9]', '', 'g') LIKE %s "
+            "ORDER BY fid", "units"), (f"%{_like(needle)}%",))]
+
+    def place_keys_containing(self, needle):
+        rows = self._rows(self._sql(
+            "SELECT place_id, layer, key, form, position FROM {} WHERE key LIKE %s "
+            "ORDER BY ord, position", "place_search"), (f"%{_like(needle)}%",))
+        return [(str(p), str(layer), str(k), str(f), int(n)) for p, layer, k, f, n in rows]
+
+    def document_rows(self):
+        return self._documents
+
+    @cached_property
+    def _documents(self) -> pd.DataFrame:
+        return self._frame(self._sql("SELECT * FROM {} ORDER BY fid", "documents")) \
+            .drop(columns=["fid"]).set_index("id")
+
+    # --- whole tables (exports, figures, planning pages) --------------------------------
+
+    @property
+    def layers(self) -> Mapping[str, gpd.GeoDataFrame]:
+        return _WholeLayers(self, "")
+
+    @property
+    def display(self) -> Mapping[str, gpd.GeoDataFrame]:
+        return _WholeLayers(self, DISPLAY_SUFFIX)
+
+    @property
+    def units(self) -> pd.DataFrame:
+        return self.unit_rows()
+
+    @property
+    def links(self) -> pd.DataFrame:
+        return self.links_where()
+
+    @property
+    def mentions(self) -> pd.DataFrame:
+        return self._frame(sql.SQL("SELECT {} FROM {} t ORDER BY t.fid").format(
+            self._select_list("mentions"), self._table("mentions")))
+
+    @property
+    def documents(self) -> pd.DataFrame:
+        return self._documents
+
+    @property
+    def basemap(self) -> gpd.GeoDataFrame:
+        frame = self._frame(sql.SQL("SELECT {} FROM {} t ORDER BY t.fid").format(
+            self._select_list("basemap", geometry=True), self._table("basemap")))
+        geometry = shapely.from_wkb(frame.pop("geometry").to_numpy(dtype=object))
+        return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+
+
+class _WholeLayers(Mapping):
+    """Layer id -> the whole layer (or its display copy), read on each access."""
+
+    def __init__(self, store: PgStore, suffix: str):
+        self._store = store
+        self._suffix = suffix
+
+    def __getitem__(self, layer: str) -> gpd.GeoDataFrame:
+        if layer not in self._store.layer_meta.index:
+            raise KeyError(layer)
+        return self._store.select_places(layer, bbox=None, linked=None, filter=None,
+                                         order=None, limit=None, offset=0,
+                                         table=layer + self._suffix)[0]
+
+    def __iter__(self):
+        return iter(self._store.layer_ids())
+
+    def __len__(self) -> int:
+        return len(self._store.layer_meta)
+
+
+def _frame(names: list[str], rows: list[tuple]) -> pd.DataFrame:
+    """Rows as a DataFrame typed as pyogrio types the GeoPackage's columns (integers with
+    nulls as floats, text as strings), so both stores give the same values."""
+    columns = {name: pd.Series([row[i] for row in rows], dtype=object if not rows else None)
+               for i, name in enumerate(names)}
+    return pd.DataFrame(columns, columns=names)
+
+
+def _like(text: str) -> str:
+    """`text` for a LIKE pattern, its wildcards taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,110 @@
+"""Units: one unit with its texts and places, lists of units, and the chapters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from layers.query.errors import NotFound, QueryError
+from layers.query.links import LINKED, filtered_units
+from layers.query.params import check_document, check_kind
+from layers.query.places import find_place, place_refs
+from layers.query.values import lang_fields, summary_of, whole
+from layers.textnorm import normalize
+
+
+def unit(store, id: str) -> dict[str, Any]:
+    """A unit with its text in every language version, its mentions and the places it names."""
+    rows = store.unit_rows(ids=[id])
+    if id not in rows.index:
+        raise NotFound("unit", id)
+    row = rows.loc[id]
+    mentions = store.mentions_of(id).sort_values(["lang", "start", "end"])
+    links = store.links_where(units=[id])
+    chosen: dict[str, str] = {}
+    for relation in LINKED:
+        for pid in sorted(set(links.loc[links["relation"] == relation, "place_id"])):
+            chosen.setdefault(str(pid), relation)
+    refs = place_refs(store, list(chosen))
+    for ref in refs:
+        if ref["layer"] is None:
+            raise NotFound("place", ref["id"])
+    return {
+        **summary_of(id, row),
+        "text": lang_fields(row, "text"),
+        "mentions": [
+            {"place_id": m.place_id, "lang": m.lang, "start": int(m.start), "end": int(m.end),
+             "surface": m.surface}
+            for m in mentions.itertuples(index=False)
+        ],
+        "places": [{**ref, "relation": chosen[ref["id"]]} for ref in refs],
+        "general": bool((links["relation"] == "general").any()),
+    }
+
+
+def text_key(q: str) -> str:
+    """The form unit texts are matched on: normalised (traditional to simplified,
+    full-width folded) and case folded, as the stores keep the texts."""
+    return normalize(q.strip(), "zh-Hant").casefold()
+
+
+def units(store, document: str | None = None, place: str | None = None,
+          q: str | None = None, chapter=None, kind: str | None = None) -> list[dict[str, Any]]:
+    """Unit summaries in document order, filtered by document (and one of its chapters),
+    linked place, linked place kind (a layer id: units linked to any place of it) and text.
+
+    `q` matches in any script: both sides are normalised (traditional to simplified,
+    full-width folded, case folded), so 浦東 finds 浦东.
+    """
+    ids = filtered_units(store, document=document or None, chapter=chapter)
+    if place:
+        find_place(store, place)
+        keep = set(store.links_where(places=[place], relations=LINKED)["unit_id"])
+        ids = [u for u in ids if u in keep]
+    if kind is not None:
+        check_kind(store, kind)
+        keep = set(store.links_where(layer=kind, relations=LINKED)["unit_id"])
+        ids = [u for u in ids if u in keep]
+    if q is not None:
+        needle = text_key(q)
+        if not needle:
+            raise QueryError("q", "must not be empty")
+        keep = set(store.units_containing(needle, ids))
+        ids = [u for u in ids if u in keep]
+    return summaries(store, ids)
+
+
+def summaries(store, ids: list[str]) -> list[dict[str, Any]]:
+    """Unit summaries of `ids`, in the order given (one read for all)."""
+    if not ids:
+        return []
+    rows = store.unit_rows(ids=ids)
+    return [summary_of(u, rows.loc[u]) for u in ids]
+
+
+def chapters(store, document: str | None = None) -> list[dict[str, Any]]:
+    """The chapters of every document (or of one), in order: document, number, title per
+    language and the ids of their units."""
+    if document is not None:
+        check_document(store, document)
+    out: list[dict[str, Any]] = []
+    seen: dict[tuple[str, int], dict[str, Any]] = {}
+    for uid, row in store.unit_rows(document=document).iterrows():
+        number = whole(row.get("chapter_number"))
+        doc = str(row["document"])
+        if number is None:
+            continue
+        key = (doc, number)
+        if key not in seen:
+            seen[key] = {"document": doc, "number": number,
+                         "title": lang_fields(row, "chapter_title"), "units": []}
+            out.append(seen[key])
+        seen[key]["units"].append(str(uid))
+    return out
+
+
+def unit_summary(store, id: str) -> dict[str, Any]:
+    """A unit's id, document, key, kind, chapter and title (no text); NotFound if none."""
+    rows = store.unit_rows(ids=[id])
+    if id not in rows.index:
+        raise NotFound("unit", id)
+    return summary_of(id, rows.loc[id])

@@ -1,0 +1,75 @@
+"""Which store: a GeoPackage file (the embedded default) or a PostGIS database.
+
+A store location is a path or a `postgresql://` URL: given with `--store`, else
+`$XINQU_STORE`, else the instance folder's GeoPackage. Both stores answer the same
+interface (layers.query.reader); this module opens either, and says how to follow one
+that changes under a running service (`stamp`, `reopen`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from layers import paths
+from layers.pgstore.connection import PgStoreError
+from layers.pgstore.load import load
+from layers.pgstore.reader import PgStore, StoreUnavailable
+from layers.store import Store, StoreError, file_stamp, open_stable
+
+ENV = "XINQU_STORE"
+_URL = re.compile(r"^postgres(ql)?://")
+
+__all__ = ["ENV", "PgStoreError", "StoreUnavailable", "is_database", "location", "open_at",
+           "publisher", "reopen", "stamp"]
+
+
+def location(given: str | Path | None = None) -> str | Path:
+    """The store to use: `given`, else $XINQU_STORE, else the instance GeoPackage."""
+    chosen = given or os.environ.get(ENV) or paths.STORE_PATH
+    return chosen if is_database(chosen) else Path(chosen)
+
+
+def is_database(where: str | Path | None) -> bool:
+    """Whether a store location names a PostgreSQL database (a postgresql:// URL)."""
+    return isinstance(where, str) and bool(_URL.match(where))
+
+
+def open_at(where: str | Path) -> Store | PgStore:
+    """The store at `where`. StoreError (GeoPackage) or PgStoreError (database) name what
+    is wrong in one line."""
+    if is_database(where):
+        return PgStore.open(str(where))
+    return open_stable(Path(where))
+
+
+def stamp(store) -> object:
+    """What changes whenever the store is replaced: the file's (inode, mtime, size), or the
+    loaded schema's oid. None for a store that cannot be followed (not read from a file)."""
+    if isinstance(store, PgStore):
+        return store.current_stamp()
+    return file_stamp(store.path) if store.stamp is not None else None
+
+
+def reopen(store):
+    """The store at the same place, read anew (sharing what has not changed)."""
+    if isinstance(store, PgStore):
+        return PgStore.open(store.url, store.schema)
+    return open_stable(store.path, previous=store)
+
+
+StoreErrors = (StoreError, PgStoreError)
+
+
+def publisher(where: str | Path | None):
+    """For a database store: what puts an updated store copy (a GeoPackage) into it, in one
+    transaction (layers.pgstore.load; PgStoreError if it fails, and then nothing changed).
+    None for a GeoPackage store, which the copy simply replaces."""
+    if not is_database(where):
+        return None
+
+    def into_database(gpkg: Path) -> None:
+        load(gpkg, str(where))
+
+    return into_database
