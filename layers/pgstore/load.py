@@ -59,8 +59,8 @@ _GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
 
 @dataclass
 class LoadReport:
-    """What a load wrote: rows per store table and per lookup table, and the seconds it took (of which reading the
-    GeoPackage and COPY, and building indexes and statistics)."""
+    """What a load wrote: rows per store table and per lookup table, and the seconds it
+    took (of which reading the GeoPackage and COPY, and building indexes and statistics)."""
 
     schema: str
     rows: dict[str, int] = field(default_factory=dict)

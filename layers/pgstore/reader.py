@@ -212,52 +212,50 @@ class PgStore:
 
     def select_places(self, layer, *, bbox, linked, filter, order, limit, offset, ids=None,
                       table=None):
-        conditions, params = [], []
+        # Every value goes in as a literal (quoted by psycopg): the CQL2 translation does
+        # so too, and a query mixing placeholders with literal text holding % cannot be.
+        conditions = []
         if ids is not None:
-            conditions.append(sql.SQL("t.id = ANY(%s)"))
-            params.append(list(ids))
+            conditions.append(sql.SQL("t.id = ANY({})").format(sql.Literal(list(ids))))
         if bbox is not None:
-            boxes = [sql.SQL("ST_Intersects(t.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))")
-                     for _ in bbox_parts(bbox)]
+            boxes = [sql.SQL("ST_Intersects(t.geom, ST_MakeEnvelope({}, 4326))").format(
+                sql.SQL(", ").join(sql.Literal(float(v)) for v in part))
+                for part in bbox_parts(bbox)]
             conditions.append(sql.SQL("({})").format(sql.SQL(" OR ").join(boxes)))
-            params += [v for part in bbox_parts(bbox) for v in part]
         if linked is not None:
-            units, unit_params = self._linked_units(linked)
             conditions.append(sql.SQL(
                 "t.id IN (SELECT l.place_id FROM {} l WHERE l.relation IN ('named', 'via') "
-                "AND l.unit_id IN ({}))").format(self._table("links"), units))
-            params += unit_params
+                "AND l.unit_id IN ({}))").format(self._table("links"),
+                                                 self._linked_units(linked)))
         if filter is not None:
-            conditions.append(where(filter, self.layer_queryables(layer), id_column="id",
-                                    geometry_column=GEOMETRY_COLUMN, table="t"))
+            conditions.append(where(filter, self.layer_queryables(layer)))
         name = table or layer
+        where_clause = (sql.SQL("WHERE ") + sql.SQL(" AND ").join(conditions) if conditions
+                        else sql.SQL(""))
+        page_clause = sql.SQL("OFFSET {}").format(sql.Literal(int(offset)))
+        if limit is not None:
+            page_clause = sql.SQL("LIMIT {} ").format(sql.Literal(int(limit))) + page_clause
         query = sql.SQL("SELECT {}, count(*) OVER () AS __matched FROM {} t {} ORDER BY {} "
                         "{}").format(
-            self._select_list(name, geometry=True), self._table(name),
-            sql.SQL("WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL(""),
-            order_by(order or [], id_column="id", table="t"),
-            sql.SQL("LIMIT %s OFFSET %s") if limit is not None else sql.SQL("OFFSET %s"))
-        params += [limit, offset] if limit is not None else [offset]
-        page = self._places(query, params)
+            self._select_list(name, geometry=True), self._table(name), where_clause,
+            order_by(order or [], self.layer_queryables(layer)), page_clause)
+        page = self._places(query)
         matched = page.attrs.pop("__matched", None)
         if matched is None:  # an offset past the end: count the rows it skipped
-            count = sql.SQL("SELECT count(*) FROM {} t {}").format(
-                self._table(name),
-                sql.SQL("WHERE ") + sql.SQL(" AND ").join(conditions) if conditions
-                else sql.SQL(""))
-            matched = self._rows(count, params[:-2 if limit is not None else -1])[0][0]
+            matched = self._rows(sql.SQL("SELECT count(*) FROM {} t {}").format(
+                self._table(name), where_clause))[0][0]
         return page, int(matched)
 
-    def _linked_units(self, linked: LinkFilter) -> tuple[sql.Composable, list]:
+    def _linked_units(self, linked: LinkFilter) -> sql.Composable:
         """SELECT of the unit ids a unit/document/chapter filter keeps."""
-        conditions, params = [sql.SQL("TRUE")], []
+        conditions = [sql.SQL("TRUE")]
         for column, value in (("id", linked.unit), ("document", linked.document),
                               ("chapter_number", linked.chapter)):
             if value is not None:
-                conditions.append(sql.SQL("u.{} = %s").format(sql.Identifier(column)))
-                params.append(value)
+                conditions.append(sql.SQL("u.{} = {}").format(sql.Identifier(column),
+                                                              sql.Literal(value)))
         return sql.SQL("SELECT u.id FROM {} u WHERE {}").format(
-            self._table("units"), sql.SQL(" AND ").join(conditions)), params
+            self._table("units"), sql.SQL(" AND ").join(conditions))
 
     def place_rows(self, ids):
         ids = [str(i) for i in ids]
@@ -331,9 +329,7 @@ class PgStore:
                               .format(self._table("place_layers")))
             params.append(layer)
         if linked is not None:
-            chosen, chosen_params = self._linked_units(linked)
-            conditions.append(sql.SQL("l.unit_id IN ({})").format(chosen))
-            params += chosen_params
+            conditions.append(sql.SQL("l.unit_id IN ({})").format(self._linked_units(linked)))
         columns = sql.SQL(", ").join(sql.SQL("l.{}").format(sql.Identifier(c))
                                      for c in self.columns.get("links", LINK_COLUMNS))
         frame = self._frame(sql.SQL(
