@@ -326,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         print("this xinqu's serve has no --store: the GeoPackage is served as the instance "
               "folder's store, PostGIS only loaded")
     rows: list[Row] = []
+    began_load = os.getloadavg()[0]
     try:
         url = fresh_database(DATABASE) if "postgis" in backends else ""
         with tempfile.TemporaryDirectory(prefix="xinqu-scale-") as tmp:
@@ -336,7 +337,9 @@ def main(argv: list[str] | None = None) -> int:
             drop_database(DATABASE)
         if started_db:
             subprocess.run([*db, "stop"], capture_output=True)
-    print(f"\n{header()}")
+    print(f"\nload average (1 min) {began_load:.1f} at the start, {os.getloadavg()[0]:.1f} at "
+          f"the end on {os.cpu_count()} CPUs: other work on the machine slows every figure")
+    print(header())
     for row in rows:
         print(line(row))
     return 0
