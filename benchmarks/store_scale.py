@@ -3,28 +3,23 @@
 For each scale (default 1× and 100×) the synthetic corpus (benchmarks/synthetic_corpus.py)
 is written once as a GeoPackage, and for each backend:
 
-- GeoPackage: `xinqu serve --store PATH` (the file as the instance folder's store when
-  `serve` has no `--store`);
+- GeoPackage: `xinqu serve --store PATH`;
 - PostGIS: the GeoPackage loaded with `layers.pgstore.load` into a scratch database
   `xinqu_scale` on the project's cluster (timed: read, COPY, indexes, ANALYZE), then
-  `xinqu serve --store postgresql://…` with an empty instance folder, so nothing can come
-  from a file. The cluster is started with scripts/db.sh if nothing answers on its
-  address, and stopped again after.
+  `xinqu serve --store postgresql://…`. The cluster is started with scripts/db.sh if
+  nothing answers on its address, and stopped again after.
+
+Both servers get an empty instance folder (XINQU_HOME), so each reads only the store it
+is given.
 
 Each server is the real `xinqu serve` (gunicorn, --workers 2, as users run it) on
 loopback. Measured: start-up (from starting the process to its first 200 of
 /collections?f=json), RSS per worker (VmRSS from /proc of the master's children, averaged
 over the workers, after a warm-up and again after the load; it counts pages still shared
 with the master since the fork), and with wrk (benchmarks/peers.py: Chrome's request
-headers, a Lua script that takes the paths in turn) p50, p99 and requests/s of:
-
-- bbox: `/collections/sites/items?f=json&limit=100&bbox=…`, square boxes of the size that
-  holds 100 sites on average at that scale (found from the sites' coordinates), placed at
-  random within the sites' extent from a fixed seed (at 1× there are fewer than 100
-  sites: the box is their whole extent);
-- unit: `/units/<id>?f=json`, units drawn from every copy (fixed seed);
-- place: `/places/<id>?f=json`, places of the corpus's own layers from every copy;
-- search: `/search?q=…`, the new areas' and ports' names in zh-Hans and English.
+headers, a Lua script that takes the paths in turn) p50, p99 and requests/s of a bbox
+items page of ~100 sites, a unit page, a place page and a search (the paths are drawn from
+the corpus by benchmarks/store_workload.py).
 
     python benchmarks/store_scale.py                   # 1× and 100×: about 10 minutes
     python benchmarks/store_scale.py --scale 1000      # long: generating the 1000×
@@ -33,8 +28,7 @@ headers, a Lua script that takes the paths in turn) p50, p99 and requests/s of:
     python benchmarks/store_scale.py --backend postgis --duration 5
     python benchmarks/store_scale.py --scale 1000 --corpus-dir corpora   # keep, reuse
 
-A server that cannot start (or `xinqu serve` without `--store` for PostGIS) is reported
-on its row and the others are still measured.
+A server that cannot start is reported on its row and the others are still measured.
 """
 
 from __future__ import annotations
@@ -47,17 +41,16 @@ import sys
 import tempfile
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import psycopg
-import pyogrio
 from peers import CHROME_HEADERS, Server, free_port, settle, start, stop, wrk
 from psycopg import sql
-from synthetic_corpus import SCALED_LAYERS, generate
+from store_workload import Workload, workload
+from synthetic_corpus import generate
 
 from layers.pgstore import load
 from layers.pgstore.connection import DEFAULT_URL, fresh_database
@@ -65,18 +58,7 @@ from layers.progress import step
 
 REPO = Path(__file__).resolve().parent.parent
 DATABASE = "xinqu_scale"
-SEED = 14
-BBOX_TARGET = 100  # sites per bbox page
-BOXES = 200  # distinct boxes (and ids, and queries at most) per request type
 KINDS = ("bbox", "unit", "place", "search")
-
-
-@dataclass
-class Workload:
-    """The paths wrk takes in turn for each request type, and what the boxes hold."""
-    paths: dict[str, list[str]]
-    box_deg: float
-    box_sites: tuple[float, int, int]  # mean, min, max sites in a box (from the data)
 
 
 @dataclass
@@ -91,95 +73,21 @@ class Row:
     note: str = ""
 
 
-# --- the workload, from the data ---------------------------------------------------------
-
-def workload(store: Path, seed: int = SEED) -> Workload:
-    """Per request type, the paths to ask for, drawn from the corpus at `store`."""
-    rng = np.random.default_rng(seed)
-    sites = pyogrio.read_dataframe(store, layer="sites", columns=["id"])
-    xy = np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()])
-    side, corners = _boxes(xy, rng)
-    counts = np.array([_count(xy, x, y, side) for x, y in corners])
-    bbox = [f"/collections/sites/items?f=json&limit={BBOX_TARGET}&bbox="
-            f"{x:.4f},{y:.4f},{x + side:.4f},{y + side:.4f}" for x, y in corners]
-
-    units = pyogrio.read_dataframe(store, layer="units", columns=["id"],
-                                   read_geometry=False)["id"].to_numpy()
-    places = np.concatenate([
-        pyogrio.read_dataframe(store, layer=layer, columns=["id"],
-                               read_geometry=False)["id"].to_numpy()
-        for layer in SCALED_LAYERS if layer in pyogrio.list_layers(store)[:, 0]])
-    names = []
-    for layer in ("new-areas", "ports"):
-        frame = pyogrio.read_dataframe(store, layer=layer, read_geometry=False,
-                                       columns=["id", "name_zh_hans", "name_en"])
-        real = frame[~frame["id"].str.contains(r"-s\d+$", regex=True)]  # copy 0
-        names += [n for column in ("name_zh_hans", "name_en") for n in real[column] if n]
-
-    def sample(values: np.ndarray) -> list[str]:
-        return [str(v) for v in rng.choice(values, size=min(BOXES, len(values)),
-                                           replace=False)]
-
-    quote = urllib.parse.quote
-    return Workload(
-        paths={"bbox": bbox,
-               "unit": [f"/units/{quote(u, safe=':')}?f=json" for u in sample(units)],
-               "place": [f"/places/{quote(p)}?f=json" for p in sample(places)],
-               "search": [f"/search?q={quote(n)}" for n in dict.fromkeys(names)]},
-        box_deg=side, box_sites=(float(counts.mean()), int(counts.min()), int(counts.max())))
-
-
-def _count(xy: np.ndarray, x: float, y: float, side: float) -> int:
-    inside = (xy[:, 0] >= x) & (xy[:, 0] <= x + side) & (xy[:, 1] >= y) & (xy[:, 1] <= y + side)
-    return int(inside.sum())
-
-
-def _boxes(xy: np.ndarray, rng: np.random.Generator) -> tuple[float, list[tuple[float, float]]]:
-    """The side (degrees) of a square holding BBOX_TARGET sites on average over BOXES
-    random placements within the sites' extent, and those placements' lower-left corners.
-    With fewer sites than that, the one box that holds them all."""
-    (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
-    whole = max(x1 - x0, y1 - y0) + 1e-6
-    if len(xy) <= BBOX_TARGET:
-        return whole, [(float(x0), float(y0))]
-    spots = rng.uniform(size=(BOXES, 2))
-
-    def corners(side: float) -> list[tuple[float, float]]:
-        return [(x0 + u * max(x1 - x0 - side, 0), y0 + v * max(y1 - y0 - side, 0))
-                for u, v in spots]
-
-    low, high = 0.0, whole
-    for _ in range(30):  # bisection on the mean count, which grows with the side
-        side = (low + high) / 2
-        mean = np.mean([_count(xy, x, y, side) for x, y in corners(side)])
-        low, high = (side, high) if mean < BBOX_TARGET else (low, side)
-    side = (low + high) / 2
-    return side, corners(side)
-
-
 # --- servers, memory ---------------------------------------------------------------------
 
-def serve_has_store_option() -> bool:
-    """Whether this xinqu's `serve` takes --store (the PostGIS reader is in)."""
-    helptext = subprocess.run([sys.executable, "-m", "webapp.cli", "serve", "--help"],
-                              cwd=REPO, capture_output=True, text=True).stdout
-    return "--store" in helptext
-
-
-def server(store: str, home: Path, workers: int, store_option: bool) -> Server:
-    """`xinqu serve` over `store` (a GeoPackage path or a postgresql:// URL)."""
-    port = free_port()
+def server(store: str, home: Path, workers: int) -> Server:
+    """`xinqu serve --store STORE` (a GeoPackage path or a postgresql:// URL), with `home`
+    as its instance folder."""
     env = {k: v for k, v in os.environ.items() if k != "XINQU_STORE"}
     env["XINQU_HOME"] = str(home)
-    command = [sys.executable, "-m", "webapp.cli", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers)]
-    if store_option:
-        command += ["--store", store]
-    return Server("xinqu", command, env, port, REPO)
+    port = free_port()
+    return Server("xinqu", [sys.executable, "-m", "webapp.cli", "serve", "--host", "127.0.0.1",
+                            "--port", str(port), "--workers", str(workers), "--store", store],
+                  env, port, REPO)
 
 
-def workers_rss_mb(master: int) -> tuple[float, int]:
-    """Mean VmRSS (MB) of the processes whose parent is `master`, and how many there are."""
+def workers_rss_mb(master: int) -> float:
+    """Mean VmRSS (MB) of the processes whose parent is `master` (gunicorn's workers)."""
     sizes = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -194,7 +102,7 @@ def workers_rss_mb(master: int) -> tuple[float, int]:
         kb = next((int(line.split()[1]) for line in status.splitlines()
                    if line.startswith("VmRSS:")), 0)
         sizes.append(kb / 1024)
-    return (sum(sizes) / len(sizes) if sizes else float("nan")), len(sizes)
+    return sum(sizes) / len(sizes) if sizes else float("nan")
 
 
 def check_answers(srv: Server, load_: Workload) -> str:
@@ -228,14 +136,15 @@ def measure(row: Row, srv: Server, load_: Workload, seconds: float, connections:
         mix = [p for paths in load_.paths.values() for p in paths]
         wrk(srv, mix, "plain", min(seconds, 5), connections)
         settle(srv, workers)
-        row.rss_warm_mb, _ = workers_rss_mb(srv.process.pid)
+        row.rss_warm_mb = workers_rss_mb(srv.process.pid)
         for kind in KINDS:
             step(f"{row.scale}×, {row.backend}: {kind} ({seconds:g} s)")
             row.runs[kind] = wrk(srv, load_.paths[kind], "plain", seconds, connections)
             settle(srv, workers)
-        row.rss_load_mb, _ = workers_rss_mb(srv.process.pid)
+        row.rss_load_mb = workers_rss_mb(srv.process.pid)
     except (RuntimeError, subprocess.CalledProcessError, OSError) as error:
-        row.note = f"{row.note}; failed: {error}".strip("; ")
+        row.note = (f"{row.note}; failed: {error} (to see why: XINQU_HOME={srv.env['XINQU_HOME']} "
+                    f"{' '.join(srv.command)})").strip("; ")
     finally:
         stop(srv)
 
@@ -313,7 +222,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.corpus_dir:
         args.corpus_dir.mkdir(parents=True, exist_ok=True)
-    store_option = serve_has_store_option()
     db = ["bash", str(REPO / "scripts" / "db.sh")]
     started_db = "postgis" in backends and not database_answers()
     if started_db:
@@ -322,16 +230,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"xinqu serve, {args.workers} workers, on 127.0.0.1; wrk {args.duration:g} s per "
           f"request type at {args.connections} connections with Chrome's headers "
           f"(Accept-Encoding: {CHROME_HEADERS['Accept-Encoding']})")
-    if not store_option:
-        print("this xinqu's serve has no --store: the GeoPackage is served as the instance "
-              "folder's store, PostGIS only loaded")
     rows: list[Row] = []
     began_load = os.getloadavg()[0]
     try:
         url = fresh_database(DATABASE) if "postgis" in backends else ""
         with tempfile.TemporaryDirectory(prefix="xinqu-scale-") as tmp:
             for scale in scales:
-                rows += run_scale(scale, Path(tmp), url, backends, store_option, args)
+                rows += run_scale(scale, Path(tmp), url, backends, args)
     finally:
         if "postgis" in backends:
             drop_database(DATABASE)
@@ -345,16 +250,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_scale(scale: int, tmp: Path, url: str, backends: list[str], store_option: bool,
-              args) -> list[Row]:
+def run_scale(scale: int, tmp: Path, url: str, backends: list[str], args) -> list[Row]:
     """Every backend at one scale. The GeoPackage is written once, in a temporary folder
     (removed after), or kept in --corpus-dir and reused from there by later runs."""
-    home = tmp / f"home-{scale}"
-    empty = tmp / f"empty-{scale}"
+    home = tmp / f"home-{scale}"  # the servers' instance folder: empty, nothing read there
     home.mkdir()
-    empty.mkdir()
     kept = args.corpus_dir / f"corpus-{scale}.gpkg" if args.corpus_dir else None
-    path = kept or home / "xinqu.gpkg"
+    path = kept or tmp / f"corpus-{scale}.gpkg"
     if kept and kept.exists():
         made = f"reused from {kept}"
     else:
@@ -362,8 +264,6 @@ def run_scale(scale: int, tmp: Path, url: str, backends: list[str], store_option
         began = time.perf_counter()
         generate(scale, path)
         made = f"written in {time.perf_counter() - began:.1f} s"
-    if kept:
-        (home / "xinqu.gpkg").symlink_to(kept.resolve())
     load_ = workload(path)
     print(f"\n{scale}×: GeoPackage {path.stat().st_size / 1e6:.0f} MB {made}; bbox "
           f"{load_.box_deg:.2f}° square, {load_.box_sites[0]:.0f} sites on average "
@@ -373,17 +273,13 @@ def run_scale(scale: int, tmp: Path, url: str, backends: list[str], store_option
     for backend in backends:
         row = Row(scale, backend)
         if backend == "gpkg":
-            srv = server(str(path), home, args.workers, store_option)
+            srv = server(str(path), home, args.workers)
         else:
             step(f"{scale}×: loading into PostGIS")
             began = time.perf_counter()
             load(path, url)
             row.load_s = time.perf_counter() - began
-            if not store_option:
-                row.note = "not served: xinqu serve has no --store"
-                rows.append(row)
-                continue
-            srv = server(url, empty, args.workers, store_option)
+            srv = server(url, home, args.workers)
         measure(row, srv, load_, args.duration, args.connections, args.workers,
                 args.start_timeout)
         rows.append(row)
