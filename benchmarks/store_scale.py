@@ -139,7 +139,8 @@ def measure(row: Row, srv: Server, load_: Workload, seconds: float, connections:
         row.rss_warm_mb = workers_rss_mb(srv.process.pid)
         for kind in KINDS:
             step(f"{row.scale}×, {row.backend}: {kind} ({seconds:g} s)")
-            row.runs[kind] = wrk(srv, load_.paths[kind], "plain", seconds, connections)
+            row.runs[kind] = {**wrk(srv, load_.paths[kind], "plain", seconds, connections),
+                              "seconds": seconds}
             settle(srv, workers)
         row.rss_load_mb = workers_rss_mb(srv.process.pid)
     except (RuntimeError, subprocess.CalledProcessError, OSError) as error:
@@ -187,9 +188,11 @@ def line(row: Row) -> str:
     for kind in KINDS:
         run = row.runs.get(kind)
         text += (f" | {num(run['p50_ms'], 7)} {num(run['p99_ms'], 7)} {num(run['rps'], 7)}"
-                 if run else f" | {'-':>7} {'-':>7} {'-':>7}")
+                 if run and run["requests"] else f" | {'-':>7} {'-':>7} {'-':>7}")
     errors = {k: r["errors"] for k, r in row.runs.items() if r["errors"]}
     notes = [row.note] if row.note else []
+    notes += [f"{kind}: no answer within the {run['seconds']:g} s run"
+              for kind, run in row.runs.items() if not run["requests"]]
     if errors:
         notes.append("wrk errors (non-2xx, timeouts): " + ", ".join(
             f"{k} {n}" for k, n in errors.items()))
