@@ -27,22 +27,30 @@ OVERRIDES_PATH = DATA_DIR / "admin_names.yaml"
 def codes_in(store) -> set[str]:
     """Every administrative code a place of the store names in its attributes."""
     found: set[str] = set()
-    for frame in store.layers.values():
-        for column in CODE_COLUMNS:
-            if column not in frame.columns:
-                continue
+    for layer in store.layer_ids():
+        present = [c for c in CODE_COLUMNS if c in store.layer_queryables(layer)]
+        if not present:
+            continue
+        frame = _columns(store, layer, present)
+        for column in present:
             for value in frame[column].dropna():
                 found.update(part.strip() for part in str(value).replace("、", ",").split(",")
                              if part.strip().isdigit())
     return found
 
 
+def _columns(store, layer: str, columns: list[str]) -> pd.DataFrame:
+    """Some columns of a whole layer (no geometry: a database store reads only these)."""
+    return store.select_places(layer, bbox=None, linked=None, filter=None, order=None,
+                               limit=None, offset=0, columns=columns)[0]
+
+
 def _english_provinces(store) -> dict[str, str]:
     """Province code -> English name, from the new areas that give both."""
-    areas = store.layers.get("new-areas")
-    if areas is None or "province_code" not in areas.columns:
+    if "new-areas" not in store.layer_ids() or \
+            "province_code" not in store.layer_queryables("new-areas"):
         return {}
-    pairs = areas[["province_code", "province"]].dropna()
+    pairs = _columns(store, "new-areas", ["province_code", "province"]).dropna()
     return {str(code): str(name) for code, name in pairs.itertuples(index=False)}
 
 

@@ -11,18 +11,21 @@ from typing import Any
 import pandas as pd
 
 from layers import query
-from layers.query import LINKED, NotFound
+from layers.query import LINKED, LinkFilter, NotFound
 
 # Document columns shown beside the ones query.documents already gives.
 EXTRA_COLUMNS = ("number", "url", "origin")
 
 
-def _places_by_document(store) -> dict[str, list[str]]:
-    """Document id -> ids of the places its units are linked to, most often linked first."""
-    links = store.links[store.links["relation"].isin(LINKED)]
+def _places_by_document(store, document: str | None = None) -> dict[str, list[str]]:
+    """Document id -> ids of the places its units are linked to, most often linked first
+    (of every document, or of one)."""
+    linked = None if document is None else LinkFilter(document=document)
+    links = store.links_where(relations=LINKED, linked=linked)
     if links.empty:
         return {}
-    documents = store.units["document"]
+    unit_ids = list(dict.fromkeys(links["unit_id"]))
+    documents = store.unit_rows(ids=unit_ids, columns=["document"])["document"]
     frame = pd.DataFrame({"document": links["unit_id"].map(documents).to_numpy(),
                           "place_id": links["place_id"].to_numpy()}).dropna()
     counts = frame.groupby(["document", "place_id"]).size().reset_index(name="n")
@@ -30,8 +33,13 @@ def _places_by_document(store) -> dict[str, list[str]]:
     return {str(doc): list(group["place_id"]) for doc, group in counts.groupby("document")}
 
 
+def _unit_counts(store, document: str | None = None) -> pd.Series:
+    """Units per document."""
+    return store.unit_rows(document=document, columns=["document"])["document"].value_counts()
+
+
 def _extra(store, doc_id: str) -> dict[str, Any]:
-    row = store.documents.loc[doc_id]
+    row = store.document_rows().loc[doc_id]
     out = {}
     for column in EXTRA_COLUMNS:
         value = query._scalar(row.get(column)) if column in row.index else None
@@ -43,13 +51,13 @@ def _extra(store, doc_id: str) -> dict[str, Any]:
 
 def _summary(store, doc: dict[str, Any], count: int, linked: list[str]) -> dict[str, Any]:
     return {**doc, **_extra(store, doc["id"]), "units": count,
-            "places": [query.place_ref(store, p) for p in linked]}
+            "places": query.place_refs(store, linked)}
 
 
 def document_list(store) -> list[dict[str, Any]]:
     """Every document: id, title, publisher, date, number, URL, origin (shipped|added),
     language versions, how many units, and the places it is linked to."""
-    counts = store.units["document"].value_counts()
+    counts = _unit_counts(store)
     places = _places_by_document(store)
     return [_summary(store, doc, int(counts.get(doc["id"], 0)), places.get(doc["id"], []))
             for doc in query.documents(store)]
@@ -58,7 +66,7 @@ def document_list(store) -> list[dict[str, Any]]:
 def document_detail(store, id: str) -> dict[str, Any]:
     """One document as in the list, with its units in order, each with its linked places
     (id, layer, names, relation) and whether it addresses all new areas."""
-    if id not in store.documents.index:
+    if id not in store.document_rows().index:
         raise NotFound("document", id)
     doc = next(d for d in query.documents(store) if d["id"] == id)
     units = []
@@ -66,6 +74,6 @@ def document_detail(store, id: str) -> dict[str, Any]:
         full = query.unit(store, unit["id"])
         units.append({**unit, "text": full["text"], "places": full["places"],
                       "general": full["general"]})
-    counts = store.units["document"].value_counts()
+    counts = _unit_counts(store, id)
     return {**_summary(store, doc, int(counts.get(id, 0)),
-                       _places_by_document(store).get(id, [])), "unit_list": units}
+                       _places_by_document(store, id).get(id, [])), "unit_list": units}

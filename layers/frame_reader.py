@@ -57,7 +57,8 @@ class FrameReader:
         frame = self.layers[layer]
         return [round(float(v), 6) for v in frame.total_bounds] if len(frame) else []
 
-    def select_places(self, layer, *, bbox, linked, filter, order, limit, offset, ids=None):
+    def select_places(self, layer, *, bbox, linked, filter, order, limit, offset, ids=None,
+                      columns=None):
         frame = self.layers[layer]
         selected = frame
         if ids is not None:
@@ -79,7 +80,11 @@ class FrameReader:
         selected = apply_order(selected, order)
         matched = len(selected)
         end = None if limit is None else offset + limit
-        return selected.iloc[offset:end], matched
+        page = selected.iloc[offset:end]
+        if columns is not None:
+            chosen = page[list(columns)]
+            page = chosen if "geometry" in columns else pd.DataFrame(chosen)
+        return page, matched
 
     def place_rows(self, ids):
         wanted = set(ids)
@@ -95,7 +100,7 @@ class FrameReader:
 
     # --- units, documents, links --------------------------------------------------------
 
-    def unit_rows(self, ids=None, document=None, chapter=None):
+    def unit_rows(self, ids=None, document=None, chapter=None, columns=None):
         units = self.units
         keep = np.ones(len(units), dtype=bool)
         if ids is not None:
@@ -104,7 +109,7 @@ class FrameReader:
             keep &= (units["document"] == document).to_numpy()
         if chapter is not None:
             keep &= (units["chapter_number"] == chapter).to_numpy()
-        return units[keep]
+        return units.loc[keep, columns] if columns is not None else units[keep]
 
     def document_ids(self) -> list[str]:
         return [str(i) for i in self.documents.index]

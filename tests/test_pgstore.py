@@ -1,10 +1,9 @@
 """The PostGIS store: the project's own cluster, loading the real built store, the swap,
 and the one-line errors.
 
-The session fixture starts the project's cluster with `scripts/db.sh start` (a failure to
-start fails the tests, with the script's output) and stops it at the end if it started
-it. Loads go into a scratch database `xinqu_test`, so a developer's `xinqu` database is
-left alone.
+The session fixture `pg_cluster` (tests/pg_fixtures.py) starts the project's cluster and
+stops it at the end if it started it. Loads go into a scratch database `xinqu_test`, so a
+developer's `xinqu` database is left alone.
 """
 
 from __future__ import annotations
@@ -30,8 +29,9 @@ from layers.pgstore.load import store_tables
 from layers.query import units as query_units
 from layers.textnorm import normalize
 
-REPO = Path(__file__).resolve().parent.parent
 pytest_plugins = ["pg_fixtures"]
+
+REPO = Path(__file__).resolve().parent.parent
 TEST_DB = "xinqu_test"  # the scratch database of pg_fixtures
 
 

@@ -22,12 +22,13 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from psycopg import sql
+from pygeofilter import ast
 
 from layers import cql, query
 from layers import table_collections as tables
 from layers.pgstore import load
 from layers.pgstore.connection import fresh_database
-from layers.pgstore.cql_sql import order_by, where
+from layers.pgstore.cql_sql import order_by, queryables, where
 from layers.store import Store
 
 pytest_plugins = ["pg_fixtures"]
@@ -46,6 +47,7 @@ VARIANT = [
        WHERE id = 'xiangjiang'""",
     """UPDATE "new-areas" SET name_en = '100% _real_' WHERE id = 'jiangbei'""",
     """UPDATE "new-areas" SET official_area_km2 = NULL, name_en = '' WHERE id = 'xixian'""",
+    """UPDATE "new-areas" SET name_en = 'ÉCOLE Straße Ωmega' WHERE id = 'fuzhou'""",
     "ALTER TABLE units ADD COLUMN flag BOOLEAN",
     """UPDATE units SET flag = ("order" % 3 = 0)""",
     """UPDATE units SET "order" = NULL WHERE id = 'ndrc-2024:3'""",
@@ -100,11 +102,14 @@ def _id_column(name: str) -> sql.Composable:
 
 def _sql_ids(conn, schema: str, name: str, condition: sql.Composable | None = None,
              order: sql.Composable | None = None) -> list[str]:
-    statement = sql.SQL("SELECT {} FROM {}.{} WHERE {} ORDER BY {}").format(
+    """The ids a WHERE and ORDER BY select, in a query with a parameter of its own (as a
+    reader's page query has: the filter's SQL must not hold a `%` that psycopg would read
+    as a placeholder)."""
+    statement = sql.SQL("SELECT {} FROM {}.{} WHERE {} ORDER BY {} LIMIT %s").format(
         _id_column(name), sql.Identifier(schema), sql.Identifier(name),
         condition if condition is not None else sql.SQL("TRUE"),
         order if order is not None else sql.SQL("fid"))
-    return [row[0] for row in conn.execute(statement)]
+    return [row[0] for row in conn.execute(statement, (100_000,))]
 
 
 def _both(pg, schema: str, name: str, text: str, lang: str = "cql2-text",
@@ -121,9 +126,28 @@ def _json(op: str, *args) -> str:
     return json.dumps({"op": op, "args": list(args)})
 
 
+# --- queryables ------------------------------------------------------------------------------
+
+def test_queryables_are_the_geopackage_stores(pg):
+    """Every layer and attribute table, in both stores: the same names, in the same order,
+    with the same types (dates found in text, an integer column with NULLs a number)."""
+    conn, stores = pg
+    for schema, store in stores.items():
+        names = [*store.layers, *tables.tables()]
+        for name in names:
+            expected = _frame_and_types(store, name)[1]
+            found = queryables(conn, name, schema)
+            assert list(found.items()) == list(expected.items()), (schema, name)
+    assert queryables(conn, "new-areas", "variant")["approved"] == "date"
+    assert queryables(conn, "units", "variant")["order"] == "number"
+    assert queryables(conn, "units", "xinqu")["order"] == "integer"
+    assert queryables(conn, "nothing", "xinqu") == {}
+
+
 # --- filters on the real store ---------------------------------------------------------------
 
 PUDONG_CROSSING = "LINESTRING(121.3 31.2, 122.0 31.25)"
+BOWTIE = "POLYGON((110 20, 125 40, 125 20, 110 40, 110 20))"
 REAL = [
     ("new-areas", "approved >= DATE('2014-01-01')"),
     ("new-areas", "approved < TIMESTAMP('2014-01-01T00:00:00Z')"),
@@ -157,6 +181,11 @@ REAL = [
     ("new-areas", "S_OVERLAPS(geometry, POLYGON((121.5 31.0, 123 31.0, 123 32, 121.5 32, "
                   "121.5 31.0)))"),
     ("new-areas", "NOT S_INTERSECTS(geometry, BBOX(100, 20, 125, 35))"),
+    ("new-areas", "S_INTERSECTS(geometry, MULTIPOINT((121.5 31.2), (116.4 39.9)))"),
+    ("new-areas", "S_INTERSECTS(geometry, GEOMETRYCOLLECTION(POINT(121.5 31.2), "
+                  "LINESTRING(110 30, 120 35)))"),
+    ("new-areas", f"S_WITHIN(geometry, {BOWTIE})"),  # a literal that is no valid polygon
+    ("new-areas", f"S_DISJOINT(geometry, {BOWTIE})"),
     ("new-areas", _json("s_intersects", {"property": "geometry"},
                         {"bbox": [120.5, 30.5, 122.5, 32]})),
     ("new-areas", _json("s_intersects", {"property": "geometry"},
@@ -208,7 +237,7 @@ def test_sql_keeps_the_rows_the_mask_keeps(pg, name, text):
 
 def test_the_filters_are_not_trivial(pg):
     """Most filters above keep some rows and drop some (else they could not tell)."""
-    conn, stores = pg
+    _, stores = pg
     between = 0
     for name, text in REAL:
         kept, _ = _both(pg, "xinqu", name, text,
@@ -254,6 +283,9 @@ VARIANT_FILTERS = [
     ("new-areas", "name_en NOT LIKE '%New Area'"),
     ("new-areas", "NOT (name_en LIKE '%New Area')"),
     ("new-areas", "CASEI(name_en) LIKE '%new area'"),
+    ("new-areas", "CASEI(name_en) = CASEI('école STRASSE ωMEGA')"),
+    ("new-areas", "CASEI(name_en) = CASEI('école STRAßE ΩMEGA')"),
+    ("new-areas", "CASEI(name_en) LIKE '%ωmega'"),
     ("new-areas", "name_en IN ('', 'Harbin New Area')"),
     ("new-areas", "name_en NOT IN ('', 'Harbin New Area')"),
     ("new-areas", "official_area_km2 IS NULL"),
@@ -307,7 +339,7 @@ def test_quotes_semicolons_and_backslashes_are_values(pg):
     """A value with a quote, a semicolon and a backslash reaches the database as a value:
     it selects the one row that holds it, and every table is still there. In CQL2 text a
     quote cannot be inside a value: such a filter is refused before any SQL."""
-    conn, stores = pg
+    conn, _ = pg
     before = conn.execute("SELECT count(*) FROM variant.units").fetchone()[0]
     text = _json("or", {"op": "=", "args": [{"property": "name_en"}, TRICKY]},
                  {"op": "like", "args": [{"property": "name_en"}, "%'; DROP TABLE units%"]})
@@ -322,6 +354,7 @@ def test_quotes_semicolons_and_backslashes_are_values(pg):
     ("official_area_km2 = 'x'", "cql2-text"),
     ("approved = 3", "cql2-text"),
     ("geometry = 'x'", "cql2-text"),
+    ("ENVELOPE(110 120 35 30) = geometry", "cql2-text"),
     ("S_INTERSECTS(name_en, POINT(0 0))", "cql2-text"),
     ("official_area_km2 + 1 > 2", "cql2-text"),
     ("approved T_AFTER TIMESTAMP('2014-01-01T00:00:00Z')", "cql2-text"),
@@ -334,7 +367,7 @@ def test_quotes_semicolons_and_backslashes_are_values(pg):
      "cql2-json"),
 ])
 def test_refused_alike_with_the_same_message(pg, text, lang):
-    conn, stores = pg
+    _, stores = pg
     frame, types = _frame_and_types(stores["xinqu"], "new-areas")
     parsed = cql.parse(text, lang)
     with pytest.raises(cql.FilterError) as by_mask:
@@ -359,44 +392,132 @@ def test_positive_conditions_keep_their_indexes(pg):
         assert index in plan, plan
 
 
-# --- any tree: the same rows or the same refusal -----------------------------------------------
+# --- generated filters: the same rows or the same refusal ------------------------------------
 
-NAMES = ["id", "name_en", "approved", "official_area_km2", "province", "geometry", "nope"]
-OPS = ["and", "or", "not", "=", "<>", "<", "<=", ">", ">=", "like", "between", "in",
-       "isNull", "s_intersects", "s_within", "s_contains", "s_disjoint", "casei", "t_after",
-       "+"]
-VALUES = st.one_of(
-    st.sampled_from(NAMES).map(lambda name: {"property": name}),
-    st.integers(-5, 3000), st.floats(allow_nan=False, width=32),
-    st.sampled_from(["", "Harbin New Area", "%Area", "line%", "_", "%\\", "H", TRICKY,
-                     "2014-01-06", "pudong", "上海市", "%新区"]),
-    st.text(max_size=4), st.booleans(), st.none(),
-    st.sampled_from(["2014-01-06", "2000-02-29", "1992-10-11"]).map(lambda d: {"date": d}),
-    st.just({"bbox": [120.5, 30.5, 122.5, 32]}),
-    st.just({"type": "Point", "coordinates": [121.5, 31.2]}))
-TREES = st.recursive(VALUES, lambda inner: st.one_of(
+def _prop(name: str) -> dict:
+    return {"property": name}
+
+
+TEXTS = st.one_of(st.sampled_from(["", "Harbin New Area", "Fuzhou New Area", TRICKY, "H",
+                                   "line", "M", "pudong", "xiongan", "binhai", "tianfu",
+                                   "Shanghai", "Guangdong", "Sichuan", "N"]),
+                  st.text(max_size=3))
+NUMBERS = st.one_of(st.sampled_from([882, 1000, 1210.0, 1500.5, 800, 2000]),
+                    st.integers(400, 2500), st.floats(400, 2500))
+DATES = st.one_of(
+    st.sampled_from(["1992-10-11", "2000-02-29", "2014-01-06", "2015-06-27"]).map(
+        lambda d: {"date": d}),
+    st.sampled_from(["2014-01-06T00:00:00Z", "2014-01-06T12:00:00Z",
+                     "2014-01-06T08:00:00+08:00"]).map(lambda t: {"timestamp": t}))
+PATTERNS = st.sampled_from(["%", "%Area", "line%", "%New%", "H%", "_%", "%\\", "%;%",
+                            "%.%", "2014%", "20.4-%", "%-0.", "x", ""])
+GEOMETRIES = st.sampled_from([
+    {"bbox": [120.5, 30.5, 122.5, 32]}, {"bbox": [100, 20, 115, 40]},
+    {"type": "Point", "coordinates": [121.5, 31.2]},
+    {"type": "LineString", "coordinates": [[121.3, 31.2], [122.0, 31.25]]},
+    {"type": "Polygon", "coordinates": [[[100, 20], [125, 20], [125, 35], [100, 35],
+                                         [100, 20]]]}])
+# Each property of the variant's new areas with values of its type; now and then a value
+# of another type, so the refusals are compared too.
+KINDS = {"id": TEXTS, "name_en": TEXTS, "province": TEXTS, "approved": DATES,
+         "official_area_km2": NUMBERS}
+OTHER = st.one_of(st.booleans(), st.integers(-5, 5), TEXTS, DATES)
+PROPERTY = st.sampled_from(list(KINDS))
+
+
+def _valued(build):
+    """A leaf from a property and values drawn for its type (or now and then another)."""
+    return PROPERTY.flatmap(lambda name: build(name, st.integers(0, 11).flatmap(
+        lambda draw: OTHER if draw == 11 else KINDS[name])))
+
+
+def _side(name: str):
+    """The property, or CASEI of it when it is a text."""
+    if KINDS[name] is not TEXTS:
+        return st.just(_prop(name))
+    return st.one_of(st.just(_prop(name)), st.just({"op": "casei", "args": [_prop(name)]}))
+
+
+LEAVES = st.one_of(
+    _valued(lambda name, values: st.builds(
+        lambda op, value, flip: {"op": op, "args": [value, _prop(name)] if flip
+                                 else [_prop(name), value]},
+        st.sampled_from(["=", "<>", "<", "<=", ">", ">="]), values, st.booleans())),
+    _valued(lambda name, values: st.builds(
+        lambda low, high: {"op": "between", "args": [_prop(name), [low, high]]},
+        values, values)),
+    _valued(lambda name, values: st.builds(
+        lambda options: {"op": "in", "args": [_prop(name), options]},
+        st.lists(values, max_size=3))),
+    st.sampled_from(["id", "name_en", "province", "approved"]).flatmap(
+        lambda name: st.builds(lambda side, pattern: {"op": "like", "args": [side, pattern]},
+                               _side(name), PATTERNS)),
+    st.sampled_from([*KINDS, "geometry"]).map(lambda name: {"op": "isNull",
+                                                           "args": [_prop(name)]}),
+    st.builds(lambda op, shape, flip: {"op": op, "args": [shape, _prop("geometry")] if flip
+                                       else [_prop("geometry"), shape]},
+              st.sampled_from(["s_intersects", "s_within", "s_contains", "s_disjoint",
+                               "s_crosses", "s_overlaps", "s_touches", "s_equals"]),
+              GEOMETRIES, st.booleans()))
+CONDITIONS = st.recursive(LEAVES, lambda inner: st.one_of(
+    st.builds(lambda op, args: {"op": op, "args": args}, st.sampled_from(["and", "or"]),
+              st.lists(inner, min_size=2, max_size=3)),
+    inner.map(lambda sub: {"op": "not", "args": [sub]})), max_leaves=6)
+
+# Any tree at all: mostly refused, by both alike.
+NAMES = ["id", "name_en", "approved", "official_area_km2", "geometry", "nope"]
+OPS = ["and", "or", "not", "=", "<", "like", "between", "in", "isNull", "s_intersects",
+       "casei", "t_after", "+"]
+TREES = st.recursive(st.one_of(
+    st.sampled_from(NAMES).map(_prop), st.integers(-5, 3000),
+    st.floats(allow_nan=False, width=32), TEXTS, st.booleans(), st.none(), DATES,
+    GEOMETRIES), lambda inner: st.one_of(
     st.builds(lambda op, args: {"op": op, "args": args}, st.sampled_from(OPS),
               st.lists(inner, min_size=1, max_size=3)),
     st.lists(inner, max_size=3)), max_leaves=8)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
-@given(tree=TREES)
-def test_any_tree_gives_the_same_rows_or_the_same_refusal(pg, tree):
+def _same_rows_or_refusal(pg, tree) -> str:
+    """Whether the mask and SQL keep the same rows of the variant's new areas (or refuse
+    the tree with the same message); what happened, for the tallies."""
     conn, stores = pg
     frame, types = _frame_and_types(stores["variant"], "new-areas")
     try:
         parsed = cql.parse(json.dumps(tree), "cql2-json")
     except cql.FilterError:
-        return
+        return "unread"
     try:
         kept = list(frame.index[cql.mask(frame, parsed, types=types)])
     except cql.FilterError as error:
         with pytest.raises(cql.FilterError) as refused:
             where(parsed, types)
         assert str(refused.value) == str(error)
-        return
+        return "refused"
     assert _sql_ids(conn, "variant", "new-areas", where(parsed, types)) == kept
+    return "some" if 0 < len(kept) < len(frame) else "none or all"
+
+
+def test_generated_filters_keep_the_same_rows(pg):
+    """400 generated filters: the same rows (or the same refusal); and most are read and
+    applied, a third at least keeping some rows but not all (so they could tell)."""
+    tally: dict[str, int] = {}
+
+    @settings(max_examples=400, deadline=None, derandomize=True)
+    @given(tree=CONDITIONS)
+    def check(tree):
+        outcome = _same_rows_or_refusal(pg, tree)
+        tally[outcome] = tally.get(outcome, 0) + 1
+
+    check()
+    assert sum(tally.values()) >= 400
+    assert tally.get("some", 0) >= 0.3 * sum(tally.values()), tally
+    assert 10 <= tally.get("refused", 0) <= 0.2 * sum(tally.values()), tally
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(tree=TREES)
+def test_any_tree_gives_the_same_rows_or_the_same_refusal(pg, tree):
+    _same_rows_or_refusal(pg, tree)
 
 
 # --- sortby ----------------------------------------------------------------------------------
@@ -469,7 +590,7 @@ def test_filter_and_sortby_together(pg):
 
 
 def test_order_by_refuses_what_sort_order_refuses(pg):
-    conn, stores = pg
+    _, stores = pg
     types = query.queryables(stores["xinqu"], "new-areas")
     for bad in ([("geometry", True)], [("nothing", False)]):
         with pytest.raises(cql.FilterError):
@@ -479,7 +600,7 @@ def test_order_by_refuses_what_sort_order_refuses(pg):
 def test_a_point_on_a_boundary_is_decided_alike(pg):
     """A point on a new area's boundary: S_INTERSECTS keeps it, S_WITHIN's mirror
     S_CONTAINS does not, on both stores."""
-    conn, stores = pg
+    _, stores = pg
     frame, _ = _frame_and_types(stores["xinqu"], "new-areas")
     x, y = map(float, shapely.get_coordinates(frame.at["pudong", "geometry"].boundary)[0])
     for text in (f"S_INTERSECTS(geometry, POINT({x!r} {y!r}))",
@@ -489,3 +610,62 @@ def test_a_point_on_a_boundary_is_decided_alike(pg):
         assert selected == kept
     assert "pudong" in _both(pg, "xinqu", "new-areas",
                              f"S_TOUCHES(geometry, POINT({x!r} {y!r}))")[0]
+
+
+def test_text_compares_in_code_point_order_whatever_the_collation(pg):
+    """Python compares strings by code point; a database or column may collate otherwise
+    (ICU puts 'line…' among the L's). A copy of the variant's names in ICU's collation is
+    filtered and sorted as the mask and apply_sortby do all the same."""
+    conn, stores = pg
+    frame, types = _frame_and_types(stores["variant"], "new-areas")
+    conn.execute('DROP TABLE IF EXISTS variant.icu')
+    conn.execute('CREATE TABLE variant.icu AS SELECT fid, id, name_en COLLATE "und-x-icu" '
+                 'AS name_en FROM variant."new-areas"')
+    icu = [r[0] for r in conn.execute("SELECT id FROM variant.icu ORDER BY name_en, fid")]
+    expected = [str(i) for i in query.apply_sortby(frame, "name_en", types=types).index]
+    assert icu != expected  # the collation does differ
+    for sortby in ("name_en", "-name_en"):
+        assert _sql_ids(conn, "variant", "icu", order=order_by(
+            cql.sort_order(sortby, types), types)) == [
+            str(i) for i in query.apply_sortby(frame, sortby, types=types).index]
+    for text in ("name_en >= 'line'", "name_en < 'a'", "name_en BETWEEN 'L' AND 'm'"):
+        parsed = cql.parse(text)
+        kept = [str(i) for i in frame.index[cql.mask(frame, parsed, types=types)]]
+        assert _sql_ids(conn, "variant", "icu", where(parsed, types)) == kept
+
+
+def test_columns_qualified_for_a_join(pg):
+    """In a query joining a layer to its display copy (the same column names), `table`
+    qualifies every column: the same rows and order as the mask and apply_sortby."""
+    conn, stores = pg
+    frame, types = _frame_and_types(stores["variant"], "new-areas")
+    parsed = cql.parse("S_INTERSECTS(geometry, BBOX(100,20,125,35)) AND (name_en LIKE "
+                       "'%Area' OR approved IS NULL) AND id <> 'pudong'")
+    order = "-approved,name_en"
+    statement = sql.SQL(
+        'SELECT t.id FROM variant."new-areas" t JOIN variant."new-areas-display" d '
+        "ON d.id = t.id WHERE {} ORDER BY {} LIMIT %s").format(
+        where(parsed, types, table="t"),
+        order_by(cql.sort_order(order, types), types, table="t"))
+    expected = query.apply_sortby(frame[cql.mask(frame, parsed, types=types)], order,
+                                  types=types)
+    found = [r[0] for r in conn.execute(statement, (1000,))]
+    assert found == list(expected.index) and 0 < len(found) < len(frame)
+    with pytest.raises(psycopg.errors.AmbiguousColumn):
+        conn.execute(sql.SQL('SELECT t.id FROM variant."new-areas" t JOIN '
+                             'variant."new-areas-display" d ON d.id = t.id WHERE {}').format(
+            where(parsed, types)))
+
+
+
+@pytest.mark.parametrize("not_", [False, True])
+def test_a_case_insensitive_like_tree(pg, not_):
+    """pygeofilter's parsers never set LIKE's `nocase`, but a tree may: ILIKE then, as the
+    mask's case-insensitive match."""
+    conn, stores = pg
+    frame, types = _frame_and_types(stores["variant"], "new-areas")
+    tree = ast.Like(ast.Attribute("name_en"), "%new.AREA", True, "%", ".", "\\", not_)
+    parsed = cql.Filter(tree=tree, text="", lang="cql2-text")
+    kept = list(frame.index[cql.mask(frame, parsed, types=types)])
+    assert _sql_ids(conn, "variant", "new-areas", where(parsed, types)) == kept
+    assert 0 < len(kept) < len(frame)

@@ -301,16 +301,16 @@ def test_place_json_resolves_the_facts(client, web_store):
 
 
 @pytest.fixture(scope="module")
-def hostile_client(web_store, as_browser):
+def hostile_client(gpkg_store, as_browser):
     """The app with a strategy region's and a unit's names made hostile."""
     from webapp import create_app
 
-    regions = web_store.layers["strategy-regions"].copy()
+    regions = gpkg_store.layers["strategy-regions"].copy()
     regions.loc["yangtze-river-delta", "name_en"] = '<img src=x onerror="alert(1)">YRD'
-    units = web_store.units.copy()
+    units = gpkg_store.units.copy()
     units.loc["ndrc-2024:13", "title_en"] = '<script>alert("t")</script>'
-    store = dataclasses.replace(web_store, units=units,
-                                layers={**web_store.layers, "strategy-regions": regions})
+    store = dataclasses.replace(gpkg_store, units=units,
+                                layers={**gpkg_store.layers, "strategy-regions": regions})
     return as_browser(create_app({"STORE": store, "TESTING": True}))
 
 

@@ -293,18 +293,18 @@ def test_nav_links_the_planner_pages(client):
 # --- text from the data is shown escaped --------------------------------------------------
 
 @pytest.fixture(scope="module")
-def hostile_client(web_store, as_browser):
+def hostile_client(gpkg_store, as_browser):
     """The app with a new area's and a unit's names made hostile."""
     import dataclasses
 
     from webapp import create_app
 
-    areas = web_store.layers["new-areas"].copy()
+    areas = gpkg_store.layers["new-areas"].copy()
     areas.loc["pudong", "name_en"] = '<img src=x onerror="alert(1)">Pudong'
-    units = web_store.units.copy()
+    units = gpkg_store.units.copy()
     units.loc["ndrc-2024:5", "title_en"] = '<script>alert("t")</script>'
-    store = dataclasses.replace(web_store, units=units,
-                                layers={**web_store.layers, "new-areas": areas})
+    store = dataclasses.replace(gpkg_store, units=units,
+                                layers={**gpkg_store.layers, "new-areas": areas})
     return as_browser(create_app({"STORE": store, "TESTING": True}))
 
 

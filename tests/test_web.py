@@ -205,23 +205,23 @@ HOSTILE_TEXT = 'Before <script>alert("x")</script> 上海港 <img src=x onerror=
 
 
 @pytest.fixture(scope="module")
-def hostile_client(web_store, as_browser):
+def hostile_client(gpkg_store, as_browser):
     """The app on the real store with one unit's text and one place's name made hostile."""
     from webapp import create_app
 
-    units = web_store.units.copy()
+    units = gpkg_store.units.copy()
     unit_id = "ndrc-2024:13"
     for column in ("text_zh_hans", "text_zh_hant", "text_en", "title_en"):
         units.loc[unit_id, column] = HOSTILE_TEXT
     start = HOSTILE_TEXT.index("上海港")
-    mentions = web_store.mentions[web_store.mentions.unit_id != unit_id].copy()
+    mentions = gpkg_store.mentions[gpkg_store.mentions.unit_id != unit_id].copy()
     extra = [{"unit_id": unit_id, "place_id": "port-shanghai", "lang": lang, "start": start,
               "end": start + 3, "surface": "上海港"} for lang in ("zh-Hans", "zh-Hant", "en")]
     mentions = pd.concat([mentions, pd.DataFrame(extra)], ignore_index=True)
-    ports = web_store.layers["ports"].copy()
+    ports = gpkg_store.layers["ports"].copy()
     ports.loc["port-shanghai", "name_en"] = '<b onmouseover="alert(2)">Shanghai Port</b>'
-    store = dataclasses.replace(web_store, units=units, mentions=mentions,
-                                layers={**web_store.layers, "ports": ports})
+    store = dataclasses.replace(gpkg_store, units=units, mentions=mentions,
+                                layers={**gpkg_store.layers, "ports": ports})
     return as_browser(create_app({"STORE": store, "TESTING": True}))
 
 

@@ -26,9 +26,28 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-sync"]
 
 
+STORE_BACKENDS = ("geopackage", "postgis")
+
+
+@pytest.fixture(scope="session", params=STORE_BACKENDS)
+def web_store(request, store_path):
+    """The real built store (the tests' instance folder), as `xinqu build` writes it: the
+    GeoPackage, and the same store loaded into PostGIS (pg_fixtures), so that every test of
+    the app runs on both stores."""
+    from layers.store import Store
+
+    if request.param == "postgis":
+        request.config.pluginmanager.import_plugin("pg_fixtures")
+        return request.getfixturevalue("pg_store")
+    return Store.open(store_path)
+
+
 @pytest.fixture(scope="session")
-def web_store(store_path):
-    """The real built store (the tests' instance folder), as `xinqu build` writes it."""
+def gpkg_store(store_path):
+    """The real built store read into memory (the GeoPackage store): what tests copy and
+    edit (dataclasses.replace) to make hostile or odd data. Escaping and rendering are the
+    pages' work whichever store gives them the text (tests/test_store_parity.py shows both
+    stores give the same), so these run once."""
     from layers.store import Store
 
     return Store.open(store_path)

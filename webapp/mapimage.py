@@ -27,7 +27,7 @@ import os
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import geopandas as gpd
@@ -157,9 +157,13 @@ class MapRenderer(Painter):
         self._shades: dict[str, dict] = {}  # choropleth mode -> its classes and colours
         self.renders = 0  # images actually drawn; the other requests came from the cache
         self._basemap = _project(store.basemap, self.crs)
-        self._layers = {
-            layer: _project(_display_frame(store, layer), self.crs) for layer in store.layers
-        }
+
+    @cached_property
+    def _layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """Every layer's display geometry in the figure's CRS, made on the first figure
+        (not at start: a database store reads its layers only when one is drawn)."""
+        return {layer: _project(_display_frame(self.store, layer), self.crs)
+                for layer in self.store.layers}
 
     def read(self, source: Any) -> MapSpec:
         """The checked spec of a request's query string (QueryError naming a bad value,

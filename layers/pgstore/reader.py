@@ -34,9 +34,11 @@ import shapely
 from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from layers import cql
 from layers.pgstore.connection import SCHEMA, PgStoreError, check_schema, connect, safe_url
 from layers.pgstore.cql_sql import order_by, where
 from layers.pgstore.schema import GEOMETRY_COLUMN, SEARCH_KEY_COLUMN
+from layers.query.errors import QueryError
 from layers.query.params import bbox_parts
 from layers.query.reader import LinkFilter
 from layers.store import DISPLAY_SUFFIX, LINK_COLUMNS
@@ -167,10 +169,13 @@ class PgStore:
 
     def _places(self, query, params=None) -> gpd.GeoDataFrame:
         frame = self._frame(query, params)
-        geometry = shapely.from_wkb(frame.pop("geometry").to_numpy(dtype=object)) \
-            if "geometry" in frame else None
         extra = [c for c in frame.columns if c.startswith("__")]
-        out = gpd.GeoDataFrame(frame.drop(columns=extra), geometry=geometry, crs="EPSG:4326")
+        if "geometry" in frame:
+            geometry = shapely.from_wkb(frame.pop("geometry").to_numpy(dtype=object))
+            out = gpd.GeoDataFrame(frame.drop(columns=extra), geometry=geometry,
+                                   crs="EPSG:4326")
+        else:
+            out = frame.drop(columns=extra)
         out.attrs.update({c: frame[c].iloc[0] if len(frame) else None for c in extra})
         return out.set_index("id")
 
@@ -211,7 +216,7 @@ class PgStore:
         return self._figures[layer]
 
     def select_places(self, layer, *, bbox, linked, filter, order, limit, offset, ids=None,
-                      table=None):
+                      columns=None, table=None):
         # Every value goes in as a literal (quoted by psycopg): the CQL2 translation does
         # so too, and a query mixing placeholders with literal text holding % cannot be.
         conditions = []
@@ -228,16 +233,24 @@ class PgStore:
                 "AND l.unit_id IN ({}))").format(self._table("links"),
                                                  self._linked_units(linked)))
         if filter is not None:
-            conditions.append(where(filter, self.layer_queryables(layer)))
+            try:
+                conditions.append(where(filter, self.layer_queryables(layer)))
+            except cql.FilterError as error:
+                raise QueryError("filter", str(error)) from None
         name = table or layer
         where_clause = (sql.SQL("WHERE ") + sql.SQL(" AND ").join(conditions) if conditions
                         else sql.SQL(""))
         page_clause = sql.SQL("OFFSET {}").format(sql.Literal(int(offset)))
         if limit is not None:
             page_clause = sql.SQL("LIMIT {} ").format(sql.Literal(int(limit))) + page_clause
+        chosen = self._select_list(name, geometry=True)
+        if columns is not None:
+            chosen = sql.SQL(", ").join(
+                sql.SQL("ST_AsBinary(t.geom) AS geometry") if c == "geometry"
+                else sql.SQL("t.{}").format(sql.Identifier(c)) for c in ["id", *columns])
         query = sql.SQL("SELECT {}, count(*) OVER () AS __matched FROM {} t {} ORDER BY {} "
                         "{}").format(
-            self._select_list(name, geometry=True), self._table(name), where_clause,
+            chosen, self._table(name), where_clause,
             order_by(order or [], self.layer_queryables(layer)), page_clause)
         page = self._places(query)
         matched = page.attrs.pop("__matched", None)
@@ -281,7 +294,7 @@ class PgStore:
 
     # --- units, documents, links --------------------------------------------------------
 
-    def unit_rows(self, ids=None, document=None, chapter=None):
+    def unit_rows(self, ids=None, document=None, chapter=None, columns=None):
         conditions, params = [sql.SQL("TRUE")], []
         if ids is not None:
             conditions.append(sql.SQL("t.id = ANY(%s)"))
@@ -292,8 +305,10 @@ class PgStore:
         if chapter is not None:
             conditions.append(sql.SQL("t.chapter_number = %s"))
             params.append(int(chapter))
+        chosen = (self._select_list("units") if columns is None else sql.SQL(", ").join(
+            sql.SQL("t.{}").format(sql.Identifier(c)) for c in ["id", *columns]))
         return self._frame(sql.SQL("SELECT {} FROM {} t WHERE {} ORDER BY t.fid").format(
-            self._select_list("units"), self._table("units"),
+            chosen, self._table("units"),
             sql.SQL(" AND ").join(conditions)), params).set_index("id")
 
     def document_ids(self):
@@ -390,7 +405,8 @@ class PgStore:
 
     @property
     def links(self) -> pd.DataFrame:
-        return self.links_where()
+        return self._frame(sql.SQL("SELECT {} FROM {} t ORDER BY t.fid").format(
+            self._select_list("links"), self._table("links")))
 
     @property
     def mentions(self) -> pd.DataFrame:

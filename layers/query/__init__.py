@@ -33,7 +33,15 @@ from layers.query.params import (
     check_page,
     link_filter,
 )
-from layers.query.places import FACT_LISTS, documents, find_place, place, place_ref, spatial_facts
+from layers.query.places import (
+    FACT_LISTS,
+    documents,
+    find_place,
+    place,
+    place_ref,
+    place_refs,
+    spatial_facts,
+)
 from layers.query.reader import LinkFilter, Reader
 from layers.query.search import SEARCH_LIMIT, search, search_key
 from layers.query.selection import Selection, selection, strategy_regions
@@ -55,7 +63,7 @@ __all__ = [
     "check_chapter", "check_kind", "check_layer", "check_page", "check_properties",
     "documents", "feature", "filtered_units", "find_place", "id_list", "items", "lang_fields",
     "layer", "layer_ids", "link_filter", "names", "parse_filter", "parse_sortby", "place",
-    "place_attributes", "place_ref", "places_linked", "queryables", "scalar", "search",
-    "search_key", "selection", "spatial_facts", "strategy_regions", "suffix", "summaries",
+    "place_attributes", "place_ref", "place_refs", "places_linked", "queryables", "scalar",
+    "search", "search_key", "selection", "spatial_facts", "strategy_regions", "suffix", "summaries",
     "unit", "unit_summary", "units", "units_of_places",
 ]

@@ -6,7 +6,8 @@ with SQL over indexed tables. The questions (layers.query.*) check their paramet
 shape the answers; they read only through these calls, so both stores give the same answers.
 
 Rows come as pandas objects with the store's own column names: places as a GeoDataFrame
-indexed by place id (geometry in `geometry`, EPSG:4326), units indexed by unit id in
+indexed by place id (geometry in `geometry`, EPSG:4326; with `columns`, only those, and a
+plain DataFrame unless `geometry` is one of them), units indexed by unit id in
 document order, links with `unit_id, place_id, relation, via_place_id`.
 """
 
@@ -51,6 +52,7 @@ class Reader(Protocol):
                       linked: LinkFilter | None, filter: cql.Filter | None,
                       order: list[tuple[str, bool]] | None, limit: int | None,
                       offset: int, ids: list[str] | None = None,
+                      columns: list[str] | None = None,
                       ) -> tuple[gpd.GeoDataFrame, int]: ...
 
     def place_rows(self, ids: list[str]) -> dict[str, tuple[str, pd.Series]]: ...
@@ -58,7 +60,8 @@ class Reader(Protocol):
     def display_rows(self, layer: str, ids: list[str]) -> gpd.GeoDataFrame: ...
 
     def unit_rows(self, ids: list[str] | None = None, document: str | None = None,
-                  chapter: int | None = None) -> pd.DataFrame: ...
+                  chapter: int | None = None, columns: list[str] | None = None,
+                  ) -> pd.DataFrame: ...
 
     def document_ids(self) -> list[str]: ...
 
