@@ -10,7 +10,7 @@ XINQU_HOME ?= instance
 STORE := $(XINQU_HOME)/xinqu.gpkg
 STORE_INPUTS := $(wildcard data/sources/* data/*.yaml data/places/*.yaml data/linking/*.yaml geo/*.py layers/*.py layers/*/*.py $(XINQU_HOME)/documents.yaml)
 
-.PHONY: setup system-deps build run test lint bench constraints clean
+.PHONY: setup system-deps build run test lint bench bench-store constraints clean
 
 setup: system-deps $(STAMP)
 
@@ -40,6 +40,10 @@ lint: setup
 
 bench: build
 	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done
+
+# Both stores (GeoPackage, PostGIS) at 1× and 100×: load, start-up, RSS, latency (~10 min).
+bench-store: build
+	$(PY) benchmarks/store_scale.py
 
 # Re-pin after changing requirements*.txt (in a fresh venv, so nothing stale is pinned).
 constraints:
