@@ -14,11 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import yaml
 from flask import Flask, Response, jsonify, request
 from werkzeug.http import parse_etags
 
-from layers import paths
+from layers import paths, yamlio
 from webapp import compression, errors, exports, planner, planner_map
 from webapp.built import open_store
 from webapp.compression import Compressor
@@ -58,7 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     store = app.config.get("STORE") or open_store(app.config["STORE_PATH"])
     web = load_style().get("web", {})
-    settings = yaml.safe_load(HTTP_SETTINGS.read_text(encoding="utf-8"))
+    settings = yamlio.read(HTTP_SETTINGS)
     assets = StaticAssets(STATIC_DIR)
     app.extensions["xinqu"] = Service(
         store=store,

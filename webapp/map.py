@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import folium
-import yaml
 from branca.element import MacroElement
 from folium.map import Layer
 from folium.template import Template
 from markupsafe import Markup
 from shapely.ops import polylabel
 
+from layers import yamlio
 from layers.admin_names import admin_names
 from layers.paths import DATA_DIR
 from webapp.security import inline_script_hashes, script_hash
@@ -72,7 +72,7 @@ def _assets(names: list, static_url: Callable[[str], str]) -> list[tuple[str, st
 
 def load_style(path: Path = STYLE_PATH) -> dict[str, Any]:
     """data/map_style.yaml: how each layer is drawn."""
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yamlio.read(path)
 
 
 @dataclass(frozen=True)
