@@ -48,7 +48,9 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app. config may set STORE (an opened Store) or STORE_PATH, Flask keys, and
     XINQU_CACHE_BYTES (the compressed-body cache's bound), XINQU_HEAVY_SLOTS (how many
     exports or map images run at once; both default to data/http.yaml) and
-    XINQU_HEAVY_WORKERS (webapp.limits.WorkerTokens shared by a server's workers)."""
+    XINQU_HEAVY_WORKERS (webapp.limits.WorkerTokens shared by a server's workers) and
+    XINQU_COMPRESSED_DIR (where warm() keeps its compressions between starts; None: nowhere).
+    """
     app = Flask(__name__, static_folder=None)
     app.config.update(STORE_PATH=paths.STORE_PATH, JSON_SORT_KEYS=False)
     app.config.update(config or {})
@@ -65,8 +67,9 @@ def create_app(config: dict | None = None) -> Flask:
                                   web.get("basemap_tolerance_deg", {})),
         strings=load_strings(),
         loaded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        compressor=Compressor.from_settings(settings["compression"],
-                                            app.config.get("XINQU_CACHE_BYTES")),
+        compressor=Compressor.from_settings(
+            settings["compression"], app.config.get("XINQU_CACHE_BYTES"),
+            app.config.get("XINQU_COMPRESSED_DIR", paths.HOME_DIR / "cache" / "compressed")),
         security=SecurityHeaders(settings["security"]),
         assets=assets,
     )
@@ -91,9 +94,12 @@ def warm(app: Flask) -> None:
     """Render the map once per language and compress, once per encoding and at the strong
     levels, what stays fixed: the map pages, the static files they name, their layers and
     /basemap. Call it before a server forks its workers, so they share the result and no
-    visitor waits. (Other static files, e.g. the fonts' TrueType fallbacks, which browsers
-    that read woff2 never ask for, are compressed at the cheap levels when first asked.)"""
+    visitor waits. Each body is asked for once; its compressions come from the files an
+    earlier start kept when they are there (webapp.compressed_files). (Other static files,
+    e.g. the fonts' TrueType fallbacks, which browsers that read woff2 never ask for, are
+    compressed at the cheap levels when first asked.)"""
     service = app.extensions["xinqu"]
+    compressor = service.compressor
     client = app.test_client()
     urls: list[str] = []
     for lang in service.strings.languages:
@@ -103,12 +109,19 @@ def warm(app: Flask) -> None:
         urls.extend(sorted({u.replace("\\u0026", "&")
                             for u in re.findall(r'"(/collections/[^"]+)"', page)}))
     urls.append("/basemap")
-    jobs = [(url, encoding) for url in dict.fromkeys(urls) for encoding in compression.ENCODINGS]
-    with service.compressor.fixed(), ThreadPoolExecutor(
-            max_workers=min(4, os.cpu_count() or 1)) as pool:
+    fixed = []
+    for url in dict.fromkeys(urls):
+        response = client.get(url, headers={**AS_BROWSER, "Accept-Encoding": "identity"})
+        if compressor.fixable(response):
+            fixed.append((response.get_data(), response.get_etag()[0]))
+    # Largest first, so that the threads finish together.
+    jobs = [(data, etag, encoding) for data, etag in sorted(fixed, key=lambda f: -len(f[0]))
+            for encoding in compression.ENCODINGS]
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         # The compressors release the GIL: use the cores while nothing is served yet.
-        list(pool.map(lambda job: client.get(
-            job[0], headers={**AS_BROWSER, "Accept-Encoding": job[1]}), jobs))
+        list(pool.map(lambda job: compressor.keep_fixed(*job), jobs))
+    if compressor.files is not None:
+        compressor.files.prune()
 
 
 def _finish(response: Response) -> Response:
