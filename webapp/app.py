@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from werkzeug.http import parse_etags
 
 from layers import paths, yamlio
 from webapp import compression, errors, exports, planner, planner_map
-from webapp.built import open_store
+from webapp.built import data_time, open_store
 from webapp.compression import Compressor
 from webapp.geojson import build_catalogue
 from webapp.i18n import load_strings
@@ -66,7 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
         catalogue=build_catalogue(store, web.get("min_part_factor", 0),
                                   web.get("basemap_tolerance_deg", {})),
         strings=load_strings(),
-        loaded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        loaded_at=data_time(store),
         compressor=Compressor.from_settings(
             settings["compression"], app.config.get("XINQU_CACHE_BYTES"),
             app.config.get("XINQU_COMPRESSED_DIR", paths.HOME_DIR / "cache" / "compressed")),

@@ -18,6 +18,7 @@ import threading
 from flask import Flask, g, has_request_context
 
 from layers.store import StoreError, file_stamp, open_stable
+from webapp.built import data_time
 from webapp.geojson import build_catalogue
 from webapp.map import load_style
 
@@ -60,7 +61,8 @@ def _fresh(app: Flask):
                       path, error)
             return current
         app.extensions[EXTENSION] = replaced = dataclasses.replace(
-            current, store=store, catalogue=_catalogue(store, current), cache={})
+            current, store=store, catalogue=_catalogue(store, current), cache={},
+            loaded_at=data_time(store))
         log.info("store %s reopened (generation %s)", path, store.build_info.get("generation"))
         return replaced
 
