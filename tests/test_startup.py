@@ -17,7 +17,7 @@ from webapp.map import load_style
 
 REPO = Path(__file__).resolve().parent.parent
 HEAVY = ("pandas", "geopandas", "numpy", "shapely", "pyproj", "flask", "folium", "mapclassify",
-         "scipy", "sklearn", "matplotlib", "opencc")
+         "scipy", "sklearn", "matplotlib", "opencc", "pygeofilter", "werkzeug")
 
 
 def imported_after(code: str) -> set[str]:
@@ -61,12 +61,20 @@ def test_export_command_does_not_load_the_web_app(store_path, tmp_path):
             f"{str(out)!r}]) == 0")
     loaded = imported_after(code)
     assert out.stat().st_size > 0
-    assert {"flask", "folium", "mapclassify", "matplotlib"}.isdisjoint(loaded)
+    assert {"flask", "folium", "mapclassify", "matplotlib", "pygeofilter",
+            "werkzeug"}.isdisjoint(loaded)
 
 
-def test_the_app_starts_without_mapclassify_or_matplotlib(store_path):
+def test_the_app_starts_without_mapclassify_matplotlib_or_pygeofilter(store_path):
     loaded = imported_after("from webapp import create_app\ncreate_app()")
-    assert {"mapclassify", "scipy", "matplotlib"}.isdisjoint(loaded)
+    assert {"mapclassify", "scipy", "matplotlib", "pygeofilter"}.isdisjoint(loaded)
+
+
+def test_a_map_image_and_a_filter_load_what_they_need_when_asked(store_path):
+    code = ("from webapp import create_app\napp = create_app()\nc = app.test_client()\n"
+            "assert c.get('/map.png?layers=none&width=800').status_code == 200\n"
+            "assert c.get(\"/collections/ports/items?f=json&filter=id='x'\").status_code == 200")
+    assert {"matplotlib", "pygeofilter"} <= imported_after(code)
 
 
 def web_copy(geometry, tolerance: float, factor: float):
