@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from geo import boundaries
+from layers import yamlio
 from layers.paths import DATA_DIR
 from layers.textnorm import convert
 
@@ -62,7 +62,7 @@ def admin_names(store, overrides_path: Path = OVERRIDES_PATH,
     left out (pages then show the code). zh-Hant is OpenCC's s2t of the Simplified name
     except where data/admin_names.yaml gives it; it also names the provinces in English
     that no new area does."""
-    data = yaml.safe_load(overrides_path.read_text(encoding="utf-8")) or {}
+    data = yamlio.read(overrides_path) or {}
     traditional = {str(k): str(v) for k, v in (data.get("zh-Hant") or {}).items()}
     more_english = {str(k): str(v) for k, v in (data.get("en") or {}).items()}
     english = _english_provinces(store)

@@ -174,11 +174,11 @@ class MapLabels(MacroElement):
         self.settings = settings
 
 
-def basemap_labels(store, lang: str) -> list[dict]:
-    """Each province of the basemap with its name in `lang` (from layers.admin_names;
-    the Chinese name where the boundary data gives no English one) and a point well
-    inside it for its label: the pole of inaccessibility of its largest part, so a
-    province wrapped round another (Hebei round Beijing) is not labelled in the hole."""
+def province_points(store) -> list[dict]:
+    """Each province of the basemap with its names by language (from layers.admin_names)
+    and a point well inside it for its label: the pole of inaccessibility of its largest
+    part, so a province wrapped round another (Hebei round Beijing) is not labelled in the
+    hole. The same for every language: the map page computes it once per store."""
     frame = store.basemap
     if "kind" not in frame.columns or not len(frame):
         return []
@@ -192,10 +192,19 @@ def basemap_labels(store, lang: str) -> list[dict]:
         part = max(getattr(geometry, "geoms", [geometry]), key=lambda g: g.area)
         point = polylabel(part, tolerance=0.05)
         code = str(row.code)
-        name = names.get(code, {}).get(lang) or str(row.name_zh_hans)
-        out.append({"code": code, "name": name, "lat": round(point.y, 4),
+        out.append({"code": code, "names": names.get(code, {}),
+                    "fallback": str(row.name_zh_hans), "lat": round(point.y, 4),
                     "lon": round(point.x, 4)})
     return out
+
+
+def basemap_labels(store, lang: str, points: list[dict] | None = None) -> list[dict]:
+    """Each province of the basemap with its name in `lang` (the Chinese name where the
+    boundary data gives no English one) and its label point (`province_points`, computed
+    here unless given)."""
+    points = province_points(store) if points is None else points
+    return [{"code": p["code"], "name": p["names"].get(lang) or p["fallback"],
+             "lat": p["lat"], "lon": p["lon"]} for p in points]
 
 
 class PlannerStyle(MacroElement):
