@@ -348,3 +348,15 @@ def test_kept_compressions_stay_within_their_bytes(tmp_path):
     assert 0 < len(left) < len(bodies)
     assert sum(f.stat().st_size for f in left) <= 20_000
     assert files.path(bodies[0], "gzip", 6) in left
+
+
+def test_a_folder_that_cannot_be_written_only_costs_the_compression(web_store, tmp_path,
+                                                                       caplog):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    app, files = _warmed_over(web_store, blocked / "compressed")
+    assert files.writes == 0 and not files.writable
+    assert sum("cannot keep compressed bodies" in r.message for r in caplog.records) == 1
+    packed = browser_client(app).get("/basemap", headers={"Accept-Encoding": "br"})
+    plain = browser_client(app).get("/basemap", headers={"Accept-Encoding": "identity"}).data
+    assert packed.data == _compress(plain, "br", FIXED["br"])

@@ -49,6 +49,7 @@ class CompressedFiles:
         self.limit = limit_bytes
         self.hits = 0
         self.writes = 0
+        self.writable = True  # until a write fails: then said once, and not tried again
 
     def path(self, data: bytes, encoding: str, level: int) -> Path:
         digest = hashlib.sha256(data).hexdigest()
@@ -74,6 +75,8 @@ class CompressedFiles:
 
     def put(self, data: bytes, encoding: str, level: int, packed: bytes) -> None:
         """Keep a compression (written beside and renamed: never a half file)."""
+        if not self.writable:
+            return
         path = self.path(data, encoding, level)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -83,7 +86,9 @@ class CompressedFiles:
             os.replace(out.name, path)
             self.writes += 1
         except OSError as error:
-            log.warning("cannot keep a compressed body in %s: %s", self.folder, error)
+            self.writable = False
+            log.warning("cannot keep compressed bodies in %s (each start compresses them "
+                        "again): %s", self.folder, error)
             with contextlib.suppress(OSError, NameError):
                 os.unlink(out.name)
 
