@@ -89,20 +89,23 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def warm(app: Flask) -> None:
+def warm(app: Flask, base_url: str = "http://localhost") -> None:
     """Render the map once per language and compress, once per encoding and at the strong
     levels, what stays fixed: the map pages, the static files they name, their layers and
     /basemap. Call it before a server forks its workers, so they share the result and no
     visitor waits. Each body is asked for once; its compressions come from the files an
     earlier start kept when they are there (webapp.compressed_files). (Other static files,
     e.g. the fonts' TrueType fallbacks, which browsers that read woff2 never ask for, are
-    compressed at the cheap levels when first asked.)"""
+    compressed at the cheap levels when first asked.) `base_url`: where clients reach the
+    server (`xinqu serve` gives its address): the layers' bodies carry absolute links, so
+    only a body asked for at the same address is the one compressed here."""
     service = app.extensions["xinqu"]
     compressor = service.compressor
     client = app.test_client()
     urls: list[str] = []
     for lang in service.strings.languages:
-        page = client.get(f"/?lang={lang}", headers=AS_BROWSER).get_data(as_text=True)
+        page = client.get(f"/?lang={lang}", headers=AS_BROWSER,
+                          base_url=base_url).get_data(as_text=True)
         urls.append(f"/?lang={lang}")
         urls.extend(sorted(f"/static/{name}" for name in re.findall(r'"/static/([^"?]+)', page)))
         urls.extend(sorted({u.replace("\\u0026", "&")
@@ -110,7 +113,8 @@ def warm(app: Flask) -> None:
     urls.append("/basemap")
     fixed = []
     for url in dict.fromkeys(urls):
-        response = client.get(url, headers={**AS_BROWSER, "Accept-Encoding": "identity"})
+        response = client.get(url, headers={**AS_BROWSER, "Accept-Encoding": "identity"},
+                              base_url=base_url)
         if compressor.fixable(response):
             fixed.append((response.get_data(), response.get_etag()[0]))
     # Largest first, so that the threads finish together.

@@ -80,7 +80,7 @@ def run(args) -> int:
         config["XINQU_CACHE_BYTES"] = args.cache_mb << 20
     app = create_app(config)  # raises UsageError when there is no built store
     _check_free(args.host, args.port)
-    warm(app)
+    warm(app, f"http://{_bind_host(args.host)}:{args.port}")  # the address its links name
     _drop_server_header(wsgi.Response)  # before the workers fork: they all answer without it
 
     class Server(BaseApplication):
