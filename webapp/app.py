@@ -46,7 +46,7 @@ BLUEPRINT_MODULES = (ogc, pages, exports, planner, planner_map, documents, plann
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. config may set STORE (an opened Store) or STORE_PATH, Flask keys, and
     XINQU_CACHE_BYTES (the compressed-body cache's bound), XINQU_HEAVY_SLOTS (how many
-    exports or map images run at once; both default to data/http.yaml) and
+    exports or map images run at once; both default to data/http.yaml),
     XINQU_HEAVY_WORKERS (webapp.limits.WorkerTokens shared by a server's workers) and
     XINQU_COMPRESSED_DIR (where warm() keeps its compressions between starts; None: nowhere).
     """
