@@ -6,7 +6,9 @@ service does: the store already in memory, the file built in a temporary directo
 read back into memory. ogr2ogr (Debian's gdal-bin) reads the store from disk, as a
 planner converting it by hand would. First, whole processes: `xinqu export` of one layer
 to a GeoPackage (start-up and store loading included) beside ogr2ogr of that layer, by
-wall-clock and by the CPU time the process used (steadier on a shared machine).
+wall-clock and by the CPU time the process used (steadier on a shared machine), and the
+floor under it: a Python process that only imports the libraries the export reads and
+writes with (geopandas with pandas and numpy, pyogrio, pyproj).
 Run: .venv/bin/python benchmarks/export.py [runs]
 """
 
@@ -27,6 +29,7 @@ from layers.paths import STORE_PATH
 from layers.store import Store
 
 GOAL = 1.5  # at most this many times ogr2ogr's time
+LIBRARIES = "import geopandas, pyogrio, pyproj"  # what any export of the store loads
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -107,6 +110,9 @@ def main(runs: int = 5) -> int:
     layers = list(store.layers)
     vertices = sum(int(store.layer_meta.loc[layer, "full_vertices"]) for layer in layers)
     print(f"{len(layers)} layers, {vertices} vertices at full resolution; median of {runs} runs")
+    floor, floor_cpu = command_seconds([sys.executable, "-c", LIBRARIES], runs)
+    print(f"floor: a process importing {LIBRARIES[len('import '):]}: {floor:.2f} s "
+          f"(CPU {floor_cpu:.2f})")
     with tempfile.TemporaryDirectory() as folder:
         for layer in ("new-areas", "partners"):
             xinqu, gdal = whole_process(layer, Path(folder))

@@ -4,7 +4,9 @@
   median of a few runs): a command that only parses its arguments loads no heavy library;
 - the app in a fresh process, by phase (CPU seconds): importing webapp.app, create_app
   (store, serialised layers, blueprints) and warm (the map page and its compressed data,
-  done before gunicorn forks), as `xinqu serve` runs them;
+  done before gunicorn forks), as `xinqu serve` runs them: the first start over a store
+  (no compressions kept yet) and a restart (warm reads them from the folder the first
+  start filled, webapp.compressed_files);
 - `python -X importtime` of `xinqu export --help` and of `create_app()`: the modules
   that cost most, cumulative.
 
@@ -19,6 +21,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,12 +29,12 @@ REPO = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 
 PHASES = """
-import time
+import sys, time
 cpu = time.process_time
 t = cpu()
 from webapp.app import create_app, warm
 a = cpu()
-app = create_app()
+app = create_app({"XINQU_COMPRESSED_DIR": sys.argv[1]})
 b = cpu()
 warm(app)
 c = cpu()
@@ -75,14 +78,18 @@ def main(runs: int = 5) -> int:
                             [python, "-m", "webapp.cli", "export", "--help"])):
         wall, cpu = whole(command, runs)
         print(f"  {label:<22} {wall:6.2f} {cpu:6.2f}", flush=True)
-    phases = []
-    for _ in range(max(1, runs // 2)):
-        out = subprocess.run([python, "-c", PHASES], cwd=REPO, env=ENV, check=True,
-                             capture_output=True, text=True).stdout.split()
-        phases.append([float(x) for x in out])
     names = ("import webapp.app", "create_app", "warm")
-    print(f"app start by phase (CPU s, median of {len(phases)}): " + ", ".join(
-        f"{name} {statistics.median(p[i] for p in phases):.2f}" for i, name in enumerate(names)))
+    phases: dict[str, list[list[float]]] = {"first start": [], "restart": []}
+    for _ in range(max(1, runs // 2)):
+        with tempfile.TemporaryDirectory() as folder:
+            for kind in phases:  # the first fills the folder, the restart reads it
+                out = subprocess.run([python, "-c", PHASES, folder], cwd=REPO, env=ENV,
+                                     check=True, capture_output=True, text=True).stdout.split()
+                phases[kind].append([float(x) for x in out])
+    for kind, rows in phases.items():
+        print(f"app {kind} by phase (CPU s, median of {len(rows)}): " + ", ".join(
+            f"{name} {statistics.median(p[i] for p in rows):.2f}"
+            for i, name in enumerate(names)))
     for label, code in (("xinqu export --help",
                          "from webapp.cli import main\ntry: main(['export', '--help'])\n"
                          "except SystemExit: pass"),

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from geo import boundaries
+from layers import yamlio
 from layers.paths import DATA_DIR
 from layers.textnorm import convert
 
@@ -65,7 +65,7 @@ def _chinese(unit: boundaries.Unit) -> str:
 def overrides(path: Path = OVERRIDES_PATH) -> tuple[dict[str, str], dict[str, str]]:
     """(zh-Hant name, English name) by code from data/admin_names.yaml: the corrections
     to OpenCC and the provinces that no new area names in English."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = yamlio.read(path) or {}
     return ({str(k): str(v) for k, v in (data.get("zh-Hant") or {}).items()},
             {str(k): str(v) for k, v in (data.get("en") or {}).items()})
 

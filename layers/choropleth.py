@@ -24,8 +24,8 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from layers import yamlio
 from layers.paths import DATA_DIR
 from layers.query import QueryError, names
 
@@ -36,8 +36,7 @@ MODES: dict[str, tuple[str, ...]] = {"named": ("named",), "reach": ("named", "vi
 @cache
 def settings() -> dict:
     """The `choropleth` section of data/planner.yaml."""
-    with open(DATA_DIR / "planner.yaml", encoding="utf-8") as f:
-        return yaml.safe_load(f)["choropleth"]
+    return yamlio.read(DATA_DIR / "planner.yaml")["choropleth"]
 
 
 def check_mode(mode: str | None) -> str:

@@ -30,8 +30,6 @@ import pandas as pd
 import shapely
 from pygeofilter import ast
 from pygeofilter.backends.evaluator import handle
-from pygeofilter.parsers.cql2_json import parse as parse_json
-from pygeofilter.parsers.cql2_text import parse as parse_text
 
 from layers.cql_check import CheckedEvaluator, Column, FilterError, like_tokens
 
@@ -104,6 +102,9 @@ def parse(text: str, lang: str = "cql2-text") -> Filter:
 
 
 def _parse_text(text: str) -> Any:
+    # Imported here: the CQL2 text grammar takes ~0.3 s to build, which no start should pay.
+    from pygeofilter.parsers.cql2_text import parse as parse_text
+
     try:
         return parse_text(text)
     except Exception as error:  # lark's errors, and pygeofilter's on odd literals
@@ -121,6 +122,8 @@ def _position(error: Exception) -> str:
 
 
 def _parse_json(text: str) -> Any:
+    from pygeofilter.parsers.cql2_json import parse as parse_json  # with the text grammar
+
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:

@@ -30,7 +30,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import yaml
 from markupsafe import Markup
 from pyproj import CRS
 
@@ -41,7 +40,7 @@ from geo.formats.geojson import write_geojson
 from geo.formats.gpkg import write_gpkg
 from geo.formats.kml import write_kml
 from geo.formats.shapefile import fits, is_text, write_shapefiles, write_zip
-from layers import query, tempfiles
+from layers import query, tempfiles, yamlio
 from layers.export_csv import csv_frame, cut_note
 from layers.paths import DATA_DIR
 from layers.progress import step, track
@@ -107,7 +106,7 @@ class Settings:
 @functools.cache
 def settings() -> Settings:
     """The export settings from data/ (read once)."""
-    data = yaml.safe_load(SETTINGS_PATH.read_text(encoding="utf-8"))
+    data = yamlio.read(SETTINGS_PATH)
     formats = {
         f["id"]: Format(id=f["id"], media_type=f["media_type"], all_layers=bool(f["all_layers"]),
                         wgs84_only=bool(f.get("wgs84_only", False)), title=dict(f["title"]))
@@ -120,7 +119,7 @@ def settings() -> Settings:
                                            for lang, text in group["label"].items()}
             choices.append(CRSChoice(code=entry["code"], label=dict(label),
                                      group=dict(group["group"])))
-    fields = yaml.safe_load(FIELDS_PATH.read_text(encoding="utf-8"))["fields"]
+    fields = yamlio.read(FIELDS_PATH)["fields"]
     return Settings(default_crs=data["default_crs"], formats=formats,
                     crs_choices=tuple(choices),
                     fields={column: (names[0], names[1]) for column, names in fields.items()},

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from layers import cql, query
+from layers import cql, query, yamlio
 from layers.paths import DATA_DIR
 
 TABLES_FILE = DATA_DIR / "tables.yaml"
@@ -34,7 +33,7 @@ class Table:
 @functools.cache
 def tables() -> dict[str, Table]:
     """The tables served as collections, in data/tables.yaml's order."""
-    entries = yaml.safe_load(TABLES_FILE.read_text(encoding="utf-8"))
+    entries = yamlio.read(TABLES_FILE)
     return {e["id"]: Table(e["id"], tuple(e["key"]), dict(e["title"]),
                            dict(e["description"])) for e in entries}
 

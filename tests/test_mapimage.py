@@ -31,6 +31,7 @@ from webapp.mapimage import (
     settings,
 )
 from webapp.planner import EXTENSION
+from webapp.planner import renderer as app_renderer
 
 pytest_plugins = ["web_fixtures"]
 
@@ -56,7 +57,8 @@ def client(app):
 
 @pytest.fixture(scope="module")
 def renderer(app):
-    return app.extensions[EXTENSION]
+    with app.app_context():  # made on first use: matplotlib stays off the start-up path
+        return app_renderer()
 
 
 @pytest.fixture(scope="module")
@@ -317,14 +319,16 @@ def fresh(store, app):
     def make(**limits) -> MapRenderer:
         style = load_style()
         style["image"] = {**style["image"], **limits}
-        base = app.extensions[EXTENSION]
+        with app.app_context():
+            base = app_renderer()
         return MapRenderer(store, base.strings, web_style=style)
     return make
 
 
 def test_a_render_over_budget_answers_503_and_is_ready_on_retry(app, fresh):
     slow = fresh(render_budget_s=0)
-    original = app.extensions[EXTENSION]
+    with app.app_context():
+        original = app_renderer()
     app.extensions[EXTENSION] = slow
     try:
         busy = app.test_client().get("/map.png?document=mofcom-2025&lang=zh")

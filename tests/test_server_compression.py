@@ -295,3 +295,73 @@ def test_worker_tokens_are_shared_across_processes_and_freed_by_a_kill(tmp_path)
     finally:
         holder.kill()
         holder.wait()
+
+
+def _warmed_over(web_store, folder):
+    from webapp import create_app
+
+    app = create_app({"STORE": web_store, "TESTING": True, "XINQU_COMPRESSED_DIR": folder})
+    warm(app)
+    return app, app.extensions["xinqu"].compressor.files
+
+
+def test_a_restart_reads_the_strong_compressions_kept_on_disk(store_path, tmp_path):
+    from layers.store import open_stable
+
+    folder = tmp_path / "compressed"
+    first, files = _warmed_over(open_stable(store_path), folder)
+    assert files.hits == 0 and files.writes > 0
+    assert len(list(folder.glob("*.body"))) == files.writes
+    second, again = _warmed_over(open_stable(store_path), folder)
+    # The same store gives the same bodies (the items' timeStamp is the store file's time):
+    # nothing is compressed again.
+    assert again.writes == 0 and again.hits == files.writes
+    for url in ("/basemap", "/?lang=zh-Hant", LAYER):
+        plain = browser_client(second).get(url, headers={"Accept-Encoding": "identity"})
+        before = browser_client(first).get(url, headers={"Accept-Encoding": "identity"})
+        assert plain.headers["ETag"] == before.headers["ETag"]
+        for encoding in ("zstd", "br", "gzip"):
+            packed = browser_client(second).get(url, headers={"Accept-Encoding": encoding})
+            assert packed.headers["Content-Encoding"] == encoding
+            assert packed.data == _compress(plain.data, encoding, FIXED[encoding])
+
+
+def test_a_damaged_kept_compression_is_ignored_and_written_anew(web_store, tmp_path):
+    folder = tmp_path / "compressed"
+    app, _ = _warmed_over(web_store, folder)
+    plain = browser_client(app).get("/basemap", headers={"Accept-Encoding": "identity"}).data
+    kept = app.extensions["xinqu"].compressor.files.path(plain, "zstd", FIXED["zstd"])
+    kept.write_bytes(kept.read_bytes()[:-100])  # cut short, as a full disk would leave it
+    app, files = _warmed_over(web_store, folder)
+    packed = browser_client(app).get("/basemap", headers={"Accept-Encoding": "zstd"}).data
+    assert packed == _compress(plain, "zstd", FIXED["zstd"])
+    assert kept.read_bytes() == packed and files.writes >= 1
+
+
+def test_kept_compressions_stay_within_their_bytes(tmp_path):
+    from webapp.compressed_files import CompressedFiles
+
+    files = CompressedFiles(tmp_path, limit_bytes=20_000)
+    # 6.4 kB each that do not compress: three fit
+    bodies = [b"".join(hashlib.sha256(bytes([n, i])).digest() for i in range(200))
+              for n in range(7)]
+    for body in bodies:
+        files.put(body, "gzip", 6, gzip.compress(body, 6, mtime=0))
+    files.get(bodies[0], "gzip", 6)  # used now: the most recent of all
+    files.prune()
+    left = sorted(tmp_path.glob("*.body"))
+    assert 0 < len(left) < len(bodies)
+    assert sum(f.stat().st_size for f in left) <= 20_000
+    assert files.path(bodies[0], "gzip", 6) in left
+
+
+def test_a_folder_that_cannot_be_written_only_costs_the_compression(web_store, tmp_path,
+                                                                       caplog):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    app, files = _warmed_over(web_store, blocked / "compressed")
+    assert files.writes == 0 and not files.writable
+    assert sum("cannot keep compressed bodies" in r.message for r in caplog.records) == 1
+    packed = browser_client(app).get("/basemap", headers={"Accept-Encoding": "br"})
+    plain = browser_client(app).get("/basemap", headers={"Accept-Encoding": "identity"}).data
+    assert packed.data == _compress(plain, "br", FIXED["br"])

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import brotli
 import pytest
+import yaml
 from web_fixtures import BROWSER_ACCEPT
 
 if sys.version_info >= (3, 14):
@@ -184,3 +185,24 @@ def test_serve_refuses_bad_worker_settings_in_one_line(option):
     assert result.returncode == 2
     assert option[0] in result.stderr and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("xinqu serve: error:")
+
+
+def test_the_maps_layers_come_compressed_at_the_strong_level_from_the_server(live_server):
+    """warm() asks for the layers at the server's own address: their bodies carry absolute
+    links, so the bodies it compressed are the ones a browser at that address gets."""
+    from webapp.app import HTTP_SETTINGS
+
+    level = yaml.safe_load(HTTP_SETTINGS.read_text(encoding="utf-8"))["compression"]["fixed"]
+    page = _get(live_server, "/?lang=en", CHROME)[2].decode()
+    urls = {u.replace("\\u0026", "&") for u in re.findall(r'"(/collections/[^"]+)"', page)}
+    assert len(urls) == 7
+    for url in urls:
+        _, _, plain = _get(live_server, url, {"Accept": "application/geo+json"})
+        connection = _connection(live_server)
+        try:
+            connection.request("GET", url, headers={"Accept": "application/geo+json",
+                                                    "Accept-Encoding": "zstd"})
+            packed = connection.getresponse().read()
+        finally:
+            connection.close()
+        assert packed == zstd.compress(plain, level["zstd"]), url

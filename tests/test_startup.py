@@ -17,7 +17,10 @@ from webapp.map import load_style
 
 REPO = Path(__file__).resolve().parent.parent
 HEAVY = ("pandas", "geopandas", "numpy", "shapely", "pyproj", "flask", "folium", "mapclassify",
-         "scipy", "sklearn", "matplotlib", "opencc")
+         "scipy", "sklearn", "matplotlib", "opencc", "werkzeug",
+         # the CQL2 text grammar (built at import, ~0.3 s); pygeofilter's tree classes are light
+         "pygeofilter.parsers.cql2_text")
+PARSER = "pygeofilter.parsers.cql2_text"
 
 
 def imported_after(code: str) -> set[str]:
@@ -61,12 +64,20 @@ def test_export_command_does_not_load_the_web_app(store_path, tmp_path):
             f"{str(out)!r}]) == 0")
     loaded = imported_after(code)
     assert out.stat().st_size > 0
-    assert {"flask", "folium", "mapclassify", "matplotlib"}.isdisjoint(loaded)
+    assert {"flask", "folium", "mapclassify", "matplotlib", PARSER,
+            "werkzeug"}.isdisjoint(loaded)
 
 
-def test_the_app_starts_without_mapclassify(store_path):
+def test_the_app_starts_without_mapclassify_matplotlib_or_pygeofilter(store_path):
     loaded = imported_after("from webapp import create_app\ncreate_app()")
-    assert "mapclassify" not in loaded and "scipy" not in loaded
+    assert {"mapclassify", "scipy", "matplotlib", PARSER}.isdisjoint(loaded)
+
+
+def test_a_map_image_and_a_filter_load_what_they_need_when_asked(store_path):
+    code = ("from webapp import create_app\napp = create_app()\nc = app.test_client()\n"
+            "assert c.get('/map.png?layers=none&width=800').status_code == 200\n"
+            "assert c.get(\"/collections/ports/items?f=json&filter=id='x'\").status_code == 200")
+    assert {"matplotlib", PARSER} <= imported_after(code)
 
 
 def web_copy(geometry, tolerance: float, factor: float):
@@ -88,6 +99,7 @@ def test_the_catalogue_is_the_one_built_row_by_row(store):
         tolerance = tolerances.get(layer, 0.0)
         web = geojson.WebCopy(tolerance, factor)
         built = geojson.layer_features(store, layer, web)
+        assert built._full is None  # the API's texts are made when first asked for
         linked = geojson.query.units_of_places(store, frame.index)
         assert list(built.full) == [str(i) for i in frame.index]
         for id, row in frame.iterrows():

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import yaml
 from flask import Flask, Response, jsonify, request
 from werkzeug.http import parse_etags
 
-from layers import paths, stores
+from layers import paths, stores, yamlio
 from webapp import compression, errors, exports, planner, planner_map
-from webapp.built import open_store
+from webapp.built import data_time, open_store
 from webapp.compression import Compressor
 from webapp.geojson import build_catalogue
 from webapp.i18n import load_strings
@@ -49,9 +47,10 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app. config may set STORE (an opened store) or STORE_PATH (a GeoPackage path
     or a postgresql:// URL; default: layers.stores.location()), Flask keys, and
     XINQU_CACHE_BYTES (the compressed-body cache's bound), XINQU_HEAVY_SLOTS (how many
-    exports or map images run at once; both default to data/http.yaml) and
-    XINQU_HEAVY_WORKERS (webapp.limits.WorkerTokens shared by a server's workers) and
-    XINQU_MAP_PAGE_LIMIT (features per map request; else $XINQU_MAP_PAGE_LIMIT, else
+    exports or map images run at once; both default to data/http.yaml),
+    XINQU_HEAVY_WORKERS (webapp.limits.WorkerTokens shared by a server's workers),
+    XINQU_COMPRESSED_DIR (where warm() keeps its compressions between starts; None: nowhere)
+    and XINQU_MAP_PAGE_LIMIT (features per map request; else $XINQU_MAP_PAGE_LIMIT, else
     data/map_style.yaml `web.map_page_limit`)."""
     app = Flask(__name__, static_folder=None)
     app.config.update(STORE_PATH=stores.location(), JSON_SORT_KEYS=False)
@@ -63,16 +62,17 @@ def create_app(config: dict | None = None) -> Flask:
     web = load_style().get("web", {})
     app.config["XINQU_MAP_PAGE_LIMIT"] = page_limit(
         web, app.config.get("XINQU_MAP_PAGE_LIMIT", os.environ.get(PAGE_LIMIT_ENV)))
-    settings = yaml.safe_load(HTTP_SETTINGS.read_text(encoding="utf-8"))
+    settings = yamlio.read(HTTP_SETTINGS)
     assets = StaticAssets(STATIC_DIR)
     app.extensions["xinqu"] = Service(
         store=store,
         catalogue=build_catalogue(store, web.get("min_part_factor", 0),
                                   web.get("basemap_tolerance_deg", {})),
         strings=load_strings(),
-        loaded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        compressor=Compressor.from_settings(settings["compression"],
-                                            app.config.get("XINQU_CACHE_BYTES")),
+        loaded_at=data_time(store),
+        compressor=Compressor.from_settings(
+            settings["compression"], app.config.get("XINQU_CACHE_BYTES"),
+            app.config.get("XINQU_COMPRESSED_DIR", paths.HOME_DIR / "cache" / "compressed")),
         security=SecurityHeaders(settings["security"]),
         assets=assets,
     )
@@ -93,29 +93,43 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def warm(app: Flask) -> None:
+def warm(app: Flask, base_url: str = "http://localhost") -> None:
     """Render the map once per language and compress, once per encoding and at the strong
     levels, what stays fixed: the map pages, the static files they name, their layers and
     /basemap. Call it before a server forks its workers, so they share the result and no
-    visitor waits. (Other static files, e.g. the fonts' TrueType fallbacks, which browsers
-    that read woff2 never ask for, are compressed at the cheap levels when first asked.)"""
+    visitor waits. Each body is asked for once; its compressions come from the files an
+    earlier start kept when they are there (webapp.compressed_files). (Other static files,
+    e.g. the fonts' TrueType fallbacks, which browsers that read woff2 never ask for, are
+    compressed at the cheap levels when first asked.) `base_url`: where clients reach the
+    server (`xinqu serve` gives its address): the layers' bodies carry absolute links, so
+    only a body asked for at the same address is the one compressed here."""
     service = app.extensions["xinqu"]
+    compressor = service.compressor
     client = app.test_client()
     urls: list[str] = []
     for lang in service.strings.languages:
-        page = client.get(f"/?lang={lang}", headers=AS_BROWSER).get_data(as_text=True)
+        page = client.get(f"/?lang={lang}", headers=AS_BROWSER,
+                          base_url=base_url).get_data(as_text=True)
         urls.append(f"/?lang={lang}")
         urls.extend(sorted(f"/static/{name}" for name in re.findall(r'"/static/([^"?]+)', page)))
         if service.store.holds_features:  # a database's layers are read per request
             urls.extend(sorted({u.replace("\\u0026", "&")
                                 for u in re.findall(r'"(/collections/[^"]+)"', page)}))
     urls.append("/basemap")
-    jobs = [(url, encoding) for url in dict.fromkeys(urls) for encoding in compression.ENCODINGS]
-    with service.compressor.fixed(), ThreadPoolExecutor(
-            max_workers=min(4, os.cpu_count() or 1)) as pool:
+    fixed = []
+    for url in dict.fromkeys(urls):
+        response = client.get(url, headers={**AS_BROWSER, "Accept-Encoding": "identity"},
+                              base_url=base_url)
+        if compressor.fixable(response):
+            fixed.append((response.get_data(), response.get_etag()[0]))
+    # Largest first, so that the threads finish together.
+    jobs = [(data, etag, encoding) for data, etag in sorted(fixed, key=lambda f: -len(f[0]))
+            for encoding in compression.ENCODINGS]
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         # The compressors release the GIL: use the cores while nothing is served yet.
-        list(pool.map(lambda job: client.get(
-            job[0], headers={**AS_BROWSER, "Accept-Encoding": job[1]}), jobs))
+        list(pool.map(lambda job: compressor.keep_fixed(*job), jobs))
+    if compressor.files is not None:
+        compressor.files.prune()
 
 
 def _finish(response: Response) -> Response:

@@ -7,7 +7,9 @@ without importing Flask, folium and the views.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
+from typing import Any
 
 from webapp.errors import UsageError
 
@@ -30,3 +32,15 @@ def open_store(where: str | Path):
         return open_at(where)
     except StoreErrors as error:
         raise UsageError(f"{error}; run `xinqu build`") from None
+
+
+def data_time(store: Any) -> str:
+    """The items' `timeStamp`: when the store file was written (its stamp), so the same store
+    gives the same bodies and ETags in every worker and after a restart (the start's time
+    for a store handed in without one)."""
+    loaded = getattr(store, "loaded_at", None)  # a database store: when it was loaded
+    if loaded is not None:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(loaded))
+    stamp = getattr(store, "stamp", None)
+    seconds = stamp[1] / 1e9 if stamp else time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))

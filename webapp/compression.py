@@ -2,8 +2,9 @@
 
 Bodies fixed from start-up (static files, the map page, its layers, /basemap) are
 compressed once by `warm()` at strong levels before the workers fork, and kept for the
-process's life. Every other body is compressed while its client waits, at a level that
-costs milliseconds, and kept in a byte-bounded LRU. Keys are (ETag, encoding): a body
+process's life (and on disk for the next start: webapp.compressed_files). Every other
+body is compressed while its client waits, at a level that costs milliseconds, and kept in
+a byte-bounded LRU. Keys are (ETag, encoding): a body
 with no ETag is never reused. Settings: data/http.yaml `compression`.
 """
 
@@ -14,13 +15,14 @@ import logging
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import brotli
 from flask import Request, Response
+
+from webapp.compressed_files import CompressedFiles
 
 if sys.version_info >= (3, 14):
     from compression import zstd
@@ -115,37 +117,51 @@ class CompressedBodies:
 
 @dataclass
 class Compressor:
-    """What the response hook needs: settings, the bodies kept, and whether the bodies
-    compressed now are fixed ones (only while `warm()` runs, before any request thread)."""
+    """What the response hook needs: settings, the bodies kept, and where fixed bodies'
+    compressions are kept between starts (webapp.compressed_files; None: nowhere)."""
 
     mimetypes: frozenset[str]
     min_size: int
     fixed_levels: dict[str, int]
     levels: dict[str, int]
     bodies: CompressedBodies
-    precompressing: bool = False
+    files: CompressedFiles | None = None
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any], cache_bytes: int | None = None
-                      ) -> Compressor:
+    def from_settings(cls, settings: dict[str, Any], cache_bytes: int | None = None,
+                      folder: Path | None = None) -> Compressor:
         limit = cache_bytes if cache_bytes is not None else int(settings["cache_mb"]) << 20
+        files = None if folder is None else CompressedFiles(
+            folder, int(settings["disk_cache_mb"]) << 20)
         return cls(mimetypes=frozenset(settings["mimetypes"]),
                    min_size=int(settings["min_size"]),
                    fixed_levels=dict(settings["fixed"]), levels=dict(settings["per_request"]),
-                   bodies=CompressedBodies(limit, int(limit * settings["max_entry_share"])))
-
-    @contextmanager
-    def fixed(self) -> Iterator[None]:
-        """Compress at the fixed levels and keep the bodies for good (start-up only)."""
-        self.precompressing = True
-        try:
-            yield
-        finally:
-            self.precompressing = False
+                   bodies=CompressedBodies(limit, int(limit * settings["max_entry_share"])),
+                   files=files)
 
     def compressible(self, response: Response) -> bool:
         return (response.mimetype in self.mimetypes and not response.is_streamed
                 and "Content-Encoding" not in response.headers)
+
+    def fixable(self, response: Response) -> bool:
+        """Whether a plain 200 (as warm() asks for it) is compressed and kept as fixed."""
+        size = len(response.get_data())  # first: a test client's answer streams until read
+        return (response.status_code == 200 and self.compressible(response)
+                and not response.direct_passthrough and bool(response.get_etag()[0])
+                and size >= self.min_size)
+
+    def keep_fixed(self, data: bytes, etag: str, encoding: str) -> None:
+        """Compress a fixed body at the strong level (or read that from the files kept by
+        an earlier start) and keep it for good (start-up only, before any request)."""
+        level = self.fixed_levels[encoding]
+        out = self.files.get(data, encoding, level) if self.files is not None else None
+        if out is None:
+            out = _compress(data, encoding, level)
+            if self.files is not None:
+                self.files.put(data, encoding, level, out)
+        if not self.bodies.put((etag, encoding), out, fixed=True):
+            log.warning("compressed-body cache full: %s (%s) is compressed per request",
+                        etag, encoding)
 
     def body(self, data: bytes, encoding: str, etag: str | None) -> bytes:
         """The compressed body, from the kept ones when this ETag was compressed before."""
@@ -154,11 +170,9 @@ class Compressor:
             kept = self.bodies.get(key)
             if kept is not None:
                 return kept
-        fixed = self.precompressing
-        out = _compress(data, encoding, (self.fixed_levels if fixed else self.levels)[encoding])
-        if key is not None and not self.bodies.put(key, out, fixed=fixed) and fixed:
-            log.warning("compressed-body cache full: %s (%s) is compressed per request",
-                        etag, encoding)
+        out = _compress(data, encoding, self.levels[encoding])
+        if key is not None:
+            self.bodies.put(key, out)
         return out
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from werkzeug.exceptions import HTTPException
-
 log = logging.getLogger(__name__)
 
 ERROR_HEADERS = {"Cache-Control": "no-store"}
@@ -33,7 +31,9 @@ def answer(error: Exception) -> tuple[int, dict[str, str], dict[str, Any]]:
     """(status, headers, body) of the error answer to `error`; unexpected errors are logged
     and answer a 500 that names nothing of the server's inside."""
     # Imported here, not at the top: the CLI imports UsageError from this module and must
-    # start without loading pandas, geopandas and PROJ.
+    # start without loading pandas, geopandas and PROJ (nor werkzeug, a tenth of a second).
+    from werkzeug.exceptions import HTTPException
+
     from geo.crs import CRSError
     from layers.export import ExportError, ExportNotFound
     from layers.pgstore.reader import StoreUnavailable

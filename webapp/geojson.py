@@ -1,8 +1,9 @@
-"""GeoJSON of every place, serialised once when the app starts.
+"""GeoJSON of every place, serialised once per process, not per request.
 
-Each feature is turned into its JSON text at start, at full resolution for the API and
-display-simplified for the map; a request only picks the texts of the features it
-returns and joins them, so no geometry is serialised per request. A layer is serialised
+Each feature is turned into its JSON text once: display-simplified for the map at start,
+at full resolution for the API when a process is first asked for the layer's items; a
+request only picks the texts of the features it returns and joins them, so no geometry is
+serialised per request. A layer is serialised
 a column at a time: every geometry in one GEOS call (shapely.to_geojson on the array),
 coordinates rounded in one call, properties from plain records, not row Series.
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,11 +105,26 @@ def _feature(id: str, properties: dict[str, Any], geometry_text: str) -> str:
 
 @dataclass
 class LayerFeatures:
-    """The features of one layer as JSON texts, by place id, in layer order."""
+    """The features of one layer as JSON texts, by place id, in layer order.
 
-    full: dict[str, str] = field(default_factory=dict)
+    The display texts (the map's, compressed before a server forks) are made at once; the
+    full-resolution ones (the API's items) when first asked for, by each process: they
+    are most of the serialising, and no server's first answer needs them.
+    """
+
     display: dict[str, str] = field(default_factory=dict)
     bbox: list[float] = field(default_factory=list)
+    make_full: Callable[[], dict[str, str]] | None = None
+    _full: dict[str, str] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def full(self) -> dict[str, str]:
+        if self._full is None:
+            with self._lock:
+                if self._full is None:
+                    self._full = self.make_full() if self.make_full is not None else {}
+        return self._full
 
 
 def place_properties(layer: str, id: str, row, units: list[str]) -> dict[str, Any]:
@@ -139,15 +157,20 @@ def frame_features(layer: str, frame, display, linked: dict[str, list[str]],
         simple = display.geometry.reindex(frame.index)
         has = np.asarray(frame.index.isin(display.index))
         shown[has] = np.asarray(simple.values, dtype=object)[has]
-    full_texts = geometries_json(geometry)
     display_texts = geometries_json(web.many(shown))
     rows = frame.to_dict("records")  # plain values per row, in column order
-    for id, row, full_text, display_text in zip(ids, rows, full_texts, display_texts,
-                                                strict=True):
+    everything = []
+    for id, row, display_text in zip(ids, rows, display_texts, strict=True):
         properties = place_properties(layer, id, row, linked.get(id, []))
-        out.full[id] = _feature(id, properties, full_text)
+        everything.append(properties)
         small = {k: properties.get(k) for k in DISPLAY_PROPERTIES if k in properties}
         out.display[id] = _feature(id, small, display_text)
+
+    def full() -> dict[str, str]:
+        return {id: _feature(id, properties, text) for id, properties, text in
+                zip(ids, everything, geometries_json(geometry), strict=True)}
+
+    out.make_full = full
     if len(frame):
         out.bbox = [round(float(v), 6) for v in frame.total_bounds]
     return out

@@ -11,8 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from layers import yamlio
 from layers.paths import DATA_DIR
 from layers.textnorm import convert
 
@@ -110,7 +109,7 @@ class Strings:
 
 def load_strings(path: Path = I18N_PATH) -> Strings:
     """Read data/i18n.yaml."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = yamlio.read(path)
     return Strings(
         languages=tuple(data["languages"]),
         names=dict(data["names"]),

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import folium
-import yaml
 from branca.element import MacroElement
 from folium.map import Layer
 from folium.template import Template
 from markupsafe import Markup
 from shapely.ops import polylabel
 
+from layers import yamlio
 from layers.admin_names import admin_names
 from layers.paths import DATA_DIR
 from layers.query import LIMIT_MAX, suffix
@@ -76,7 +76,7 @@ def _assets(names: list, static_url: Callable[[str], str]) -> list[tuple[str, st
 
 def load_style(path: Path = STYLE_PATH) -> dict[str, Any]:
     """data/map_style.yaml: how each layer is drawn."""
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yamlio.read(path)
 
 
 def page_limit(web: dict[str, Any], override: str | int | None = None) -> int:
@@ -191,15 +191,11 @@ class MapLabels(MacroElement):
         self.settings = settings
 
 
-def basemap_labels(store, lang: str) -> list[dict]:
-    """The basemap's named places for labels.js, provinces then cities (`kind`), each with
-    its name in `lang` and its label point.
-
-    A province is named by layers.admin_names (the Chinese name where no English one is
-    known) at the pole of inaccessibility of its largest part, so a province wrapped round
-    another (Hebei round Beijing) is not labelled in the hole. A city is named by its own
-    row (the build gives all three scripts) at its point, in the order the data lists
-    them (capitals first), which is the order in which they get room."""
+def province_points(store) -> list[dict]:
+    """Each province of the basemap with its names by language (from layers.admin_names)
+    and a point well inside it for its label: the pole of inaccessibility of its largest
+    part, so a province wrapped round another (Hebei round Beijing) is not labelled in the
+    hole. The same for every language: the map page computes it once per store."""
     frame = store.basemap
     if "kind" not in frame.columns or not len(frame):
         return []
@@ -213,9 +209,27 @@ def basemap_labels(store, lang: str) -> list[dict]:
         part = max(getattr(geometry, "geoms", [geometry]), key=lambda g: g.area)
         point = polylabel(part, tolerance=0.05)
         code = str(row.code)
-        name = names.get(code, {}).get(lang) or str(row.name_zh_hans)
-        out.append({"code": code, "kind": "province", "name": name,
-                    "lat": round(point.y, 4), "lon": round(point.x, 4)})
+        out.append({"code": code, "names": names.get(code, {}),
+                    "fallback": str(row.name_zh_hans), "lat": round(point.y, 4),
+                    "lon": round(point.x, 4)})
+    return out
+
+
+def basemap_labels(store, lang: str, points: list[dict] | None = None) -> list[dict]:
+    """The basemap's named places for labels.js, provinces then cities (`kind`), each with
+    its name in `lang` and its label point.
+
+    A province is named by layers.admin_names (the Chinese name where no English one is
+    known) at its `province_points` point (computed here unless given). A city is named by
+    its own row (the build gives all three scripts) at its point, in the order the data
+    lists them (capitals first), which is the order in which they get room."""
+    points = province_points(store) if points is None else points
+    out = [{"code": p["code"], "kind": "province",
+            "name": p["names"].get(lang) or p["fallback"], "lat": p["lat"], "lon": p["lon"]}
+           for p in points]
+    frame = store.basemap
+    if "kind" not in frame.columns:
+        return out
     column = f"name_{suffix(lang)}"
     for row in frame[frame["kind"] == "city"].to_dict("records"):
         point = row["geometry"]

@@ -8,7 +8,9 @@ it means everywhere else: the places are chosen by `layers.query.selection`, the
 behind /map/selection, so a filter highlights on the image exactly the places the map and
 the API list for it; the strategy-region overlay and the choropleth shading are those of
 the map (`layers.choropleth`). Text in an SVG is real `<text>` (editable, searchable).
-Each distinct request is drawn once and its bytes kept (LRU).
+Each distinct request is drawn once and its bytes kept (LRU). This module, and so
+matplotlib, is imported when the first image is asked for (`webapp.planner.renderer`),
+never while the service starts.
 
 Every request is bounded (limits in data/map_style.yaml `image`; page size bounds in
 data/planner.yaml): a bbox below a minimum span is refused; geometry is clipped to the
@@ -27,14 +29,13 @@ import os
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import cache, cached_property
+from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
 import matplotlib
 import numpy as np
 import shapely
-import yaml
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -43,20 +44,20 @@ from werkzeug.exceptions import ServiceUnavailable
 
 from geo.viewclip import ViewClip
 from layers import query
-from layers.paths import DATA_DIR
 from webapp.errors import UsageError
 from webapp.map import load_style
 from webapp.mapimage_draw import Painter, basemap_kinds
 from webapp.mapimage_spec import (  # noqa: F401  (MapSpec, parse_layers: this module's API)
+    FORMATS,
     MM_PER_INCH,
     STRATEGY_REGIONS,
     MapSpec,
     parse_layers,
     read_spec,
+    settings,
 )
 from webapp.mapimage_text import NEW_AREAS, ellipsis, source_note, title, wrap
 
-FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 # Where the map and the legend sit on the page (figure fractions: left, bottom, w, h).
 MAP_BOX = (0.015, 0.07, 0.73, 0.80)
 LEGEND_BOX = (0.76, 0.07, 0.225, 0.80)
@@ -107,13 +108,6 @@ def _use_rc(font_family: str) -> None:
     }
     with _rc_lock:
         matplotlib.rcParams.update(rc)
-
-
-@cache
-def settings() -> dict:
-    """The `map_image` section of data/planner.yaml."""
-    with open(DATA_DIR / "planner.yaml", encoding="utf-8") as f:
-        return yaml.safe_load(f)["map_image"]
 
 
 def cjk_font(family: str | None = None) -> str:

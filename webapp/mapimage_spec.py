@@ -11,14 +11,23 @@ data/planner.yaml (`map_image.size`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from layers import query
+from layers import query, yamlio
 from layers.choropleth import check_mode
+from layers.paths import DATA_DIR
 from webapp import params
 
+FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 MM_PER_INCH = 25.4
 STRATEGY_REGIONS = "strategy-regions"
+
+
+@cache
+def settings() -> dict:
+    """The `map_image` section of data/planner.yaml."""
+    return yamlio.read(DATA_DIR / "planner.yaml")["map_image"]
 
 
 @dataclass(frozen=True)

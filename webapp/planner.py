@@ -12,11 +12,15 @@ Parameters are read with webapp.params and checked by layers.query, so a bad one
 
 from __future__ import annotations
 
+import threading
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.exceptions import ServiceUnavailable
 
 from layers import choropleth as choropleth_data
 from webapp.i18n import Strings
-from webapp.mapimage import FORMATS, MapRenderer, MapSpec, settings
+from webapp.mapimage_spec import FORMATS, MapSpec, settings
 from webapp.ogcapi import (
     BBOX_PARAM,
     CHAPTER_PARAM,
@@ -30,26 +34,35 @@ from webapp.ogcapi import (
 )
 from webapp.service import current_service
 
+if TYPE_CHECKING:
+    from webapp.mapimage import MapRenderer
+
 blueprint = Blueprint("planner", __name__)
 
 EXTENSION = "xinqu.planner"
-
-
-@blueprint.record_once
-def _setup(state) -> None:
-    """Prepare the renderer when the blueprint is registered: fail at start, not per request,
-    when the CJK font is missing."""
-    app = state.app
-    service = app.extensions["xinqu"]
-    app.extensions[EXTENSION] = MapRenderer(service.store, _strings(service.strings))
+_making = threading.Lock()  # one renderer made at a time (its first request's threads wait)
 
 
 def renderer() -> MapRenderer:
-    """The renderer of this request's store (a new one when the store was reloaded)."""
-    images = current_app.extensions[EXTENSION]
-    store = current_service().store
-    if images.store is not store:
-        images = current_app.extensions[EXTENSION] = MapRenderer(store, images.strings)
+    """The renderer of this request's store, made when the first image is asked for (a new
+    one when the store was reloaded). A missing CJK font answers 503 saying what to install.
+    """
+    images = current_app.extensions.get(EXTENSION)
+    service = current_service()
+    if images is not None and images.store is service.store:
+        return images
+    # Imported here, not at the top: matplotlib (and its font list) costs a large share of
+    # the service's start-up and only map images use it.
+    from webapp.mapimage import FontMissing, MapRenderer
+
+    with _making:
+        images = current_app.extensions.get(EXTENSION)
+        if images is None or images.store is not service.store:
+            try:
+                images = MapRenderer(service.store, _strings(service.strings))
+            except FontMissing as error:
+                raise ServiceUnavailable(str(error)) from None
+            current_app.extensions[EXTENSION] = images
     return images
 
 
@@ -90,7 +103,7 @@ def map_svg() -> Response:
 
 @blueprint.get("/choropleth")
 def choropleth() -> Response:
-    return jsonify(choropleth_data.choropleth(renderer().store, request.args.get("mode")))
+    return jsonify(choropleth_data.choropleth(current_service().store, request.args.get("mode")))
 
 
 _IMAGE_PARAMS = [

@@ -22,6 +22,7 @@ import time
 from flask import Flask, g, has_request_context
 
 from layers import stores
+from webapp.built import data_time
 from webapp.geojson import build_catalogue
 from webapp.map import load_style
 
@@ -65,7 +66,8 @@ def _fresh(app: Flask):
                       where, error)
             return current
         app.extensions[EXTENSION] = replaced = dataclasses.replace(
-            current, store=store, catalogue=_catalogue(store, current), cache={})
+            current, store=store, catalogue=_catalogue(store, current), cache={},
+            loaded_at=data_time(store))
         log.info("store %s reopened (generation %s)", where, store.build_info.get("generation"))
         return replaced
 

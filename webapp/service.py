@@ -27,7 +27,7 @@ class Service:
     store: Any
     catalogue: Catalogue
     strings: Strings
-    loaded_at: str
+    loaded_at: str  # the items' timeStamp: webapp.built.data_time(store)
     compressor: Compressor
     security: SecurityHeaders
     assets: StaticAssets

@@ -68,6 +68,9 @@ class PgStore:
         with connect(url) as conn:  # one-line errors: bad URL, server down, no PostGIS
             check_schema(conn, schema)
             self.stamp = self._read_stamp(conn)
+            self.loaded_at = conn.execute(self._sql(  # seconds since the epoch
+                "SELECT extract(epoch FROM max(loaded_at))::float8 FROM {}",
+                "schema_version")).fetchone()[0]
             self.columns = self._read_columns(conn)
             info = conn.execute(self._sql("SELECT key, value FROM {} ORDER BY fid",
                                           "build_info")).fetchall()

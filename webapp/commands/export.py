@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from layers import paths, tempfiles
+from layers import paths, tempfiles, yamlio
 from webapp.commands import store_option
 from webapp.errors import UsageError
 
@@ -45,8 +45,7 @@ def register(sub) -> None:
 
 def _format_ids() -> list[str]:
     try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: read on every run
-        formats = yaml.load(FORMATS_PATH.read_text(encoding="utf-8"), Loader=loader)["formats"]
+        formats = yamlio.read(FORMATS_PATH)["formats"]  # libyaml: read on every run
         return [f["id"] for f in formats]
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         return ["(see data/export.yaml)"]

@@ -76,8 +76,10 @@ def map_page():
     key = ("map", lang())
     if key not in cache:
         store = service().store
-        m = maps.full_map(_map_layers(store), _style(),
-                          basemap_names=maps.basemap_labels(store, lang()), **_map_kwargs())
+        if "province-points" not in cache:
+            cache.setdefault("province-points", maps.province_points(store))
+        names = maps.basemap_labels(store, lang(), cache["province-points"])
+        m = maps.full_map(_map_layers(store), _style(), basemap_names=names, **_map_kwargs())
         cache.setdefault(key, maps.render_parts(m))
     return html_reply(render("map.html", parts=cache[key], layer=None, show_export_menu=True,
                              figure_min_span=_style()["image"]["min_bbox_span_deg"]))

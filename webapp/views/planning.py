@@ -21,13 +21,12 @@ from functools import cache
 from importlib import metadata
 from typing import Any
 
-import yaml
 from flask import Blueprint, Response, redirect, request, url_for
 
 from geo import boundaries
 from layers import compare as comparing
 from layers import new_areas_table as table
-from layers import query
+from layers import query, yamlio
 from layers.admin_names import admin_names
 from layers.paths import DATA_DIR
 from webapp import params
@@ -200,7 +199,7 @@ def compare():
 @cache
 def _about_texts() -> dict[str, Any]:
     """data/about.yaml with every text completed to the three scripts."""
-    data = yaml.safe_load(ABOUT_PATH.read_text(encoding="utf-8"))
+    data = yamlio.read(ABOUT_PATH)
 
     def walk(node: Any) -> Any:
         if isinstance(node, dict):
