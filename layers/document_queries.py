@@ -42,9 +42,9 @@ def _extra(store, doc_id: str) -> dict[str, Any]:
     row = store.document_rows().loc[doc_id]
     out = {}
     for column in EXTRA_COLUMNS:
-        value = query._scalar(row.get(column)) if column in row.index else None
+        value = query.scalar(row.get(column)) if column in row.index else None
         out[column] = value or ("shipped" if column == "origin" else "")
-    langs = query._scalar(row.get("langs")) or ""
+    langs = query.scalar(row.get("langs")) or ""
     out["langs"] = [part.strip() for part in str(langs).split(",") if part.strip()]
     return out
 

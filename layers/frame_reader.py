@@ -111,9 +111,6 @@ class FrameReader:
             keep &= (units["chapter_number"] == chapter).to_numpy()
         return units.loc[keep, columns] if columns is not None else units[keep]
 
-    def document_ids(self) -> list[str]:
-        return [str(i) for i in self.documents.index]
-
     def unit_documents(self) -> set[str]:
         return self._unit_documents
 

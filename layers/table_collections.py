@@ -100,4 +100,4 @@ def check_properties(store, id: str, properties: str | None) -> tuple[str, ...] 
 
 def row_properties(id: str, row: pd.Series) -> dict[str, Any]:
     """A row's properties: its id and every column, as plain JSON values."""
-    return {"id": id, **{str(k): query._scalar(v) for k, v in row.items()}}
+    return {"id": id, **{str(k): query.scalar(v) for k, v in row.items()}}

@@ -202,7 +202,7 @@ def basemap_json(store, tolerances: dict[str, float] | None = None,
     features = []
     records = frame.to_dict("records")
     for i, (row, text) in enumerate(zip(records, geometries_json(shown), strict=True)):
-        properties = {str(k): query._scalar(v) for k, v in row.items() if k != "geometry"}
+        properties = {str(k): query.scalar(v) for k, v in row.items() if k != "geometry"}
         features.append(_feature(str(properties.get("code") or i), properties, text))
     return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
 

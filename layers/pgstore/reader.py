@@ -314,9 +314,6 @@ class PgStore:
             chosen, self._table("units"),
             sql.SQL(" AND ").join(conditions)), params).set_index("id")
 
-    def document_ids(self):
-        return [str(i) for i in self.document_rows().index]
-
     def unit_documents(self):
         return self._unit_documents
 

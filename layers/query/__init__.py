@@ -47,7 +47,6 @@ from layers.query.search import SEARCH_LIMIT, search, search_key
 from layers.query.selection import Selection, selection, strategy_regions
 from layers.query.units import chapters, summaries, unit, unit_summary, units
 from layers.query.values import (
-    _scalar,
     id_list,
     lang_fields,
     names,
@@ -59,7 +58,7 @@ from layers.query.values import (
 __all__ = [
     "FACT_LISTS", "FEATURE_EXTRAS", "LIMIT_DEFAULT", "LIMIT_MAX", "LINKED", "RELATIONS",
     "SEARCH_LIMIT", "Items", "LinkFilter", "NotFound", "QueryError", "Reader", "Selection",
-    "_scalar", "apply_filter", "apply_order", "apply_sortby", "chapters", "check_bbox",
+    "apply_filter", "apply_order", "apply_sortby", "chapters", "check_bbox",
     "check_chapter", "check_kind", "check_layer", "check_page", "check_properties",
     "documents", "feature", "filtered_units", "find_place", "id_list", "items", "lang_fields",
     "layer", "layer_ids", "link_filter", "names", "parse_filter", "parse_sortby", "place",

@@ -37,8 +37,6 @@ def scalar(value: Any) -> Any:
     return value
 
 
-_scalar = scalar  # the name other modules have used
-
 
 def whole(value: Any) -> int | None:
     """An integer column that the GeoPackage round trip may have turned into floats."""
