@@ -62,14 +62,18 @@ def reopen(store):
 StoreErrors = (StoreError, PgStoreError)
 
 
-def publisher(where: str | Path | None):
+def publisher(where: str | Path | None, failure: type[Exception] = PgStoreError):
     """For a database store: what puts an updated store copy (a GeoPackage) into it, in one
-    transaction (layers.pgstore.load; PgStoreError if it fails, and then nothing changed).
-    None for a GeoPackage store, which the copy simply replaces."""
+    transaction (layers.pgstore.load; a failure, then nothing changed, raises `failure`
+    with the load's one-line reason). None for a GeoPackage store, which the copy simply
+    replaces."""
     if not is_database(where):
         return None
 
     def into_database(gpkg: Path) -> None:
-        load(gpkg, str(where))
+        try:
+            load(gpkg, str(where))
+        except PgStoreError as error:
+            raise failure(str(error)) from None
 
     return into_database

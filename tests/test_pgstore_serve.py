@@ -49,9 +49,9 @@ def relayed(pg_cluster, store_path):
 
 
 @pytest.fixture(scope="module")
-def pg_server(relayed, home, tmp_path_factory):
+def pg_server(relayed, pg_home, tmp_path_factory):
     url, _ = relayed
-    env = {**os.environ, "XINQU_HOME": str(home)}
+    env = {**os.environ, "XINQU_HOME": str(pg_home)}
     log = tmp_path_factory.mktemp("pgserve") / "serve.log"
     from web_fixtures import serving
 
@@ -60,8 +60,9 @@ def pg_server(relayed, home, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory, store_path):
-    """An instance folder with a copy of the store (document adds write it)."""
+def pg_home(tmp_path_factory, store_path):
+    """An instance folder of this module with a copy of the store (document adds write
+    it; conftest's `home` is made afresh for each test)."""
     import shutil
 
     folder = tmp_path_factory.mktemp("pghome")
@@ -103,14 +104,14 @@ def test_503_while_the_database_is_away_and_recovery_without_restart(pg_server, 
     assert json.loads(body)["numberReturned"] > 0
 
 
-def test_a_document_added_is_served_without_restart(pg_server, relayed, home, tmp_path):
+def test_a_document_added_is_served_without_restart(pg_server, relayed, pg_home, tmp_path):
     url, _ = relayed
     text = tmp_path / "note.txt"
     text.write_text("浦东新区试点说明\n\n一、支持浦东新区建设国际航运中心。\n", encoding="utf-8")
     added = subprocess.run(
         [sys.executable, "-m", "webapp.cli", "documents", "add", str(text), "--id",
          "pg-note", "--store", url],
-        cwd=REPO, env={**os.environ, "XINQU_HOME": str(home)}, capture_output=True,
+        cwd=REPO, env={**os.environ, "XINQU_HOME": str(pg_home)}, capture_output=True,
         text=True, timeout=300)
     assert added.returncode == 0, added.stderr
     deadline = time.monotonic() + 20

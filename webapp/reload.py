@@ -9,7 +9,7 @@ it never mixes two states; every worker process checks on its own, so all see th
 A store that cannot be opened is logged and the previous one stays in service.
 
 A PostGIS store is followed the same way through the oid of its schema, which every load
-replaces (layers.stores.stamp), asked at most once a second per process.
+replaces (layers.stores.stamp; the store asks the database at most once a second).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-import time
 
 from flask import Flask, g, has_request_context
 
@@ -32,8 +31,7 @@ EXTENSION = "xinqu"
 _PINNED = "xinqu_service"
 _lock = threading.Lock()
 _failed: dict[int, object] = {}  # app id -> stamp that could not be opened (not retried)
-_checked: dict[int, tuple[float, object]] = {}  # app id -> (when, stamp) of a database
-DATABASE_CHECK_S = 1.0
+
 
 
 def service(app: Flask):
@@ -50,7 +48,7 @@ def _fresh(app: Flask):
     current = app.extensions[EXTENSION]
     if getattr(current.store, "stamp", None) is None:  # handed in by the caller: not followed
         return current
-    now = _stamp_now(app, current.store)
+    now = stores.stamp(current.store)
     if now is None or now == current.store.stamp or _failed.get(id(app)) == now:
         return current
     with _lock:
@@ -70,24 +68,6 @@ def _fresh(app: Flask):
             loaded_at=data_time(store))
         log.info("store %s reopened (generation %s)", where, store.build_info.get("generation"))
         return replaced
-
-
-def _stamp_now(app: Flask, store):
-    """The store's stamp now: a stat of the file on every request; a database is asked at
-    most once every DATABASE_CHECK_S per process (one query), and while it cannot be
-    reached the loaded store stays (its own queries then answer 503)."""
-    if not stores.is_database(getattr(store, "url", None)):
-        return stores.stamp(store)
-    key = id(app)
-    checked, last = _checked.get(key, (0.0, None))
-    if time.monotonic() - checked < DATABASE_CHECK_S:
-        return last
-    try:
-        now = stores.stamp(store)
-    except stores.StoreUnavailable:
-        now = None
-    _checked[key] = (time.monotonic(), now)
-    return now
 
 
 def _catalogue(store, current):

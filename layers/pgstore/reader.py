@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property
@@ -45,6 +46,7 @@ from layers.store import DISPLAY_SUFFIX, LINK_COLUMNS
 
 POOL_MAX = 8  # connections per process: one per server thread
 POOL_TIMEOUT_S = 5.0
+STAMP_CHECK_S = 1.0  # how often a service asks whether the store was reloaded
 STATEMENT_TIMEOUT = "10s"  # no request holds a worker (or the database) for long
 _HIDDEN = {"fid", GEOMETRY_COLUMN, SEARCH_KEY_COLUMN}
 
@@ -65,6 +67,8 @@ class PgStore:
         self._pool: ConnectionPool | None = None
         self._pid = 0
         self._lock = threading.Lock()
+        self._checked: tuple[float, int | None] = (0.0, None)  # (when, stamp) last asked
+        self._figures: dict[str, dict[str, Any]] = {}  # layer -> count and extent
         with connect(url) as conn:  # one-line errors: bad URL, server down, no PostGIS
             check_schema(conn, schema)
             self.stamp = self._read_stamp(conn)
@@ -130,9 +134,20 @@ class PgStore:
         return int(row[0]) if row else None
 
     def current_stamp(self) -> int | None:
-        """The oid of the schema now loaded: a new one after every load."""
-        with self._connection() as conn:
-            return self._read_stamp(conn)
+        """The oid of the schema now loaded: a new one after every load. The database is
+        asked at most once every STAMP_CHECK_S (the answer is kept meanwhile); while it
+        cannot be reached the stamp is None, so the service keeps this store (whose own
+        queries then answer 503)."""
+        checked, last = self._checked
+        if time.monotonic() - checked < STAMP_CHECK_S:
+            return last
+        try:
+            with self._connection() as conn:
+                now = self._read_stamp(conn)
+        except StoreUnavailable:
+            now = None
+        self._checked = (time.monotonic(), now)
+        return now
 
     def _read_columns(self, conn: psycopg.Connection) -> dict[str, list[str]]:
         rows = conn.execute(
@@ -203,10 +218,6 @@ class PgStore:
                 "SELECT layer, name, type FROM {} ORDER BY layer, position", "queryables")):
             out.setdefault(layer, {})[name] = kind
         return out
-
-    @cached_property
-    def _figures(self) -> dict[str, dict[str, Any]]:
-        return {}
 
     def _layer_figures(self, layer: str) -> dict[str, Any]:
         if layer not in self._figures:

@@ -110,10 +110,9 @@ def items(store, layer: str, bbox=None, unit: str | None = None, document: str |
 def feature(store, layer: str, id: str) -> Items:
     """One place of a layer, as a page of one (NotFound if the layer lacks it)."""
     check_layer(store, layer)
-    found = store.place_rows([id]).get(id)
-    if found is None or found[0] != layer:
-        raise NotFound("place", id)
     frame = store.select_places(layer, bbox=None, linked=None, filter=None, order=None,
                                 limit=None, offset=0, ids=[id])[0]
+    if not len(frame):
+        raise NotFound("place", id)
     return Items(layer=layer, frame=frame, number_matched=1, limit=1, offset=0,
                  units=units_of_places(store, [id]))

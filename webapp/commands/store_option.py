@@ -36,16 +36,6 @@ def database_url(args) -> str | None:
 def publish(url: str | None):
     """For a database store: what loads a staged GeoPackage into it (all or nothing), a
     failure being a UsageError naming why; None for a GeoPackage store."""
-    from layers.stores import PgStoreError, publisher
+    from layers.stores import publisher
 
-    into = publisher(url)
-    if into is None:
-        return None
-
-    def into_database(gpkg) -> None:
-        try:
-            into(gpkg)
-        except PgStoreError as error:
-            raise UsageError(str(error)) from None
-
-    return into_database
+    return publisher(url, UsageError)

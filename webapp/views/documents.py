@@ -203,7 +203,9 @@ def add():
             done = add_documents(files, options, replace=replace, dry_run=dry_run,
                                  home=_home(), data_dir=paths.DATA_DIR,
                                  store_path=service().store.path,
-                                 publish=_publisher(service().store))
+                                 publish=stores.publisher(  # a database away: 503
+                                     getattr(service().store, "url", None),
+                                     stores.StoreUnavailable))
         except IntakeError as error:
             abort(400, description=str(error))
     results = [_result(item, not dry_run) for item in done]
@@ -280,18 +282,3 @@ openapi_paths = {
         ["Documents"]),
 }
 
-
-def _publisher(store):
-    """For a database store: load the updated copy into it; the database being away is a
-    503 (StoreUnavailable), and nothing is changed."""
-    into = stores.publisher(getattr(store, "url", None))
-    if into is None:
-        return None
-
-    def into_database(gpkg: Path) -> None:
-        try:
-            into(gpkg)
-        except stores.PgStoreError as error:
-            raise stores.StoreUnavailable(str(error)) from None
-
-    return into_database
