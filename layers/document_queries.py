@@ -68,7 +68,7 @@ def document_detail(store, id: str) -> dict[str, Any]:
     (id, layer, names, relation) and whether it addresses all new areas."""
     if id not in store.document_rows().index:
         raise NotFound("document", id)
-    doc = next(d for d in query.documents(store) if d["id"] == id)
+    doc = query.documents(store, [id])[0]
     units = []
     for unit in query.units(store, document=id):
         full = query.unit(store, unit["id"])

@@ -18,7 +18,7 @@ from layers import cql
 from layers.documents.model import LANGS
 from layers.query.frames import apply_order, filter_mask
 from layers.query.params import bbox_parts
-from layers.query.search import search_key
+from layers.query.search import rank, search_key
 from layers.query.values import names, scalar, suffix
 from layers.textnorm import normalize
 
@@ -145,13 +145,30 @@ class FrameReader:
         chosen = self.units.index if ids is None else ids
         return [u for u in chosen if needle in texts.get(u, "")]
 
-    def units_with_id_containing(self, needle):
-        return [str(u) for u in self.units.index if needle in search_key(str(u))]
+    def units_matching(self, text, id_key, limit):
+        by_text = self.units_containing(text)
+        in_text = set(by_text)
+        by_id = [u for u, key in self._unit_id_keys.items()
+                 if id_key in key and u not in in_text]
+        by_id = ([u for u in by_id if self._unit_id_keys[u].startswith(id_key)]
+                 + [u for u in by_id if not self._unit_id_keys[u].startswith(id_key)])
+        found = by_id + by_text
+        return found[:limit], len(found)
 
-    def place_keys_containing(self, needle):
-        return [(place_id, layer, key, form, position)
-                for place_id, layer, keys in self._place_keys
-                for position, (key, form) in enumerate(keys) if needle in key]
+    def places_matching(self, key, limit):
+        best: dict[str, tuple[int, int, str, str]] = {}  # place -> (rank, position, form, layer)
+        for place_id, layer, keys in self._place_keys:  # one entry per place, in order
+            for position, (place_key, form) in enumerate(keys):
+                found = rank(key, place_key)
+                if found is not None and (place_id not in best
+                                          or (found, position) < best[place_id][:2]):
+                    best[place_id] = (found, position, form, layer)
+        order = {p: i for i, p in enumerate(best)}
+        ranked = sorted(best, key=lambda p: (best[p][0], order[p]))[:limit]
+        return [(p, best[p][3], best[p][2]) for p in ranked], len(best)
+
+    def documents_matching(self, key):
+        return [document for document, keys in self._document_keys if key in keys]
 
     def document_rows(self):
         return self.documents
@@ -185,6 +202,14 @@ class FrameReader:
         return out
 
     @cached_property
+    def _unit_id_keys(self) -> dict[str, str]:
+        return {str(u): search_key(str(u)) for u in self.units.index}
+
+    @cached_property
+    def _document_keys(self) -> list[tuple[str, str]]:
+        return document_search_keys(self.documents)
+
+    @cached_property
     def _place_keys(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
         """Every place's search keys: its names in every language and every form the
         documents name it by (the mentions' surfaces), with the form each key came from."""
@@ -210,3 +235,14 @@ def place_search_keys(layers: dict[str, pd.DataFrame], mentions: pd.DataFrame,
                     keys.append((key, form))
             entries.append((str(place_id), layer, keys))
     return entries
+
+
+def document_search_keys(documents: pd.DataFrame) -> list[tuple[str, str]]:
+    """(document id, keys) of every document in table order: the search keys of its id and
+    its titles in every language, one per line (a key holds letters and digits only, so a
+    match never spans two). Also what the PostGIS loader writes to `document_search`."""
+    out = []
+    for document, row in documents.iterrows():
+        texts = [str(document), *(scalar(row.get(f"title_{suffix(lang)}")) for lang in LANGS)]
+        out.append((str(document), "\n".join(search_key(t) for t in texts if t)))
+    return out

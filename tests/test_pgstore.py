@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pyogrio
@@ -24,7 +25,7 @@ import shapely
 from psycopg import sql
 
 from layers import pgstore
-from layers.pgstore import PgStoreError, check_schema, connect, load, lookups
+from layers.pgstore import DEFAULT_URL, PgStoreError, check_schema, connect, load, lookups
 from layers.pgstore.load import store_tables
 from layers.query import units as query_units
 from layers.textnorm import normalize
@@ -258,18 +259,19 @@ def _free_port() -> int:
 
 @pytest.mark.parametrize("url, message", [
     ("mysql://xinqu:xinqu@127.0.0.1/xinqu", "is not a PostgreSQL URL"),
-    ("postgresql://xinqu:xinqu@127.0.0.1:55432", "names no database"),
+    ("postgresql://xinqu:xinqu@127.0.0.1:{port}", "names no database"),
     ("postgresql://xinqu:xinqu@127.0.0.1:port/xinqu", "port that is not a number"),
     ("postgresql://xinqu:secret@127.0.0.1:{free}/xinqu",
      r"no PostgreSQL server at 127\.0\.0\.1:\d+ \(connection refused\)"),
-    ("postgresql://xinqu:secret@127.0.0.1:55432/xinqu", "refused user 'xinqu': wrong"),
-    ("postgresql://xinqu:xinqu@127.0.0.1:55432/nothing_here", "has no database 'nothing_here'"),
-    ("postgresql://xinqu:xinqu@127.0.0.1:55432/postgres",
-     "database 'postgres' at 127.0.0.1:55432 has no PostGIS"),
+    ("postgresql://xinqu:secret@127.0.0.1:{port}/xinqu", "refused user 'xinqu': wrong"),
+    ("postgresql://xinqu:xinqu@127.0.0.1:{port}/nothing_here", "has no database 'nothing_here'"),
+    ("postgresql://xinqu:xinqu@127.0.0.1:{port}/postgres",
+     "database 'postgres' at 127.0.0.1:{port} has no PostGIS"),
 ])
 def test_connection_errors_are_one_line(pg_cluster, url, message):
-    url = url.replace("{free}", str(_free_port()))
-    with pytest.raises(PgStoreError, match=message) as error:
+    port = urlsplit(DEFAULT_URL).port  # the project's cluster ($XINQU_PGPORT)
+    url = url.replace("{free}", str(_free_port())).replace("{port}", str(port))
+    with pytest.raises(PgStoreError, match=message.replace("{port}", str(port))) as error:
         connect(url)
     text = str(error.value)
     assert "\n" not in text and "secret" not in text

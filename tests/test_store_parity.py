@@ -14,6 +14,7 @@ import json
 import pytest
 
 from layers import query
+from layers.query.search import search_key
 
 pytest_plugins = ["web_fixtures", "pg_fixtures"]
 
@@ -125,3 +126,29 @@ def test_exports_and_pages_are_the_same_bytes(app, pg_app, ids):
                 "/compare?places=pudong,binhai&f=json"]:
         response = _compare(app, pg_app, url)
         assert response.status_code == 200, url
+
+
+def _needles(store) -> list[str]:
+    """Search texts that match many keys at once: the first one and two characters of every
+    place's and document's names in every language, and every document id's first letters
+    (so that ranking, ties and the limit decide what comes back)."""
+    texts = [name for ref in query.place_refs(store, _all_places(store))
+             for name in ref["names"].values() if name]
+    texts += [t for d in query.documents(store) for t in (d["id"], *d["title"].values()) if t]
+    pieces = {t[i:i + n] for t in texts for n in (1, 2) for i in (0, 1)}
+    return sorted(p for p in pieces if search_key(p))
+
+
+def _all_places(store) -> list[str]:
+    return [p for layer in query.layer_ids(store) for p in query.items(store, layer).ids]
+
+
+def test_search_ranks_and_counts_alike(gpkg_store, pg_store):
+    needles = _needles(gpkg_store)
+    assert len(needles) > 100
+    several = 0
+    for needle in needles:
+        mine, theirs = (query.search(s, needle, limit=3) for s in (gpkg_store, pg_store))
+        assert mine == theirs, needle
+        several += mine["placesMatched"] > 3 and mine["unitsMatched"] > 3
+    assert several > 10  # the limit cut long lists, so their order was compared

@@ -42,6 +42,7 @@ from layers.pgstore.schema import (
     table_from_meta,
 )
 from layers.progress import track
+from layers.query.search import search_key
 from layers.store import ATTRIBUTE_TABLES, DISPLAY_SUFFIX
 from layers.textnorm import normalize
 
@@ -151,6 +152,7 @@ def _load_table(conn: psycopg.Connection, store_path: Path, schema: str, name: s
         data.append(list(geometry))
     if search:
         data.append(list(_search_keys(table, fields)))
+        data.append([search_key(str(id)) for id in fields[table.column_names.index("id")]])
     statement = sql.SQL("COPY {}.{} ({}) FROM STDIN (FORMAT BINARY)").format(
         sql.Identifier(schema), sql.Identifier(name),
         sql.SQL(", ").join(map(sql.Identifier, columns)))

@@ -8,6 +8,8 @@ per feature:
   place page, instead of one per layer);
 - `place_search (place_id, layer, ord, position, key, form)`: every place's search keys
   (names in every language, every form the documents name it by), trigram-indexed;
+- `document_search (id, ord, key)`: each document's search keys (its id and titles in
+  every language), one line each;
 - `queryables (layer, position, name, type)`: each layer's queryable properties and their
   types, read from the layer's table exactly as the GeoPackage store reads them.
 """
@@ -21,12 +23,13 @@ import pyogrio
 from psycopg import sql
 
 from layers import cql
-from layers.frame_reader import place_search_keys
+from layers.frame_reader import document_search_keys, place_search_keys
 
 TABLES = {
     "place_layers": "id text PRIMARY KEY, layer text NOT NULL, ord int8 NOT NULL",
     "place_search": ("place_id text NOT NULL, layer text NOT NULL, ord int8 NOT NULL, "
                      "position int4 NOT NULL, key text NOT NULL, form text NOT NULL"),
+    "document_search": "id text PRIMARY KEY, ord int8 NOT NULL, key text NOT NULL",
     "queryables": ("layer text NOT NULL, position int4 NOT NULL, name text NOT NULL, "
                    "type text NOT NULL, PRIMARY KEY (layer, position)"),
 }
@@ -53,6 +56,9 @@ def write_lookups(conn: psycopg.Connection, store_path: Path, schema: str,
         rows["place_layers"].append((place_id, layer, ord))
         for position, (key, form) in enumerate(keys):
             rows["place_search"].append((place_id, layer, ord, position, key, form))
+    documents = _read(store_path, "documents").set_index("id")
+    for ord, (document, key) in enumerate(document_search_keys(documents)):
+        rows["document_search"].append((document, ord, key))
     for name, columns in TABLES.items():
         table = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
         conn.execute(sql.SQL("CREATE TABLE {} ({})").format(table, sql.SQL(columns)))

@@ -38,7 +38,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from layers import cql
 from layers.pgstore.connection import SCHEMA, PgStoreError, check_schema, connect, safe_url
 from layers.pgstore.cql_sql import order_by, where
-from layers.pgstore.schema import GEOMETRY_COLUMN, SEARCH_KEY_COLUMN
+from layers.pgstore.schema import GEOMETRY_COLUMN, ID_KEY_COLUMN, SEARCH_KEY_COLUMN
 from layers.query.errors import QueryError
 from layers.query.params import bbox_parts
 from layers.query.reader import LinkFilter
@@ -48,7 +48,7 @@ POOL_MAX = 8  # connections per process: one per server thread
 POOL_TIMEOUT_S = 5.0
 STAMP_CHECK_S = 1.0  # how often a service asks whether the store was reloaded
 STATEMENT_TIMEOUT = "10s"  # no request holds a worker (or the database) for long
-_HIDDEN = {"fid", GEOMETRY_COLUMN, SEARCH_KEY_COLUMN}
+_HIDDEN = {"fid", GEOMETRY_COLUMN, SEARCH_KEY_COLUMN, ID_KEY_COLUMN}
 
 
 class StoreUnavailable(PgStoreError):
@@ -379,18 +379,39 @@ class PgStore:
             params.append([str(i) for i in ids])
         return [str(r[0]) for r in self._rows(query, params)]
 
-    def units_with_id_containing(self, needle):
-        # Unit ids are ASCII (document id, key): their search key is the id lower-cased
-        # without punctuation, as layers.query.search.search_key makes it.
-        return [str(r[0]) for r in self._rows(self._sql(
-            "SELECT id FROM {} WHERE regexp_replace(lower(id), '[^a-z0-9]', '', 'g') LIKE %s "
-            "ORDER BY fid", "units"), (f"%{_like(needle)}%",))]
+    def units_matching(self, text, id_key, limit):
+        # Group 0: the id starts with the key; 1: holds it; 2: the text holds `text`. Both
+        # LIKEs are served by trigram indexes (a BitmapOr), the page and count by one scan.
+        rows = self._rows(sql.SQL(
+            "SELECT id, count(*) OVER () FROM (SELECT t.id, t.fid, CASE "
+            "WHEN t.{text} LIKE %(text)s THEN 2 WHEN t.{key} LIKE %(prefix)s THEN 0 ELSE 1 "
+            "END AS grp FROM {units} t WHERE t.{text} LIKE %(text)s OR t.{key} LIKE %(key)s"
+            ") m ORDER BY grp, fid LIMIT %(limit)s").format(
+                text=sql.Identifier(SEARCH_KEY_COLUMN), key=sql.Identifier(ID_KEY_COLUMN),
+                units=self._table("units")),
+            {"text": f"%{_like(text)}%", "prefix": f"{_like(id_key)}%",
+             "key": f"%{_like(id_key)}%", "limit": limit})
+        return [str(r[0]) for r in rows], int(rows[0][1]) if rows else 0
 
-    def place_keys_containing(self, needle):
+    def places_matching(self, key, limit):
+        # Each place's best key (rank as layers.query.search.rank: 0 whole, 1 start, 2
+        # inside; then its position), places by that rank then in layer and table order.
         rows = self._rows(self._sql(
-            "SELECT place_id, layer, key, form, position FROM {} WHERE key LIKE %s "
-            "ORDER BY ord, position", "place_search"), (f"%{_like(needle)}%",))
-        return [(str(p), str(layer), str(k), str(f), int(n)) for p, layer, k, f, n in rows]
+            "SELECT place_id, layer, form, count(*) OVER () FROM ("
+            "SELECT DISTINCT ON (place_id) place_id, layer, form, ord, rnk FROM ("
+            "SELECT place_id, layer, form, ord, position, CASE WHEN key = %(key)s THEN 0 "
+            "WHEN key LIKE %(prefix)s THEN 1 ELSE 2 END AS rnk FROM {} "
+            "WHERE key LIKE %(inside)s) hits ORDER BY place_id, rnk, position) best "
+            "ORDER BY rnk, ord LIMIT %(limit)s", "place_search"),
+            {"key": key, "prefix": f"{_like(key)}%", "inside": f"%{_like(key)}%",
+             "limit": limit})
+        return [(str(p), str(layer), str(f)) for p, layer, f, _ in rows], \
+            int(rows[0][3]) if rows else 0
+
+    def documents_matching(self, key):
+        return [str(r[0]) for r in self._rows(self._sql(
+            "SELECT id FROM {} WHERE key LIKE %s ORDER BY ord", "document_search"),
+            (f"%{_like(key)}%",))]
 
     def document_rows(self):
         return self._documents

@@ -5,7 +5,8 @@ Every GeoPackage table becomes a table of the same name (`new-areas`, `new-areas
 number, the primary key, so rows keep their order) and, in spatial tables, `geom`
 (geometry of the layer's type in the layer's SRID). `units` gains `search_key`, its
 titles and texts in every language in the matching form (layers.textnorm.normalize, case
-folded), which a pg_trgm index serves for search in Chinese without spaces. The indexes
+folded), which a pg_trgm index serves for search in Chinese without spaces, and `id_key`,
+its id as search compares ids (layers.query.search.search_key), trigram-indexed too. The indexes
 are listed here, so what the readers can rely on is written in one place.
 """
 
@@ -19,6 +20,7 @@ from layers.pgstore.connection import PgStoreError
 
 GEOMETRY_COLUMN = "geom"
 SEARCH_KEY_COLUMN = "search_key"
+ID_KEY_COLUMN = "id_key"
 
 # OGR field type (and subtype) -> PostgreSQL type, as COPY's binary dumper knows it.
 _FIELD_TYPES = {
@@ -102,7 +104,8 @@ def create_table(schema: str, table: Table, *, search_key: bool = False) -> sql.
             sql.Identifier(GEOMETRY_COLUMN), sql.SQL(table.geometry_type),
             sql.Literal(table.srid)))
     if search_key:
-        parts.append(sql.SQL("{} text NOT NULL").format(sql.Identifier(SEARCH_KEY_COLUMN)))
+        parts += [sql.SQL("{} text NOT NULL").format(sql.Identifier(c))
+                  for c in (SEARCH_KEY_COLUMN, ID_KEY_COLUMN)]
     return sql.SQL("CREATE TABLE {}.{} ({})").format(
         sql.Identifier(schema), sql.Identifier(table.name), sql.SQL(", ").join(parts))
 
@@ -117,8 +120,8 @@ def copy_columns(table: Table, *, search_key: bool = False) -> tuple[list[str], 
         names.append(GEOMETRY_COLUMN)
         types.append("bytea")
     if search_key:
-        names.append(SEARCH_KEY_COLUMN)
-        types.append("text")
+        names += [SEARCH_KEY_COLUMN, ID_KEY_COLUMN]
+        types += ["text", "text"]
     return names, types
 
 
@@ -143,6 +146,8 @@ def index_statements(schema: str, table: Table, *, search_key: bool = False,
     if search_key:
         index("search", sql.SQL("USING gin ({} gin_trgm_ops)").format(
             sql.Identifier(SEARCH_KEY_COLUMN)))
+        index("id_search", sql.SQL("USING gin ({} gin_trgm_ops)").format(
+            sql.Identifier(ID_KEY_COLUMN)))
     return statements
 
 

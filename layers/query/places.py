@@ -98,9 +98,12 @@ def place(store, id: str) -> dict[str, Any]:
     }
 
 
-def documents(store) -> list[dict[str, Any]]:
-    """The documents: id, title and publisher per language, date."""
+def documents(store, ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """The documents (those of `ids`, in that order, if given): id, title and publisher per
+    language, date."""
     frame = store.document_rows()
+    if ids is not None:
+        frame = frame.loc[list(ids)]
     return [{"id": str(id), "title": lang_fields(row, "title"),
              "publisher": lang_fields(row, "publisher"), "date": scalar(row.get("date"))}
             for id, row in frame.iterrows()]

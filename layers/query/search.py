@@ -35,24 +35,12 @@ def rank(needle: str, key: str) -> int | None:
 
 
 def _places(store, needle: str, limit: int) -> tuple[list[dict[str, Any]], int]:
-    """The first `limit` matching places, best first (by rank, then in layer and table
-    order), and how many match."""
-    best: dict[str, tuple[int, int, str, str]] = {}  # place -> (rank, position, form, layer)
-    order: list[str] = []
-    for place_id, layer_id, key, form, position in store.place_keys_containing(needle):
-        found = rank(needle, key)
-        if found is None:
-            continue
-        if place_id not in best:
-            order.append(place_id)
-        hit = (found, position, form, layer_id)
-        if place_id not in best or hit[:2] < best[place_id][:2]:
-            best[place_id] = hit
-    position_of = {p: i for i, p in enumerate(order)}
-    ranked = sorted(order, key=lambda p: (best[p][0], position_of[p]))[:limit]
-    refs = {r["id"]: r for r in place_refs(store, ranked)}
-    return [{"id": p, "layer": best[p][3], "names": refs[p]["names"], "match": best[p][2]}
-            for p in ranked], len(order)
+    """The first `limit` places with a key holding `needle`, best first (by `rank`, then in
+    layer and table order), and how many match."""
+    found, matched = store.places_matching(needle, limit)
+    refs = {r["id"]: r for r in place_refs(store, [place for place, _, _ in found])}
+    return [{"id": place, "layer": layer_id, "names": refs[place]["names"], "match": form}
+            for place, layer_id, form in found], matched
 
 
 def search(store, q: str | None, limit: int = SEARCH_LIMIT) -> dict[str, Any]:
@@ -74,12 +62,8 @@ def search(store, q: str | None, limit: int = SEARCH_LIMIT) -> dict[str, Any]:
         raise QueryError("q", "has no letters or digits to search for")
 
     places, places_matched = _places(store, needle, limit)
-    by_text = store.units_containing(text_key(q))
-    in_text = set(by_text)
-    by_id = [u for u in store.units_with_id_containing(needle) if u not in in_text]
-    by_id = ([u for u in by_id if search_key(u).startswith(needle)]
-             + [u for u in by_id if not search_key(u).startswith(needle)])
-    found = by_id + by_text
+    # Units whose id holds the needle (those it starts first), then those whose text does.
+    found, units_matched = store.units_matching(text_key(q), needle, limit)
 
     kinds = []
     for layer_id in layer_ids(store):
@@ -88,15 +72,14 @@ def search(store, q: str | None, limit: int = SEARCH_LIMIT) -> dict[str, Any]:
         if any(needle in search_key(t) for t in texts if t):
             kinds.append({"id": layer_id, "title": info["title"]})
 
-    docs = [d for d in documents(store)
-            if any(needle in search_key(t) for t in (d["id"], *d["title"].values()) if t)]
+    docs = documents(store, store.documents_matching(needle))
 
     return {
         "q": q,
         "places": places,
         "placesMatched": places_matched,
-        "units": summaries(store, found[:limit]),
-        "unitsMatched": len(found),
+        "units": summaries(store, found),
+        "unitsMatched": units_matched,
         "kinds": kinds,
         "documents": docs,
     }
