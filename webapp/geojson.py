@@ -158,7 +158,7 @@ def frame_features(layer: str, frame, display, linked: dict[str, list[str]],
         has = np.asarray(frame.index.isin(display.index))
         shown[has] = np.asarray(simple.values, dtype=object)[has]
     display_texts = geometries_json(web.many(shown))
-    rows = frame.to_dict("records")  # plain values per row, in column order
+    rows = _records(frame)
     everything = []
     for id, row, display_text in zip(ids, rows, display_texts, strict=True):
         properties = place_properties(layer, id, row, linked.get(id, []))
@@ -174,6 +174,15 @@ def frame_features(layer: str, frame, display, linked: dict[str, list[str]],
     if len(frame):
         out.bbox = [round(float(v), 6) for v in frame.total_bounds]
     return out
+
+
+def _records(frame) -> list[dict[str, Any]]:
+    """Each row's values (no geometry) as a dict in column order: a column's tolist() is
+    one vectorised step, where to_dict("records") boxes every cell of a string column."""
+    columns = [c for c in frame.columns if c != "geometry"]
+    values = [frame[c].tolist() for c in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)] \
+        if columns else [{} for _ in range(len(frame))]
 
 
 def basemap_json(store, tolerances: dict[str, float] | None = None,

@@ -71,7 +71,7 @@ def place(store, id: str) -> dict[str, Any]:
     layer, row = find_place(store, id)
     links = store.links_where(places=[id])  # in document order of the units
     unit_ids = list(dict.fromkeys(links["unit_id"]))
-    rows = store.unit_rows(ids=unit_ids) if unit_ids else pd.DataFrame()
+    rows = store.unit_rows(ids=unit_ids).to_dict("index") if unit_ids else {}
     relation = links["relation"]
     named = list(dict.fromkeys(links.loc[relation == "named", "unit_id"]))
     via_rows = links[relation == "via"]
@@ -81,7 +81,7 @@ def place(store, id: str) -> dict[str, Any]:
         through_of[uid] = sorted(set(through_of[uid]) | set(id_list(value)))
     via_ids = [u for u in through_of if u not in named]
     refs = iter(place_refs(store, [p for u in via_ids for p in through_of[u]]))
-    via = [{**summary_of(u, rows.loc[u]),
+    via = [{**summary_of(u, rows[u]),
             "via": [{"id": r["id"], "names": r["names"]}
                     for r in (next(refs) for _ in through_of[u])]}
            for u in via_ids]
@@ -92,7 +92,7 @@ def place(store, id: str) -> dict[str, Any]:
         "names": names(row),
         "attributes": place_attributes(row),
         "spatial_facts": spatial_facts(store, row),
-        "named": [summary_of(u, rows.loc[u]) for u in named],
+        "named": [summary_of(u, rows[u]) for u in named],
         "via": via,
         "general": general,
     }

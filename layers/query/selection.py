@@ -45,7 +45,8 @@ def selection(store, unit: str | None = None, document: str | None = None, chapt
         mine = [p for p in linked if rows.get(p, ("",))[0] == layer]
         if mine:  # in the layer's own order
             frame = store.select_places(layer, bbox=None, linked=None, filter=None,
-                                        order=None, limit=None, offset=0, ids=mine)[0]
+                                        order=None, limit=None, offset=0, ids=mine,
+                                        columns=[])[0]
             places[layer] = {str(p): ("named" if p in named else "via") for p in frame.index}
     by_unit: dict[str, set[str]] = {}
     for uid, pid in zip(links["unit_id"], links["place_id"], strict=True):

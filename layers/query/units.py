@@ -79,8 +79,8 @@ def summaries(store, ids: list[str]) -> list[dict[str, Any]]:
     """Unit summaries of `ids`, in the order given (one read for all)."""
     if not ids:
         return []
-    rows = store.unit_rows(ids=ids)
-    return [summary_of(u, rows.loc[u]) for u in ids]
+    rows = store.unit_rows(ids=ids).to_dict("index")  # plain dicts: far cheaper than .loc
+    return [summary_of(u, rows[u]) for u in ids]
 
 
 def chapters(store, document: str | None = None) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from psycopg (None, Python scalars); these turn both into the same JSON-able val
 from __future__ import annotations
 
 import math
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -14,13 +15,19 @@ import pandas as pd
 from layers.documents.model import LANGS
 
 
+@cache
 def suffix(lang: str) -> str:
     """Column suffix for a language code: zh-Hans -> zh_hans."""
     return lang.replace("-", "_").lower()
 
 
+_PLAIN = (str, int, bool)  # exactly these types pass as they are (most cells: the fast path)
+
+
 def scalar(value: Any) -> Any:
     """A plain JSON-able Python value from a cell (NaN/NA -> None)."""
+    if type(value) in _PLAIN:
+        return value
     if value is None:
         return None
     if isinstance(value, float) and math.isnan(value):
@@ -62,10 +69,12 @@ def id_list(value: Any) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+_NOT_ATTRIBUTES = frozenset({"geometry"} | {f"name_{suffix(lang)}" for lang in LANGS})
+
+
 def place_attributes(row) -> dict[str, Any]:
     """Every non-geometry column of a place row except its names."""
-    skip = {"geometry"} | {f"name_{suffix(lang)}" for lang in LANGS}
-    return {str(k): scalar(v) for k, v in row.items() if k not in skip}
+    return {str(k): scalar(v) for k, v in row.items() if k not in _NOT_ATTRIBUTES}
 
 
 def summary_of(id: str, row) -> dict[str, Any]:
