@@ -480,6 +480,7 @@ def export_bytes(store, request: ExportRequest) -> tuple[Export, bytes]:
     name = cache_name(store, request)
     kept = export_cache.get(name) if name is not None else None
     if kept is not None:
+        tempfiles.process_dir()  # as a written export would: the first sweeps killed ones'
         return Export(path=None, filename=kept.filename, media_type=kept.media_type,
                       crs=file_crs(request), notes=kept.notes, counts=kept.counts), kept.body
     with exported(store, request) as export:
