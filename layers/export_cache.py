@@ -30,8 +30,8 @@ import json
 import logging
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from layers import paths, tempfiles
 
@@ -131,8 +131,7 @@ def _library_versions() -> list[str]:
 
 # --- entries -------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):  # not a dataclass: `dataclasses` (inspect) is a tenth of a copy
     """A kept export: what layers.export.Export says of it, and the bytes."""
 
     filename: str

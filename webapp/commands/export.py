@@ -8,32 +8,42 @@ and writes the export (and keeps a whole-layer one for next time).
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import sys
 from pathlib import Path
 
-import yaml
-
-from layers import export_cache, paths, tempfiles, yamlio
+from layers import export_cache, paths, tempfiles
 from webapp.commands import store_option
 from webapp.errors import UsageError
 
 # The formats `--help` lists: the ids in the file layers.export reads its formats from, read
-# here without importing layers.export (geopandas), so that `xinqu export --help` is fast.
+# here without importing layers.export (geopandas), so that `xinqu export --help` is fast,
+# and only when help is shown (_Help), so that copying a kept export needs no YAML parser.
 FORMATS_PATH = paths.DATA_DIR / "export.yaml"
 FILTERS = ("bbox", "unit", "document", "chapter")  # the options that make an export partial
 PARTIAL_SUFFIX = ".partial"  # of the copy saved next to --out before it is renamed over it
+
+
+class _Help(argparse.HelpFormatter):
+    """Help whose format list is read from data/export.yaml when the help is printed."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.dest == "format":
+            return "one of: " + ", ".join(_format_ids())
+        return super()._get_help_string(action)
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "export", help="write a layer (or all layers) as shapefile zip, GeoPackage, GeoJSON, "
                        "KML or CSV",
-        description="Write layers as a GIS file, with the same filters as the API.")
+        description="Write layers as a GIS file, with the same filters as the API.",
+        formatter_class=_Help)
     p.add_argument("--layer", required=True, help="a layer id, or 'all'")
     p.add_argument("--format", required=True, metavar="FORMAT",
-                   help="one of: " + ", ".join(_format_ids()))
+                   help="one of the formats of data/export.yaml")
     p.add_argument("--crs", help="target CRS by code, e.g. EPSG:4490, EPSG:4548, ESRI:102025 "
                                  "(default EPSG:4326)")
     p.add_argument("--bbox", help="minlon,minlat,maxlon,maxlat (WGS 84)")
@@ -51,8 +61,12 @@ def register(sub) -> None:
 
 
 def _format_ids() -> list[str]:
+    import yaml  # here: only help needs it (PyYAML's import is a fifth of a kept export)
+
+    from layers import yamlio
+
     try:
-        formats = yamlio.read(FORMATS_PATH)["formats"]  # libyaml: read on every run
+        formats = yamlio.read(FORMATS_PATH)["formats"]  # libyaml
         return [f["id"] for f in formats]
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         return ["(see data/export.yaml)"]
