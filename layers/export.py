@@ -125,7 +125,7 @@ def settings() -> Settings:
                     crs_choices=tuple(choices),
                     fields={column: (names[0], names[1]) for column, names in fields.items()},
                     menu={key: dict(value) for key, value in data["menu"].items()},
-                    cache_bytes=int(data["cache_mb"]) * 1024 * 1024)
+                    cache_bytes=int(float(data["cache_mb"]) * 1024 * 1024))
 
 
 def format_ids() -> tuple[str, ...]:

@@ -10,6 +10,7 @@ is never cached.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -167,6 +168,47 @@ def test_the_server_answers_from_what_the_cli_kept(home, tmp_path):
     assert response.headers["X-Export-Counts"] == "ports=6"
     assert entry.stat().st_ino == inode  # read, not replaced
     assert entry.stat().st_mtime > time.time() - 600  # and marked as used
+
+
+def test_cli_exports_keep_the_cache_within_its_bytes(home, tmp_path, data_dir):
+    """`cache_mb` of a copy of the data folder (XINQU_DATA) holds two small layers, not
+    three: the least recently used go, and what is left is still served."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for path in data_dir.iterdir():
+        if path.name != "export.yaml":
+            (data / path.name).symlink_to(path)
+    settings = (data_dir / "export.yaml").read_text(encoding="utf-8")
+    assert "\ncache_mb: " in settings
+    limit = 0.3  # MB: sites and corridors (about 150 and 140 kB), not with a third
+    (data / "export.yaml").write_text(
+        re.sub(r"\ncache_mb: .*\n", f"\ncache_mb: {limit}\n", settings), encoding="utf-8")
+
+    def run(layer: str) -> Path:
+        out = tmp_path / f"{layer}.gpkg"
+        done = subprocess.run(
+            [sys.executable, "-m", "webapp.cli", "export", "--layer", layer, "--format",
+             "gpkg", "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=300,
+            env={**os.environ, "XINQU_HOME": str(home), "XINQU_DATA": str(data), "CI": "true"})
+        assert done.returncode == 0, done.stderr
+        return out
+
+    def kept() -> dict[str, int]:
+        """The file name of each kept export, with the inode of its entry."""
+        found = {export_cache.get(p.stem, p.parent).filename.split("_")[1]: p.stat().st_ino
+                 for p in entries(home)}
+        assert sum(p.stat().st_size for p in entries(home)) <= limit * 1024 * 1024
+        return found
+
+    first = {layer: run(layer).read_bytes()
+             for layer in ("ports", "science-cities", "corridors", "sites")}
+    before = kept()  # (reading them marks both used)
+    assert sorted(before) == ["corridors", "sites"]
+    assert run("sites").read_bytes() == first["sites"]  # kept: copied, marked used
+    assert run("ports").read_bytes() == first["ports"]  # gone: written, kept again
+    after = kept()
+    assert sorted(after) == ["ports", "sites"]  # corridors, least recently used, went
+    assert after["sites"] == before["sites"]  # read, never rewritten
 
 
 def test_the_cache_is_bounded_in_bytes_least_recently_used_out(tmp_path):
