@@ -40,7 +40,7 @@ from geo.formats.geojson import write_geojson
 from geo.formats.gpkg import write_gpkg
 from geo.formats.kml import write_kml
 from geo.formats.shapefile import fits, is_text, write_shapefiles, write_zip
-from layers import query, tempfiles, yamlio
+from layers import export_cache, query, tempfiles, yamlio
 from layers.export_csv import csv_frame, cut_note
 from layers.paths import DATA_DIR
 from layers.progress import step, track
@@ -101,6 +101,7 @@ class Settings:
     crs_choices: tuple[CRSChoice, ...]
     fields: dict[str, tuple[str, str]]  # column -> (shapefile name, meaning)
     menu: dict[str, dict[str, str]]  # strings of the export menu per language
+    cache_bytes: int  # the bound of the kept whole-layer exports (layers.export_cache)
 
 
 @functools.cache
@@ -123,7 +124,8 @@ def settings() -> Settings:
     return Settings(default_crs=data["default_crs"], formats=formats,
                     crs_choices=tuple(choices),
                     fields={column: (names[0], names[1]) for column, names in fields.items()},
-                    menu={key: dict(value) for key, value in data["menu"].items()})
+                    menu={key: dict(value) for key, value in data["menu"].items()},
+                    cache_bytes=int(float(data["cache_mb"]) * 1024 * 1024))
 
 
 def format_ids() -> tuple[str, ...]:
@@ -145,6 +147,7 @@ class ExportRequest:
     chapter: int | None = None  # a chapter number of `document`
     layers: tuple[str, ...] = ()  # the layer ids `layer` stands for
     geometry: str = "none"  # CSV only: one of CSV_GEOMETRIES
+    crs_asked: str | None = None  # the CRS as asked for (None: the default), for cache keys
 
 
 def make_request(store, layer: str, format: str, crs: str | None = None, bbox=None,
@@ -177,7 +180,7 @@ def make_request(store, layer: str, format: str, crs: str | None = None, bbox=No
     layers = known if layer == ALL else (layer,)
     return ExportRequest(layer=layer, format=format, crs=target, bbox=bbox, unit=unit,
                          document=document, chapter=chapter, layers=layers,
-                         geometry=geometry or "none")
+                         geometry=geometry or "none", crs_asked=crs)
 
 
 # --- what goes in ---------------------------------------------------------------------------
@@ -376,7 +379,7 @@ class _Shapefiles:
 class Export:
     """A written export: the file, how to serve it, and what the user should be told."""
 
-    path: Path
+    path: Path | None  # None for an export read from the cache (its bytes are in memory)
     filename: str
     media_type: str
     crs: CRS  # the CRS of the coordinates in the file
@@ -416,19 +419,44 @@ def write_export(store, request: ExportRequest, directory: Path) -> Export:
         more = writer(store, request, selections, target, note)
     except CRSError as error:  # the CRS parses but cannot hold these features
         raise ExportError("crs", str(error)) from None
-    crs = WGS84 if format.wgs84_only else request.crs
     notes = tuple(n for n in (note, more) if n)
-    return Export(path=target, filename=target.name, media_type=format.media_type, crs=crs,
-                  notes=notes, counts=counts)
+    return Export(path=target, filename=target.name, media_type=format.media_type,
+                  crs=file_crs(request), notes=notes, counts=counts)
+
+
+def file_crs(request: ExportRequest) -> CRS:
+    """The CRS of the coordinates in the file: WGS 84 for a WGS 84-only format."""
+    return WGS84 if settings().formats[request.format].wgs84_only else request.crs
 
 
 @contextlib.contextmanager
 def exported(store, request: ExportRequest) -> Iterator[Export]:
     """Write the export in a private temporary directory, removed on leaving the block; two
     exports at once never see each other's files. The directory is inside this process's
-    temporary folder (layers.tempfiles), so a killed process's files are swept later."""
+    temporary folder (layers.tempfiles), so a killed process's files are swept later. A
+    whole-layer export is kept in the export cache as well (`cache_name`)."""
     with tempfiles.scratch("export-") as directory:
-        yield write_export(store, request, directory)
+        result = write_export(store, request, directory)
+        name = cache_name(store, request)
+        if name is not None:
+            entry = export_cache.Entry(
+                filename=result.filename, media_type=result.media_type,
+                crs_code=crs_code(result.crs), counts=dict(result.counts),
+                notes=result.notes, body=result.path.read_bytes())
+            export_cache.put(name, entry, settings().cache_bytes)
+        yield result
+
+
+def cache_name(store, request: ExportRequest) -> str | None:
+    """The export cache's name for this request, or None when it is not kept: a filtered
+    export depends on more than the store, and a store without a stamp cannot be told
+    apart from its next version."""
+    filtered = (request.bbox, request.unit, request.document, request.chapter)
+    store_id = export_cache.loaded_id(store)
+    if store_id is None or any(f is not None for f in filtered):
+        return None
+    return export_cache.key(store_id, request.layer, request.format, request.crs_asked,
+                            request.geometry)
 
 
 # Dates in files when the store records none (a store built before `data_date`).
@@ -447,7 +475,14 @@ def export_time(store) -> dt.datetime:
 
 
 def export_bytes(store, request: ExportRequest) -> tuple[Export, bytes]:
-    """The export as bytes in memory (its temporary files already removed)."""
+    """The export as bytes in memory (its temporary files already removed): the kept one
+    for a whole-layer export made before from the same store, else made (and kept)."""
+    name = cache_name(store, request)
+    kept = export_cache.get(name) if name is not None else None
+    if kept is not None:
+        tempfiles.process_dir()  # as a written export would: the first sweeps killed ones'
+        return Export(path=None, filename=kept.filename, media_type=kept.media_type,
+                      crs=file_crs(request), notes=kept.notes, counts=kept.counts), kept.body
     with exported(store, request) as export:
         return export, export.path.read_bytes()
 

@@ -69,7 +69,8 @@ def _timed_small(base: str) -> float:
 
 
 def test_parallel_big_responses_do_not_starve_a_small_one(live_server):
-    big = [f"/export/partners.geojson?v={i}" for i in range(8)]
+    # A filter: whole-layer exports are answered from the export cache, no longer heavy.
+    big = [f"/export/partners.geojson?bbox=-180,-90,180,90&v={i}" for i in range(8)]
     big += [f"/collections/partners/items?f=json&limit={n}" for n in range(1, 8)]
     big += [f"/collections/new-areas/items?f=json&limit={n}" for n in (3, 7, 11, 19)]
     results: dict[str, tuple] = {}

@@ -1,10 +1,12 @@
 """Downloads of the layers as GIS files: `GET /export/<layer>.<format>` and the export menu.
 
 Thin on purpose: layers.export decides what goes into a file and writes it in a private
-temporary directory; this module reads the request, answers the bytes with a file name
-and the CRS; a bad request raises ExportError, which webapp.errors answers as JSON that
-lists what would have worked. The same request on the same store gives the same bytes, so
-the app's content ETag is stable and a repeat with If-None-Match gets 304.
+temporary directory (or reads a whole-layer export kept before from the same store,
+layers.export_cache, which `xinqu export` shares); this module reads the request, answers
+the bytes with a file name and the CRS; a bad request raises ExportError, which
+webapp.errors answers as JSON that lists what would have worked. The same request on the
+same store gives the same bytes, so the app's content ETag is stable and a repeat with
+If-None-Match gets 304.
 """
 
 from __future__ import annotations
@@ -69,7 +71,8 @@ def menu_submit():
 
 @blueprint.get("/export/<name>")
 def download(name: str):
-    """The file: built in a temporary directory, answered from memory, never kept."""
+    """The file: built in a temporary directory (a whole layer: kept for the next request,
+    by this or another process), answered from memory."""
     layer, format = split_name(name)
     wanted = request_from_args(layer, format)
     result, content = export.export_bytes(current_service().store, wanted)

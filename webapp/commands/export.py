@@ -1,32 +1,49 @@
-"""`xinqu export`: a layer (or all) as a GIS file, as GET /export/<layer>.<format> serves it."""
+"""`xinqu export`: a layer (or all) as a GIS file, as GET /export/<layer>.<format> serves it.
+
+A whole-layer export (no filter) made before from the same store is copied from the export
+cache (layers.export_cache) without loading the store or the libraries that write exports:
+the process then costs about what ogr2ogr does. Anything else, or a miss, opens the store
+and writes the export (and keeps a whole-layer one for next time).
+"""
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import sys
 from pathlib import Path
 
-import yaml
-
-from layers import paths, tempfiles, yamlio
+from layers import export_cache, paths, tempfiles
 from webapp.commands import store_option
 from webapp.errors import UsageError
 
 # The formats `--help` lists: the ids in the file layers.export reads its formats from, read
-# here without importing layers.export (geopandas), so that `xinqu export --help` is fast.
+# here without importing layers.export (geopandas), so that `xinqu export --help` is fast,
+# and only when help is shown (_Help), so that copying a kept export needs no YAML parser.
 FORMATS_PATH = paths.DATA_DIR / "export.yaml"
+FILTERS = ("bbox", "unit", "document", "chapter")  # the options that make an export partial
 PARTIAL_SUFFIX = ".partial"  # of the copy saved next to --out before it is renamed over it
+
+
+class _Help(argparse.HelpFormatter):
+    """Help whose format list is read from data/export.yaml when the help is printed."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.dest == "format":
+            return "one of: " + ", ".join(_format_ids())
+        return super()._get_help_string(action)
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "export", help="write a layer (or all layers) as shapefile zip, GeoPackage, GeoJSON, "
                        "KML or CSV",
-        description="Write layers as a GIS file, with the same filters as the API.")
+        description="Write layers as a GIS file, with the same filters as the API.",
+        formatter_class=_Help)
     p.add_argument("--layer", required=True, help="a layer id, or 'all'")
     p.add_argument("--format", required=True, metavar="FORMAT",
-                   help="one of: " + ", ".join(_format_ids()))
+                   help="one of the formats of data/export.yaml")
     p.add_argument("--crs", help="target CRS by code, e.g. EPSG:4490, EPSG:4548, ESRI:102025 "
                                  "(default EPSG:4326)")
     p.add_argument("--bbox", help="minlon,minlat,maxlon,maxlat (WGS 84)")
@@ -44,8 +61,12 @@ def register(sub) -> None:
 
 
 def _format_ids() -> list[str]:
+    import yaml  # here: only help needs it (PyYAML's import is a fifth of a kept export)
+
+    from layers import yamlio
+
     try:
-        formats = yamlio.read(FORMATS_PATH)["formats"]  # libyaml: read on every run
+        formats = yamlio.read(FORMATS_PATH)["formats"]  # libyaml
         return [f["id"] for f in formats]
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         return ["(see data/export.yaml)"]
@@ -56,10 +77,15 @@ def _bbox(text: str | None) -> list[str] | None:
 
 
 def run(args) -> int:
-    # Imported here, not at the top, to keep `xinqu --help` and the other commands light.
+    kept = _kept(args)
+    if kept is not None:
+        target = _target(args, kept.filename)
+        _save(target, lambda partial: partial.write_bytes(kept.body), args.out)
+        return _report(target, kept.crs_code, kept.counts, kept.notes)
+    # Imported here, not at the top, to keep `xinqu --help`, the other commands and a kept
+    # export light (pandas, geopandas, PROJ only when an export is written).
     from geo.crs import crs_code
     from layers import export
-    from layers.progress import step
     from layers.query import NotFound, QueryError
 
     store = store_option.open_chosen(args)
@@ -69,9 +95,8 @@ def run(args) -> int:
                                      document=args.document, chapter=args.chapter,
                                      geometry=args.geometry)
         with export.exported(store, wanted) as result:
-            target = args.out / result.filename if args.out.is_dir() else args.out
-            step(f"saving {target}")
-            _save(result.path, target)
+            target = _target(args, result.filename)
+            _save(target, lambda partial: shutil.copyfile(result.path, partial), args.out)
     except export.ExportError as error:
         valid = f" (valid: {', '.join(error.valid)})" if error.valid else ""
         option = "csv-geometry" if error.param == "geometry" else error.param
@@ -80,23 +105,52 @@ def run(args) -> int:
         raise UsageError(f"--{error.param}: {error.message}") from None
     except NotFound as error:
         raise UsageError(str(error)) from None
-    except OSError as error:
+    except OSError as error:  # writing the export in the temporary folder
         raise UsageError(f"cannot write {args.out}: {error.strerror or error}") from None
-    counts = ", ".join(f"{layer} {n}" for layer, n in result.counts.items())
-    print(f"wrote {target} ({crs_code(result.crs)}; features: {counts})")
-    for note in result.notes:
+    return _report(target, crs_code(result.crs), result.counts, result.notes)
+
+
+def _kept(args) -> export_cache.Entry | None:
+    """The kept export this command asks for: a whole layer (no filter) of a GeoPackage
+    store as it is now, made before by this code with these settings; else None."""
+    if any(getattr(args, name) is not None for name in FILTERS):
+        return None
+    where = export_cache.store_location(getattr(args, "store", None))
+    store_id = None if isinstance(where, str) else export_cache.file_id(where)
+    if store_id is None:  # a database, or no store (the full path says so)
+        return None
+    tempfiles.sweep()  # what a killed export left, as the first export of a process does
+    return export_cache.get(export_cache.key(store_id, args.layer, args.format, args.crs,
+                                             args.geometry))
+
+
+def _target(args, filename: str) -> Path:
+    return args.out / filename if args.out.is_dir() else args.out
+
+
+def _report(target: Path, crs: str, counts: dict[str, int], notes) -> int:
+    shown = ", ".join(f"{layer} {n}" for layer, n in counts.items())
+    print(f"wrote {target} ({crs}; features: {shown})")
+    for note in notes:
         print(f"note: {note}", file=sys.stderr)
     return 0
 
 
-def _save(source: Path, target: Path) -> None:
-    """Copy next to the target, then rename over it: a failed export leaves no half file
-    (the copy is named by this process, so a killed export's is removed by the next)."""
+def _save(target: Path, write, out: Path) -> None:
+    """Write next to the target (`write(partial)`), then rename over it: a failed export
+    leaves no half file (the copy is named by this process, so a killed export's is removed
+    by the next). UsageError naming `out` when it cannot be written."""
+    from layers.progress import step  # light; imported with the rest of the saving
+
     if not target.parent.is_dir():
         raise UsageError(f"--out: no directory {target.parent}")
-    partial = tempfiles.sibling(target, PARTIAL_SUFFIX)
+    step(f"saving {target}")
     try:
-        shutil.copyfile(source, partial)
-        os.replace(partial, target)
-    finally:
-        tempfiles.release(partial)
+        partial = tempfiles.sibling(target, PARTIAL_SUFFIX)
+        try:
+            write(partial)
+            os.replace(partial, target)
+        finally:
+            tempfiles.release(partial)
+    except OSError as error:
+        raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
