@@ -98,12 +98,21 @@ def _word_characters(codes: np.ndarray) -> np.ndarray:
     return words
 
 
+def _code_points_at(text: str, positions: np.ndarray) -> np.ndarray:
+    """The code point of text[p] for each position p; 0 for a position outside the text.
+
+    ASCII text (most English) is read as its bytes, without a code point per character.
+    """
+    codes = (np.frombuffer(text.encode("ascii"), dtype=np.uint8) if text.isascii()
+             else code_points(text))
+    inside = (positions >= 0) & (positions < len(codes))
+    found = np.zeros(len(positions), dtype=np.uint32)
+    found[inside] = codes[positions[inside]]
+    return found
+
+
 def on_word_boundaries(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Per span text[start:end], True when it neither begins nor ends inside a word."""
-    codes = np.zeros(len(text) + 2, dtype=np.uint32)  # codes[p + 1] is text[p]; 0 outside
-    codes[1:-1] = code_points(text)
-
-    def words(positions: np.ndarray) -> np.ndarray:
-        return _word_characters(codes[positions])
-
-    return ~((words(starts) & words(starts + 1)) | (words(ends) & words(ends + 1)))
+    around = _code_points_at(text, np.concatenate([starts - 1, starts, ends - 1, ends]))
+    words = _word_characters(around).reshape(4, len(starts))
+    return ~((words[0] & words[1]) | (words[2] & words[3]))
