@@ -9,24 +9,37 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from layers.linking.rules import Rules
 
 
-def speaks_to_all(rules: Rules, document: str, family: str, text: str,
-                  spans: Sequence[tuple[int, int]], bounds: tuple[int, int] | None = None) -> bool:
-    """True when `text` (a matching form) names new areas as a class outside `spans`
-    (the (start, end) of every form that stands there, nothing-forms included).
+def speaking_to_all(rules: Rules, family: str, text: str, bounds: Sequence[tuple[int, int]],
+                    starts: np.ndarray, ends: np.ndarray) -> list[bool]:
+    """Per text lying at `bounds` (low, high) in `text` (a matching form of many), True
+    when it names new areas as a class outside every form that stands there.
 
-    bounds: where the unit's own text lies in `text`, when it holds several; the patterns
-    read only that text, as they would on its own.
+    starts, ends: the spans of the forms that stand in `text` (nothing-forms included),
+    sorted by start. The patterns read each text on its own (a slice), as they would
+    read it alone; the caller picks the texts of rules.general_documents.
     """
-    if document not in rules.general_documents:
-        return False
-    low, high = bounds or (0, len(text))
-    own = text[low:high]
-    for pattern in rules.general_patterns[family]:
-        for match in pattern.finditer(own):
-            start, end = low + match.start(), low + match.end()
-            if not any(s[0] <= start and end <= s[1] for s in spans):
-                return True
-    return False
+    found: list[tuple[int, int, int]] = []  # (text number, start, end) of every match
+    for number, (low, high) in enumerate(bounds):
+        own = text[low:high]
+        for pattern in rules.general_patterns[family]:
+            found.extend((number, low + match.start(), low + match.end())
+                         for match in pattern.finditer(own))
+    general = [False] * len(bounds)
+    if not found:
+        return general
+    number, start, end = np.array(found, dtype=np.int64).reshape(-1, 3).T
+    # A match lies in a span if one of the spans beginning at or before it reaches its
+    # end. Spans of other texts never do: they end before this text begins.
+    inside = np.zeros(len(start), dtype=bool)
+    if len(ends):
+        last = np.searchsorted(starts, start, side="right") - 1
+        reach = np.maximum.accumulate(ends)
+        inside = (last >= 0) & (reach[np.maximum(last, 0)] >= end)
+    for n in np.unique(number[~inside]).tolist():
+        general[n] = True
+    return general

@@ -20,7 +20,7 @@ import pandas as pd
 from layers.documents import LANGS
 from layers.linking import automaton
 from layers.linking.context import reading_at
-from layers.linking.general import speaks_to_all
+from layers.linking.general import speaking_to_all
 from layers.linking.lexicon import Lexicon, Reading, load_lexicon
 from layers.linking.matching import matching_form
 from layers.linking.overlaps import Hit, resolve
@@ -115,15 +115,11 @@ class Linker:
         first, last = form.display_spans(which, starts[row], ends[row])
         candidates = [i for i, document in enumerate(documents)
                       if not general[i] and document in rules.general_documents]
-        if candidates:  # the spans standing in each candidate's text, found at once
-            lows = [form.bounds(i)[0] for i in candidates]
-            highs = [form.bounds(i)[1] for i in candidates]
-            firsts = np.searchsorted(starts, lows).tolist()
-            lasts = np.searchsorted(starts, highs).tolist()
-            for i, low, high, a, b in zip(candidates, lows, highs, firsts, lasts, strict=True):
-                spans = list(zip(starts[a:b].tolist(), ends[a:b].tolist(), strict=True))
-                general[i] = speaks_to_all(rules, documents[i], family, text, spans,
-                                           (low, high))
+        if candidates:  # the texts that speak to all new areas, found at once
+            bounds = [form.bounds(i) for i in candidates]
+            for i, flag in zip(candidates, speaking_to_all(rules, family, text, bounds, starts,
+                                                           ends), strict=True):
+                general[i] = flag
         return which, places, first, last
 
     def _link_batch(self, units: list) -> tuple[dict[str, np.ndarray], list[bool]]:
