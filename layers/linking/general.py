@@ -7,11 +7,14 @@ documents whose 新区 means new areas in general and the patterns of the noun.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
 
 from layers.linking.rules import Rules
+
+_SPAN = re.Match.span  # (start, end) of a match, called from C by map
 
 
 def speaking_to_all(rules: Rules, family: str, text: str, bounds: Sequence[tuple[int, int]],
@@ -23,18 +26,20 @@ def speaking_to_all(rules: Rules, family: str, text: str, bounds: Sequence[tuple
     sorted by start. The patterns read each text on its own (a slice), as they would
     read it alone; the caller picks the texts of rules.general_documents.
     """
-    found: list[tuple[int, int, int]] = []  # (text number, start, end) of every match
-    for number, (low, high) in enumerate(bounds):
+    patterns = rules.general_patterns[family]
+    spans: list[tuple[int, int]] = []  # every match, text by text, in the text's own offsets
+    counts = []  # the number of matches so far, after each text
+    for low, high in bounds:
         own = text[low:high]
-        for pattern in rules.general_patterns[family]:
-            found.extend((number, low + match.start(), low + match.end())
-                         for match in pattern.finditer(own))
+        for pattern in patterns:
+            spans.extend(map(_SPAN, pattern.finditer(own)))
+        counts.append(len(spans))
     general = [False] * len(bounds)
-    if not found:
+    if not spans:
         return general
-    number, start, end = np.array(found, dtype=np.int64).reshape(-1, 3).T
-    # A match lies in a span if one of the spans beginning at or before it reaches its
-    # end. Spans of other texts never do: they end before this text begins.
+    number = np.repeat(np.arange(len(bounds)), np.diff(counts, prepend=0))
+    shift = np.array([low for low, _ in bounds], dtype=np.int64)[number]
+    start, end = (np.array(spans, dtype=np.int64).reshape(-1, 2) + shift[:, None]).T
     inside = np.zeros(len(start), dtype=bool)
     if len(ends):
         last = np.searchsorted(starts, start, side="right") - 1

@@ -10,6 +10,7 @@ overlapping forms is kept, and the survivors are mapped back to display-text off
 from __future__ import annotations
 
 import operator
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ import pandas as pd
 
 from layers.documents import LANGS
 from layers.linking import automaton
-from layers.linking.context import reading_at
+from layers.linking.context import reading_at, settled
 from layers.linking.general import speaking_to_all
 from layers.linking.lexicon import Lexicon, Reading, load_lexicon
 from layers.linking.matching import matching_form
@@ -108,14 +109,17 @@ class Linker:
         form = matching_form(texts, lang)
         text, rules = form.text, self.rules
 
+        starts_of = form.starts
+
         def reading_of(hit: Hit) -> Reading | None:  # for forms with context rules only
             start, end, key = hit
-            i = form.text_at(start)
+            i = bisect_right(starts_of, start) - 1  # the text it lies in (form.text_at)
             return reading_at(key, rules, documents[i], family, text, start, end,
-                              form.bounds(i))
+                              (starts_of[i], starts_of[i + 1] - 1))
 
         hits = automaton.scan(self.automata[family], keys, text, words=family == "en")
-        starts, ends, readings = resolve(hits, keys, reading_of)
+        starts, ends, readings = resolve(hits, keys, reading_of,
+                                         settled(keys, text, hits, form.starts))
         count = keys.count[readings]  # a row per place: 港澳 names two
         row = np.repeat(np.arange(len(readings)), count)
         nth = np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)
@@ -163,8 +167,8 @@ class Linker:
             "unit_id": np.array([unit.id for unit in units], dtype=object)[owner],
             "place_id": self.place_ids[places],
             "lang": _LANG_NAMES[version],
-            "start": first[order],
-            "end": last[order],
+            "start": first[order].astype(np.int64, copy=False),
+            "end": last[order].astype(np.int64, copy=False),
             "surface": surfaces[order],
             "_unit": owner,
             "_place": places,
@@ -195,7 +199,6 @@ class Linker:
         columns = {name: np.concatenate([part[name] for part in found])
                    for name in (*MENTION_COLUMNS, "_unit", "_place", "_version")}
         mentions = pd.DataFrame({name: columns[name] for name in MENTION_COLUMNS})
-        mentions = mentions.astype({"start": "int64", "end": "int64"})
         same_id, _ = pd.factorize(np.array(unit_ids, dtype=object))  # units of one id are one
         return Links(mentions, unit_places(same_id[columns["_unit"]], columns["_place"],
                                            columns["_version"], columns["unit_id"],

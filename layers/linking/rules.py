@@ -93,6 +93,12 @@ class OtherPlaces:
     endings: tuple[str, ...]  # endings a name may be written without (省, 市 …)
 
 
+def may_end_a_name(text: str, start: int, low: int, ends: frozenset[str]) -> bool:
+    """Whether text[low:start] can end in a name of two characters or more whose last
+    character is one of `ends` (if not, no such name comes right before `start`)."""
+    return start - low >= 2 and text[start - 1] in ends
+
+
 @dataclass(frozen=True)
 class NameGuard:
     """The administrative names that, right before a form, make it another place's."""
@@ -109,7 +115,7 @@ class NameGuard:
 
     def voids(self, text: str, start: int, low: int = 0) -> bool:
         """True if text[:start] ends in a name (the longest that fits) not its own."""
-        if start - low < 2 or text[start - 1] not in self.ends:
+        if not may_end_a_name(text, start, low, self.ends):
             return False
         for size in range(min(self.longest, start - low), 1, -1):
             name = text[start - size:start]
