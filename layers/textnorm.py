@@ -196,10 +196,8 @@ def _convert_many(texts: Sequence[str], config: str, fold: bool = False
         converted, offsets = _by_opencc(texts, joined, config)
         return fold_width(converted) if fold else converted, offsets
     codes = code_points(joined)
-    images = found.images[codes]
+    images = (_folded_images(config) if fold else found.images)[codes]  # -1 alike
     doubtful = found.doubtful(joined, codes, images)
-    if fold:
-        images = _folded_images(config)[codes]
     if not len(doubtful):
         return from_code_points(images), [None] * len(texts)
     ends = np.cumsum([len(text) + 1 for text in texts])  # where each next text begins

@@ -19,7 +19,7 @@ import pytest
 
 from layers.documents import Unit, load_units
 from layers.gazetteer import load_gazetteer
-from layers.linking import Linker
+from layers.linking import Linker, english
 from layers.linking import linker as linker_module
 from layers.linking.overlaps import _resolve_cluster
 
@@ -149,3 +149,19 @@ def test_a_covering_form_with_a_rule_that_keeps_what_it_holds(tmp_path, monkeypa
     named = fast.unit_places.groupby("unit_id")["place_id"].apply(set).to_dict()
     assert named["xixian-2023:f1"] >= {"xian-xianyang", "xian", "xianyang"}
     assert "xian-xianyang" not in named.get("ndrc-2024:f2", set())
+
+
+def test_english_folds_ascii_text_in_one_pass_as_any_text():
+    # An ASCII text takes a one-pass translation; with one more character (é, its own
+    # lower case and fold) it takes the general path: the folds must agree.
+    rng = np.random.default_rng(15)
+    for length in (0, 1, 5, 200, 5000):
+        text = "".join(map(chr, rng.integers(0, 128, length).tolist()))
+        text += " Pudong  New-Area\tGUI'AN  "
+        folded, collapsed = english.fold(text)
+        general, general_collapsed = english.fold(text + "é")
+        assert folded + "é" == general
+        assert (collapsed is None) == (general_collapsed is None)
+        if collapsed is not None:
+            np.testing.assert_array_equal(collapsed.folded_at, general_collapsed.folded_at)
+            np.testing.assert_array_equal(collapsed.dropped, general_collapsed.dropped)

@@ -30,6 +30,7 @@ _FOLD = CharacterMap(
     }
 )
 _SPACE_RUN = re.compile(r" {2,}")
+_ASCII_FOLD = [ord(_FOLD(chr(code).lower())) for code in range(128)]  # ASCII stays ASCII
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,13 @@ def fold(text: str) -> tuple[str, Collapsed | None]:
 
     ``text[m.original(i):m.original(j)]`` is the original of ``folded[i:j]``.
     """
-    lowered = text.lower()
-    if len(lowered) != len(text):  # a character whose lower case is longer (İ)
-        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-    folded = _FOLD(lowered)
+    if text.isascii():  # lower case and folding in one pass
+        folded = text.translate(_ASCII_FOLD)
+    else:
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a character whose lower case is longer (İ)
+            lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        folded = _FOLD(lowered)
     if "  " not in folded:
         return folded, None
     pieces: list[str] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 
@@ -27,19 +28,19 @@ def speaking_to_all(rules: Rules, family: str, text: str, bounds: Sequence[tuple
     read it alone; the caller picks the texts of rules.general_documents.
     """
     patterns = rules.general_patterns[family]
-    spans: list[tuple[int, int]] = []  # every match, text by text, in the text's own offsets
-    counts = []  # the number of matches so far, after each text
+    spans: list[int] = []  # start, end of every match, text by text, in its own offsets
+    counts = []  # the length of `spans` after each text
     for low, high in bounds:
         own = text[low:high]
         for pattern in patterns:
-            spans.extend(map(_SPAN, pattern.finditer(own)))
+            spans.extend(chain.from_iterable(map(_SPAN, pattern.finditer(own))))
         counts.append(len(spans))
     general = [False] * len(bounds)
     if not spans:
         return general
-    number = np.repeat(np.arange(len(bounds)), np.diff(counts, prepend=0))
+    number = np.repeat(np.arange(len(bounds)), np.diff(counts, prepend=0) // 2)
     shift = np.array([low for low, _ in bounds], dtype=np.int64)[number]
-    start, end = (np.array(spans, dtype=np.int64).reshape(-1, 2) + shift[:, None]).T
+    start, end = np.array(spans, dtype=np.int64).reshape(-1, 2).T + shift
     inside = np.zeros(len(start), dtype=bool)
     if len(ends):
         last = np.searchsorted(starts, start, side="right") - 1
