@@ -8,6 +8,7 @@ import random
 import numpy as np
 import pytest
 
+from layers import opencc_tables
 from layers.documents import load_units
 from layers.opencc_tables import code_points, tables
 from layers.textnorm import SEPARATOR, convert, fold_width, normalize_many, normalize_with_offsets
@@ -97,3 +98,18 @@ def test_mixed_scripts_and_english_in_traditional_texts():
     texts = ["上海浦东新区与陝西西鹹新區", "Support the Pudong New Area（浦東新區）",
              "乾县乾隆、头发頭髮，回复回覆", "", "ＧＵＩ’ＡＮ貴安新區" * 20]
     assert_as_opencc(texts)
+
+
+def test_without_the_dictionaries_opencc_converts_every_text(monkeypatch, tmp_path):
+    texts = [u.text["zh-Hant"] for u in load_units() if u.text.get("zh-Hant")]
+    texts += ["乾隆年間頭髮，回覆" * 10]
+    fast = normalize_many(texts, "zh-Hant")
+    monkeypatch.setattr(opencc_tables, "_DICT_TOOL", tmp_path / "missing")
+    opencc_tables.tables.cache_clear()
+    try:
+        assert opencc_tables.tables("t2s") is None
+        slow = normalize_many(texts, "zh-Hant")
+    finally:
+        opencc_tables.tables.cache_clear()
+    assert slow.text == fast.text and slow.offsets == fast.offsets
+    assert slow.text == SEPARATOR.join(by_opencc(text) for text in texts)
