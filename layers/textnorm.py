@@ -14,14 +14,24 @@ on it; one text is the case of one.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import accumulate
 
 import numpy as np
-import opencc
+
+from layers.opencc_tables import (
+    code_points,
+    convert,
+    converter,
+    from_code_points,
+    single_characters,
+    tables,
+)
+
+__all__ = ["MATCHING_CONVERSION", "PLAIN_SEPARATOR", "SEPARATOR", "CharacterMap", "NormalForms",
+           "code_points", "convert", "convert_with_offsets", "converter", "fold_width",
+           "normalize", "normalize_many", "normalize_with_offsets"]
 
 # Conversion phrases never cross punctuation or spaces, so text is converted clause by
 # clause: a clause whose length OpenCC keeps maps position by position.
@@ -37,18 +47,6 @@ PLAIN_SEPARATOR = "\x00"
 _FULL_WIDTH_START, _FULL_WIDTH_END, _FULL_WIDTH_SHIFT = 0xFF01, 0xFF5E, 0xFEE0
 _IDEOGRAPHIC_SPACE = "\u3000"
 _BMP = 0x10000
-_SURROGATES = range(0xD800, 0xE000)
-
-
-@cache
-def converter(config: str) -> opencc.OpenCC:
-    """One OpenCC converter per config (``t2s``, ``s2t``), built once."""
-    return opencc.OpenCC(config)
-
-
-def convert(text: str, config: str) -> str:
-    """Convert script with OpenCC, e.g. ``convert(text, "s2t")``."""
-    return converter(config).convert(text)
 
 
 def _code_units(text: str) -> np.ndarray:
@@ -60,11 +58,6 @@ def _from_code_units(units: np.ndarray) -> str:
     return units.tobytes().decode("utf-16-le", "surrogatepass")
 
 
-def code_points(text: str) -> np.ndarray:
-    """The code points of `text`, one per character, as an array."""
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-
-
 class CharacterMap:
     """A one-for-one replacement of characters of the BMP, applied in C to a whole text:
     str.translate for short or ASCII texts (which have a fast path), an array look-up
@@ -74,13 +67,13 @@ class CharacterMap:
         table = np.arange(_BMP, dtype=np.uint16)
         for char, image in mapping.items():
             table[ord(char)] = ord(image)
-        self._array = table
+        self.table = table
         self._list = table.tolist()
 
     def __call__(self, text: str) -> str:
         if len(text) < _SHORT or text.isascii():
             return text.translate(self._list)
-        return _from_code_units(self._array[_code_units(text)])
+        return _from_code_units(self.table[_code_units(text)])
 
 
 _SHORT = 128  # characters: below this, str.translate beats the array look-up
@@ -103,37 +96,6 @@ def fold_width(text: str) -> str:
 MATCHING_CONVERSION = {"zh-Hant": "t2s"}
 
 
-@cache
-def _single_characters(config: str) -> np.ndarray | None:
-    """Per code point, the one character OpenCC makes of it on its own; -1 for none.
-
-    Built once per config in one call that converts every BMP character on its own line
-    (no phrase spans a line break). -1 marks a character converted to another number of
-    characters, the surrogate halves and every character outside the BMP, so that a text
-    holding one is left to the check by a second conversion. None: this config does not
-    convert line by line, and every text is checked that way.
-    """
-    codes = np.arange(_BMP, dtype=np.uint32)
-    codes = codes[((codes < _SURROGATES.start) | (codes >= _SURROGATES.stop))
-                  & (codes != ord("\n"))]
-    lines = np.full(2 * len(codes) - 1, ord("\n"), dtype=np.uint32)
-    lines[0::2] = codes  # every character on its own line, built as an array
-    singles = convert(lines.tobytes().decode("utf-32-le"), config).split("\n")
-    if len(singles) != len(codes):
-        return None
-    table = np.full(sys.maxunicode + 1, -1, dtype=np.int32)
-    table[ord("\n")] = ord("\n")
-    one = np.fromiter(map(len, singles), dtype=np.int64, count=len(singles)) == 1
-    images = code_points("".join(single for single, alone in zip(singles, one.tolist(),
-                                                                     strict=True) if alone))
-    images = images.astype(np.int64)
-    outside = (images < _SURROGATES.start) | (images >= _SURROGATES.stop)
-    table[codes[one][outside]] = images[outside]
-    return table
-
-
-
-
 def _by_single_characters(text: str, converted: str, table: np.ndarray) -> bool:
     """True if `converted` is `text` with each character replaced by its `table` image."""
     return len(converted) == len(text) and np.array_equal(table[code_points(text)],
@@ -148,7 +110,7 @@ def _one_to_one(text: str, converted: str, config: str) -> bool:
     for short texts, a second conversion with every character on its own line decides.
     """
     if len(text) >= _SHORT:  # below, the second conversion is the cheaper check
-        table = _single_characters(config)
+        table = single_characters(config)
         if table is not None and _by_single_characters(text, converted, table):
             return True
     return "\n".join(converted) == convert("\n".join(text), config)
@@ -191,17 +153,14 @@ def _convert_by_clause(text: str, config: str) -> tuple[str, list[int]]:
     return "".join(out), offsets
 
 
-def _convert_many(texts: Sequence[str], config: str) -> tuple[str, list[list[int] | None]]:
-    """SEPARATOR.join of the texts' conversions, and per text its offsets (None: the
-    conversion maps position by position).
-
-    One OpenCC call converts them all; when the whole maps character by character (the
-    usual case, one array look-up) every text does. Otherwise each text is looked at on
-    its own, and one that is not converted character by character goes clause by clause.
-    """
-    joined = SEPARATOR.join(texts)
+def _by_opencc(texts: Sequence[str], joined: str, config: str
+               ) -> tuple[str, list[list[int] | None]]:
+    """`_convert_many` by OpenCC: one call converts them all; when the whole maps
+    character by character (one array look-up) every text does. Otherwise each text is
+    looked at on its own, and one that is not converted character by character goes
+    clause by clause."""
     whole = convert(joined, config)
-    table = _single_characters(config) if len(joined) >= _SHORT else None
+    table = single_characters(config) if len(joined) >= _SHORT else None
     if table is not None and _by_single_characters(joined, whole, table):
         return whole, [None] * len(texts)
     pieces = whole.split(SEPARATOR) if len(texts) > 1 else [whole]
@@ -218,6 +177,55 @@ def _convert_many(texts: Sequence[str], config: str) -> tuple[str, list[list[int
             out.append(converted)
             offsets.append(mapped)
     return SEPARATOR.join(out), offsets
+
+
+def _convert_many(texts: Sequence[str], config: str, fold: bool = False
+                  ) -> tuple[str, list[list[int] | None]]:
+    """SEPARATOR.join of the texts' conversions (width folded too if `fold`), and per
+    text its offsets (None: the conversion maps position by position).
+
+    With the config's tables (layers.opencc_tables) a text in which nothing is doubtful
+    is the images of its characters, the string OpenCC gives, in one array look-up for
+    all; only the texts holding a doubtful place (a phrase OpenCC converts otherwise, a
+    character it makes several of) go to OpenCC. Without tables (or for a short text)
+    OpenCC converts them all.
+    """
+    joined = SEPARATOR.join(texts)
+    found = tables(config) if len(joined) >= _SHORT else None
+    if found is None:
+        converted, offsets = _by_opencc(texts, joined, config)
+        return fold_width(converted) if fold else converted, offsets
+    codes = code_points(joined)
+    images = (_folded_images(config) if fold else found.images)[codes]  # -1 alike
+    doubtful = found.doubtful(joined, codes, images)
+    if not len(doubtful):
+        return from_code_points(images), [None] * len(texts)
+    ends = np.cumsum([len(text) + 1 for text in texts])  # where each next text begins
+    left = set(np.searchsorted(ends, doubtful, side="right").tolist())
+    images[images < 0] = ord(SEPARATOR)  # only in texts left to OpenCC
+    whole = from_code_points(images)
+    out: list[str] = []
+    offsets: list[list[int] | None] = []
+    at = 0
+    for i, text in enumerate(texts):
+        if i in left:
+            converted, (mapped,) = _by_opencc([text], text, config)
+            converted = fold_width(converted) if fold else converted
+        else:
+            converted, mapped = whole[at:at + len(text)], None
+        out.append(converted)
+        offsets.append(mapped)
+        at += len(text) + 1
+    return SEPARATOR.join(out), offsets
+
+
+@cache
+def _folded_images(config: str) -> np.ndarray:
+    """The images of the config's tables, width folded (one look-up does both)."""
+    images = tables(config).images.copy()
+    plane = (images >= 0) & (images < _BMP)
+    images[plane] = _FOLD_WIDTH.table[images[plane]]
+    return images
 
 
 def convert_with_offsets(text: str, config: str) -> tuple[str, list[int]]:
@@ -259,13 +267,16 @@ def normalize_many(texts: Sequence[str], lang: str) -> NormalForms:
     """
     config = MATCHING_CONVERSION.get(lang)
     if config:
-        converted, offsets = _convert_many(texts, config)
+        converted, offsets = _convert_many(texts, config, fold=True)
     else:
-        converted, offsets = PLAIN_SEPARATOR.join(texts), [None] * len(texts)
-    lengths = (len(text) if mapped is None else len(mapped) - 1
-               for text, mapped in zip(texts, offsets, strict=True))
-    starts = list(accumulate((length + 1 for length in lengths), initial=0))
-    return NormalForms(fold_width(converted), starts, offsets)
+        converted, offsets = fold_width(PLAIN_SEPARATOR.join(texts)), [None] * len(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    for i, mapped in enumerate(offsets):
+        if mapped is not None:
+            lengths[i] = len(mapped) - 1
+    starts = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(lengths + 1, out=starts[1:])
+    return NormalForms(converted, starts.tolist(), offsets)
 
 
 def normalize_with_offsets(text: str, lang: str) -> tuple[str, list[int]]:

@@ -28,8 +28,11 @@ class Keys:
     """A family's keys, numbered as the automaton stores them, and their readings.
 
     Per key number k: keys[k], its length size[k], conditional[k] (it has context rules),
-    plain[k] (its plain reading's number, -1 for none) and hides[k] (its only reading is a
-    plain one that does not keep what it contains: standing, it hides all it overlaps).
+    plain[k] (its plain reading's number, -1 for none), hides[k] (its only reading is a
+    plain one that does not keep what it contains: standing, it hides all it overlaps),
+    guarded[k] (its only rule is a guard: it reads as its plain reading unless a name
+    before it voids it) and plain_hides[k] (its plain reading, standing, hides all it
+    overlaps). guard_ends: the last characters of every guard's names.
     Per reading number r: readings[r], and its places place_ids[first[r]:first[r]+count[r]];
     reading_number maps id(reading) to r.
     """
@@ -39,6 +42,9 @@ class Keys:
     conditional: np.ndarray
     plain: np.ndarray
     hides: np.ndarray
+    guarded: np.ndarray
+    plain_hides: np.ndarray
+    guard_ends: frozenset[str]
     readings: list[Reading]
     reading_number: dict[int, int]
     first: np.ndarray
@@ -60,6 +66,12 @@ class Keys:
                            dtype=np.int64),
             hides=np.array([not key.conditional and key.plain is not None
                             and not key.plain.keep_inner for key in listed], dtype=bool),
+            guarded=np.array([key.guard is not None and key.plain is not None
+                              and len(key.conditional) == 1 and key.conditional[0] is key.plain
+                              for key in listed], dtype=bool),
+            plain_hides=np.array([key.plain is not None and not key.plain.keep_inner
+                                  for key in listed], dtype=bool),
+            guard_ends=frozenset().union(*(key.guard.ends for key in listed if key.guard)),
             readings=readings,
             reading_number=number,
             first=np.cumsum(count) - count,

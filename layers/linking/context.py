@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
+
+from layers.linking.automaton import Hits, Keys
 from layers.linking.lexicon import Key, Reading
-from layers.linking.rules import Rules
+from layers.linking.rules import Rules, may_end_a_name
 
 
 def reading_at(key: Key, rules: Rules, document: str, family: str, text: str, start: int,
@@ -25,3 +30,23 @@ def reading_at(key: Key, rules: Rules, document: str, family: str, text: str, st
                                           bounds):
                 return reading
     return key.plain
+
+
+def settled(keys: Keys, text: str, hits: Hits, text_starts: Sequence[int]) -> np.ndarray:
+    """Per hit, True for a form whose only rule is a guard (贵安新区) that no name can void
+    where it stands: the character before it is the last of no guard's name, or it
+    begins its text. Its reading is its plain one, known without `reading_at`.
+
+    text_starts: where each text joined in `text` begins (the guard reads no further).
+    """
+    starts, _, numbers = hits
+    found = np.zeros(len(numbers), dtype=bool)
+    guarded = np.flatnonzero(keys.guarded[numbers])
+    if not len(guarded):
+        return found
+    at = starts[guarded]
+    lows = np.asarray(text_starts)[np.searchsorted(text_starts, at, side="right") - 1]
+    ends = keys.guard_ends
+    found[guarded] = [not may_end_a_name(text, start, low, ends)
+                      for start, low in zip(at.tolist(), lows.tolist(), strict=True)]
+    return found

@@ -30,6 +30,7 @@ _FOLD = CharacterMap(
     }
 )
 _SPACE_RUN = re.compile(r" {2,}")
+_ASCII_FOLD = [ord(_FOLD(chr(code).lower())) for code in range(128)]  # ASCII stays ASCII
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,13 @@ def fold(text: str) -> tuple[str, Collapsed | None]:
 
     ``text[m.original(i):m.original(j)]`` is the original of ``folded[i:j]``.
     """
-    lowered = text.lower()
-    if len(lowered) != len(text):  # a character whose lower case is longer (İ)
-        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-    folded = _FOLD(lowered)
+    if text.isascii():  # lower case and folding in one pass
+        folded = text.translate(_ASCII_FOLD)
+    else:
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a character whose lower case is longer (İ)
+            lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        folded = _FOLD(lowered)
     if "  " not in folded:
         return folded, None
     pieces: list[str] = []
@@ -98,12 +102,21 @@ def _word_characters(codes: np.ndarray) -> np.ndarray:
     return words
 
 
+def _code_points_at(text: str, positions: np.ndarray) -> np.ndarray:
+    """The code point of text[p] for each position p; 0 for a position outside the text.
+
+    ASCII text (most English) is read as its bytes, without a code point per character.
+    """
+    codes = (np.frombuffer(text.encode("ascii"), dtype=np.uint8) if text.isascii()
+             else code_points(text))
+    inside = (positions >= 0) & (positions < len(codes))
+    found = np.zeros(len(positions), dtype=np.uint32)
+    found[inside] = codes[positions[inside]]
+    return found
+
+
 def on_word_boundaries(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Per span text[start:end], True when it neither begins nor ends inside a word."""
-    codes = np.zeros(len(text) + 2, dtype=np.uint32)  # codes[p + 1] is text[p]; 0 outside
-    codes[1:-1] = code_points(text)
-
-    def words(positions: np.ndarray) -> np.ndarray:
-        return _word_characters(codes[positions])
-
-    return ~((words(starts) & words(starts + 1)) | (words(ends) & words(ends + 1)))
+    around = _code_points_at(text, np.concatenate([starts - 1, starts, ends - 1, ends]))
+    words = _word_characters(around).reshape(4, len(starts))
+    return ~((words[0] & words[1]) | (words[2] & words[3]))

@@ -9,6 +9,8 @@ overlapping forms is kept, and the survivors are mapped back to display-text off
 
 from __future__ import annotations
 
+import operator
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +21,8 @@ import pandas as pd
 
 from layers.documents import LANGS
 from layers.linking import automaton
-from layers.linking.context import reading_at
-from layers.linking.general import speaks_to_all
+from layers.linking.context import reading_at, settled
+from layers.linking.general import speaking_to_all
 from layers.linking.lexicon import Lexicon, Reading, load_lexicon
 from layers.linking.matching import matching_form
 from layers.linking.overlaps import Hit, resolve
@@ -82,6 +84,14 @@ class Linker:
         self.rules = rules
         self.keys = {family: automaton.Keys.of(lexicon.keys[family]) for family in FAMILIES}
         self.automata = {family: automaton.build(self.keys[family]) for family in FAMILIES}
+        # Every place by number, and per family the number of each of Keys.place_ids:
+        # mentions are found and grouped as numbers, their ids looked up once at the end.
+        ids = sorted({place for keys in self.keys.values() for place in keys.place_ids.tolist()})
+        number = {place: n for n, place in enumerate(ids)}
+        self.place_ids = np.array(ids, dtype=object)
+        self.place_numbers = {
+            family: np.array([number[p] for p in keys.place_ids.tolist()], dtype=np.int64)
+            for family, keys in self.keys.items()}
 
     @classmethod
     def load(cls, gazetteer, linking_dir: Path = LINKING_DIR) -> Linker:
@@ -92,43 +102,46 @@ class Linker:
     def _link_version(self, lang: str, documents: list[str], texts: list[str],
                       general: list[bool]) -> tuple[np.ndarray, ...]:
         """The mentions in one language version of many units, as arrays (text index,
-        place_id, start, end) in text order; sets general[i] for a text that speaks to
+        place number, start, end) in text order; sets general[i] for a text that speaks to
         all new areas (not looked for where another version already said so)."""
         family = family_of(lang)
         keys = self.keys[family]
         form = matching_form(texts, lang)
         text, rules = form.text, self.rules
 
+        starts_of = form.starts
+
         def reading_of(hit: Hit) -> Reading | None:  # for forms with context rules only
             start, end, key = hit
-            i = form.text_at(start)
+            i = bisect_right(starts_of, start) - 1  # the text it lies in (form.text_at)
             return reading_at(key, rules, documents[i], family, text, start, end,
-                              form.bounds(i))
+                              (starts_of[i], starts_of[i + 1] - 1))
 
         hits = automaton.scan(self.automata[family], keys, text, words=family == "en")
-        starts, ends, readings = resolve(hits, keys, reading_of)
+        starts, ends, readings = resolve(hits, keys, reading_of,
+                                         settled(keys, text, hits, form.starts))
         count = keys.count[readings]  # a row per place: 港澳 names two
         row = np.repeat(np.arange(len(readings)), count)
         nth = np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)
-        places = keys.place_ids[keys.first[readings][row] + nth]
+        places = self.place_numbers[family][keys.first[readings][row] + nth]
         which = form.texts_at(starts[row])
         first, last = form.display_spans(which, starts[row], ends[row])
         candidates = [i for i, document in enumerate(documents)
                       if not general[i] and document in rules.general_documents]
-        if candidates:  # the spans standing in each candidate's text, found at once
-            lows = [form.bounds(i)[0] for i in candidates]
-            highs = [form.bounds(i)[1] for i in candidates]
-            firsts = np.searchsorted(starts, lows).tolist()
-            lasts = np.searchsorted(starts, highs).tolist()
-            for i, low, high, a, b in zip(candidates, lows, highs, firsts, lasts, strict=True):
-                spans = list(zip(starts[a:b].tolist(), ends[a:b].tolist(), strict=True))
-                general[i] = speaks_to_all(rules, documents[i], family, text, spans,
-                                           (low, high))
+        if candidates:  # the texts that speak to all new areas, found at once
+            bounds = [form.bounds(i) for i in candidates]
+            for i, flag in zip(candidates, speaking_to_all(rules, family, text, bounds, starts,
+                                                           ends), strict=True):
+                general[i] = flag
         return which, places, first, last
 
     def _link_batch(self, units: list) -> tuple[dict[str, np.ndarray], list[bool]]:
         """The mentions of a batch of units as MENTION_COLUMNS arrays (unit by unit, each in
-        LANGS order, spans in text order), and which units are general."""
+        LANGS order, spans in text order), and which units are general.
+
+        Three more arrays number what the mentions name: `_unit` (index in `units`),
+        `_place` (in place_ids) and `_version` (in LANGS).
+        """
         general = [False] * len(units)
         found: list[tuple[np.ndarray, ...]] = []
         for number, lang in enumerate(LANGS):
@@ -136,28 +149,30 @@ class Linker:
             if not chosen:
                 continue
             flags = [general[i] for i in chosen]
+            texts = [units[i].text[lang] for i in chosen]
             which, places, first, last = self._link_version(
-                lang, [units[i].document for i in chosen],
-                [units[i].text[lang] for i in chosen], flags)
+                lang, [units[i].document for i in chosen], texts, flags)
             for i, flag in zip(chosen, flags, strict=True):
                 general[i] = flag
             found.append((np.array(chosen, dtype=np.int64)[which],
-                          np.full(len(which), number), first, last, places))
+                          np.full(len(which), number), first, last, places,
+                          _slices(texts, which, first, last)))
         if not found:
             return _no_mentions(), general
-        owner, version, first, last, places = (np.concatenate(column)
-                                               for column in zip(*found, strict=True))
+        owner, version, first, last, places, surfaces = (
+            np.concatenate(column) for column in zip(*found, strict=True))
         order = np.lexsort((np.arange(len(owner)), version, owner))  # stable: LANGS order
-        owner, version, first, last = owner[order], version[order], first[order], last[order]
-        surfaces = [units[u].text[LANGS[v]][a:b] for u, v, a, b in zip(
-            owner.tolist(), version.tolist(), first.tolist(), last.tolist(), strict=True)]
+        owner, version, places = owner[order], version[order], places[order]
         return {
             "unit_id": np.array([unit.id for unit in units], dtype=object)[owner],
-            "place_id": places[order],
+            "place_id": self.place_ids[places],
             "lang": _LANG_NAMES[version],
-            "start": first,
-            "end": last,
-            "surface": np.array(surfaces, dtype=object),
+            "start": first[order].astype(np.int64, copy=False),
+            "end": last[order].astype(np.int64, copy=False),
+            "surface": surfaces[order],
+            "_unit": owner,
+            "_place": places,
+            "_version": version,
         }, general
 
     def iter_unit(self, unit) -> tuple[list[Mention], bool]:
@@ -169,27 +184,44 @@ class Linker:
         """Link every unit; see Links for what comes back."""
         found: list[dict[str, np.ndarray]] = []
         general_units: list[str] = []
+        unit_ids: list[str] = []
         for batch in batches(units):
             columns, general = self._link_batch(batch)
+            columns["_unit"] = columns["_unit"] + len(unit_ids)
             found.append(columns)
+            unit_ids.extend(unit.id for unit in batch)
             general_units.extend(unit.id for unit, flag in zip(batch, general, strict=True)
                                  if flag)
+        if not found or not sum(len(part["_unit"]) for part in found):
+            mentions = pd.DataFrame([], columns=MENTION_COLUMNS)  # as a table of no rows was
+            return Links(mentions.astype({"start": "int64", "end": "int64"}),
+                         pd.DataFrame([], columns=UNIT_PLACE_COLUMNS), general_units)
         columns = {name: np.concatenate([part[name] for part in found])
-                   for name in MENTION_COLUMNS} if found else _no_mentions()
-        if len(columns["unit_id"]):
-            mentions = pd.DataFrame(columns)
-        else:  # as a table of no rows always was
-            mentions = pd.DataFrame([], columns=MENTION_COLUMNS)
-        mentions = mentions.astype({"start": "int64", "end": "int64"})
-        return Links(mentions, unit_places(mentions), general_units)
+                   for name in (*MENTION_COLUMNS, "_unit", "_place", "_version")}
+        mentions = pd.DataFrame({name: columns[name] for name in MENTION_COLUMNS})
+        same_id, _ = pd.factorize(np.array(unit_ids, dtype=object))  # units of one id are one
+        return Links(mentions, unit_places(same_id[columns["_unit"]], columns["_place"],
+                                           columns["_version"], columns["unit_id"],
+                                           columns["place_id"]), general_units)
 
 
 _LANG_NAMES = np.array(LANGS, dtype=object)
 
 
 def _no_mentions() -> dict[str, np.ndarray]:
-    return {name: np.zeros(0, dtype=np.int64 if name in ("start", "end") else object)
-            for name in MENTION_COLUMNS}
+    columns = {name: np.zeros(0, dtype=np.int64 if name in ("start", "end") else object)
+               for name in MENTION_COLUMNS}
+    return columns | {name: np.zeros(0, dtype=np.int64) for name in ("_unit", "_place",
+                                                                     "_version")}
+
+
+def _slices(texts: list[str], which: np.ndarray, first: np.ndarray, last: np.ndarray
+            ) -> np.ndarray:
+    """texts[which[k]][first[k]:last[k]] for every k, as an object array (sliced in C)."""
+    surfaces = np.empty(len(which), dtype=object)
+    surfaces[:] = list(map(operator.getitem, np.array(texts, dtype=object)[which].tolist(),
+                           map(slice, first.tolist(), last.tolist())))
+    return surfaces
 
 
 def _mentions(columns: dict[str, np.ndarray]) -> list[Mention]:
@@ -197,26 +229,26 @@ def _mentions(columns: dict[str, np.ndarray]) -> list[Mention]:
                                          strict=True)]
 
 
-def unit_places(mentions: pd.DataFrame) -> pd.DataFrame:
-    """One row per (unit, place), in order of first mention, with the versions naming it."""
-    if mentions.empty:
-        return pd.DataFrame([], columns=UNIT_PLACE_COLUMNS)
-    units, _ = pd.factorize(mentions["unit_id"])
-    places, place_ids = pd.factorize(mentions["place_id"])
-    langs, names = pd.factorize(mentions["lang"])
-    bits = np.array([_LANG_BIT[name] for name in names], dtype=np.int64)[langs]  # a bit each
-    pairs = units.astype(np.int64) * len(place_ids) + places
+def unit_places(units: np.ndarray, places: np.ndarray, versions: np.ndarray,
+                unit_ids: np.ndarray, place_ids: np.ndarray) -> pd.DataFrame:
+    """One row per (unit, place), in order of first mention, with the versions naming it.
+
+    Per mention: its unit's and place's numbers, its version's index in LANGS, and the
+    unit_id and place_id it has in the mentions table.
+    """
+    bits = np.left_shift(1, versions.astype(np.int64))  # a bit per version
+    pairs = units.astype(np.int64) * (int(places.max()) + 1) + places
     order = np.argsort(pairs, kind="stable")
     pairs = pairs[order]
     heads = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]])
     first = order[heads]  # each pair's first mention (the sort is stable)
-    versions = np.bitwise_or.reduceat(bits[order], heads)
+    named = np.bitwise_or.reduceat(bits[order], heads)
     by_first = np.argsort(first)
-    first, versions = first[by_first], versions[by_first]
+    first, named = first[by_first], named[by_first]
     return pd.DataFrame({
-        "unit_id": mentions["unit_id"].to_numpy(dtype=object)[first],
-        "place_id": mentions["place_id"].to_numpy(dtype=object)[first],
-        "langs": _LANGS_OF[versions],
+        "unit_id": unit_ids[first],
+        "place_id": place_ids[first],
+        "langs": _LANGS_OF[named],
     })
 
 

@@ -8,7 +8,6 @@ unit and an offset in its display text, many at once.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,10 +27,6 @@ class MatchingForm:
     starts: list[int]
     normal: NormalForms
     collapsed: english.Collapsed | None
-
-    def text_at(self, position: int) -> int:
-        """Which text a position of `text` lies in."""
-        return bisect_right(self.starts, position) - 1
 
     def texts_at(self, positions: np.ndarray) -> np.ndarray:
         """Which text each position of `text` lies in."""

@@ -55,7 +55,8 @@ def _resolve_cluster(hits: list[Hit], reading_of: Callable[[Hit], Reading | None
     return standing
 
 
-def resolve(hits: Hits, keys: Keys, reading_of: Callable[[Hit], Reading | None]) -> Kept:
+def resolve(hits: Hits, keys: Keys, reading_of: Callable[[Hit], Reading | None],
+            settled: np.ndarray | None = None) -> Kept:
     """The hits that stand, with their readings, in text order.
 
     Hits are taken in clusters that overlap among themselves and nothing outside (hits
@@ -63,9 +64,12 @@ def resolve(hits: Hits, keys: Keys, reading_of: Callable[[Hit], Reading | None])
     alone whose form has no context rules stands with its plain reading, if it has one;
     and a cluster whose longest hit (leftmost among equals) overlaps all the others and
     hides what it overlaps is that hit alone (上海浦东新区 over 浦东, 上海浦东 and 浦东新区).
-    Every other cluster goes through the rule hit by hit (`_resolve_cluster`), which
-    gives the same result for those two kinds; `reading_of` is asked only for forms with
-    context rules.
+    Where that longest hit has context rules (贵安新区 over 贵安, guarded), its reading is
+    read first: one that does not keep what it holds makes it stand alone too. Every
+    other cluster goes through the rule hit by hit (`_resolve_cluster`), which gives the
+    same result for those kinds; `reading_of` is asked only for forms with context rules.
+    settled: per hit, True where its reading is known to be its plain one although its
+    form has context rules (context.settled): such a hit counts as one without.
     """
     starts, ends, numbers = hits
     total = len(starts)
@@ -73,6 +77,11 @@ def resolve(hits: Hits, keys: Keys, reading_of: Callable[[Hit], Reading | None])
         return starts, ends, numbers
     order = np.argsort(starts, kind="stable")
     starts, ends, numbers = starts[order], ends[order], numbers[order]
+    conditional, hides = keys.conditional[numbers], keys.hides[numbers]
+    if settled is not None:
+        settled = settled[order]
+        conditional = conditional & ~settled
+        hides = hides | (settled & keys.plain_hides[numbers])
     opens = np.ones(total, dtype=bool)  # a hit that overlaps none before it opens a cluster
     opens[1:] = starts[1:] >= np.maximum.accumulate(ends)[:-1]
     heads = np.flatnonzero(opens)
@@ -82,7 +91,7 @@ def resolve(hits: Hits, keys: Keys, reading_of: Callable[[Hit], Reading | None])
     lead_start, lead_end, lead_key = starts[lead], ends[lead], numbers[lead]
     covered = np.logical_and.reduceat(
         (starts < lead_end[cluster]) & (lead_start[cluster] < ends), heads)
-    at_once = np.where(size == 1, ~keys.conditional[lead_key], keys.hides[lead_key] & covered)
+    at_once = np.where(size == 1, ~conditional[lead], hides[lead] & covered)
     stands = at_once & (keys.plain[lead_key] >= 0)
     kept_start, kept_end = [lead_start[stands]], [lead_end[stands]]
     kept_reading = [keys.plain[lead_key[stands]]]
@@ -91,13 +100,19 @@ def resolve(hits: Hits, keys: Keys, reading_of: Callable[[Hit], Reading | None])
         members = np.repeat(~at_once, size)  # the hits of the clusters left
         left = list(zip(starts[members].tolist(), ends[members].tolist(),
                         map(keys.keys.__getitem__, numbers[members].tolist()), strict=True))
+        # A hit alone (of a form with context rules), or the longest hit of a cluster when
+        # it overlaps all the others and has context rules: read it first. Alone, it stands
+        # if it has a reading; the longest stands alone if its reading does not keep what
+        # it holds (the rule hit by hit gives the same). Other clusters go hit by hit.
+        by_lead = ((size == 1) | (covered & conditional[lead]))[~at_once].tolist()
+        lead_at = (lead - heads)[~at_once].tolist()  # where the lead is in its cluster
         head = 0
-        for length in size[~at_once].tolist():
-            if length == 1:  # a hit alone, of a form with context rules
-                reading = reading_of(left[head])
-                if reading is not None:
-                    rest.append((left[head][0], left[head][1], keys.reading_number[id(reading)]))
-            else:
+        for length, first, at in zip(size[~at_once].tolist(), by_lead, lead_at, strict=True):
+            reading = reading_of(left[head + at]) if first else None
+            if reading is not None and (length == 1 or not reading.keep_inner):
+                start, end, _ = left[head + at]
+                rest.append((start, end, keys.reading_number[id(reading)]))
+            elif length > 1:
                 rest.extend((start, end, keys.reading_number[id(reading)])
                             for start, end, reading
                             in _resolve_cluster(left[head:head + length], reading_of))

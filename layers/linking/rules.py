@@ -21,6 +21,7 @@ from layers.paths import LINKING_DIR
 
 FAMILIES = ("zh", "en")
 _PATTERN_KEYS = ("before", "after", "not_before", "not_after")
+_NO_PATTERNS: tuple[tuple[re.Pattern, ...], ...] = ((), (), (), ())
 
 
 def family_of(lang: str) -> str:
@@ -35,6 +36,14 @@ class ContextRule:
     name: str
     documents: frozenset[str] | None
     patterns: dict[str, dict[str, tuple[re.Pattern, ...]]]  # family -> key -> patterns
+    # family -> the patterns of _PATTERN_KEYS in that order, read once for every hit
+    by_family: dict[str, tuple[tuple[re.Pattern, ...], ...]] = field(init=False, repr=False,
+                                                                      compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_family", {
+            family: tuple(self.patterns.get(family, {}).get(key, ()) for key in _PATTERN_KEYS)
+            for family in FAMILIES})
 
     def holds(self, document: str, family: str, text: str, start: int, end: int,
               window: int, bounds: tuple[int, int] | None = None) -> bool:
@@ -45,20 +54,22 @@ class ContextRule:
         """
         if self.documents is not None and document not in self.documents:
             return False
-        patterns = self.patterns.get(family, {})
+        before_any, after_any, not_before, not_after = self.by_family.get(family, _NO_PATTERNS)
         low, high = bounds or (0, len(text))
-        before = text[max(low, start - window) : start]
-        after = text[end : min(high, end + window)]
-        if any(p.search(before) for p in patterns.get("not_before", ())):
-            return False
-        if any(p.search(after) for p in patterns.get("not_after", ())):
-            return False
-        positive = patterns.get("before", ()) + patterns.get("after", ())
-        if not positive:
+        before = text[max(low, start - window) : start] if before_any or not_before else ""
+        after = text[end : min(high, end + window)] if after_any or not_after else ""
+        for pattern in not_before:
+            if pattern.search(before):
+                return False
+        for pattern in not_after:
+            if pattern.search(after):
+                return False
+        if not before_any and not after_any:
             return True
-        return any(p.search(before) for p in patterns.get("before", ())) or any(
-            p.search(after) for p in patterns.get("after", ())
-        )
+        for pattern in before_any:
+            if pattern.search(before):
+                return True
+        return any(pattern.search(after) for pattern in after_any)
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,12 @@ class OtherPlaces:
     endings: tuple[str, ...]  # endings a name may be written without (省, 市 …)
 
 
+def may_end_a_name(text: str, start: int, low: int, ends: frozenset[str]) -> bool:
+    """Whether text[low:start] can end in a name of two characters or more whose last
+    character is one of `ends` (if not, no such name comes right before `start`)."""
+    return start - low >= 2 and text[start - 1] in ends
+
+
 @dataclass(frozen=True)
 class NameGuard:
     """The administrative names that, right before a form, make it another place's."""
@@ -89,9 +106,17 @@ class NameGuard:
     names: frozenset[str]  # every province/city name, full and short
     own: frozenset[str]  # the place's own province and cities: these do not void it
     longest: int
+    # the last characters of the names: text before a form ending otherwise ends in none
+    ends: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ends", frozenset(name[-1] for name in self.names
+                                                   if len(name) > 1))
 
     def voids(self, text: str, start: int, low: int = 0) -> bool:
         """True if text[:start] ends in a name (the longest that fits) not its own."""
+        if not may_end_a_name(text, start, low, self.ends):
+            return False
         for size in range(min(self.longest, start - low), 1, -1):
             name = text[start - size:start]
             if name in self.names:

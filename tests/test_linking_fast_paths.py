@@ -1,0 +1,167 @@
+"""The linker's shortcuts find exactly what the rules read hit by hit find.
+
+`resolve` decides most clusters of hits as arrays and stands a covering form alone once
+its context is read; `context.settled` skips reading a guarded form's context where no
+name can void it; the general rule checks a batch's matches against the standing spans at
+once. The straightforward path (every cluster through the rule hit by hit, every
+context read, each text's matches checked against its own spans) must give the same
+links: on the real units, on them under other documents and run together, and on texts
+written to catch the shortcuts out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from layers.documents import Unit, load_units
+from layers.gazetteer import load_gazetteer
+from layers.linking import Linker, english
+from layers.linking import linker as linker_module
+from layers.linking.overlaps import _resolve_cluster
+
+
+def straightforward_resolve(hits, keys, reading_of, settled=None):
+    """Every cluster of overlapping hits through the rule hit by hit."""
+    starts, ends, numbers = hits
+    order = np.argsort(starts, kind="stable")
+    clusters: list[list] = []
+    reach = -1
+    for start, end, number in zip(starts[order].tolist(), ends[order].tolist(),
+                                  numbers[order].tolist(), strict=True):
+        hit = (start, end, keys.keys[number])
+        if clusters and start < reach:
+            clusters[-1].append(hit)
+            reach = max(reach, end)
+        else:
+            clusters.append([hit])
+            reach = end
+    kept = sorted((start, end, keys.reading_number[id(reading)])
+                  for cluster in clusters for start, end, reading
+                  in _resolve_cluster(cluster, reading_of))
+    columns = np.array(kept, dtype=np.int64).reshape(-1, 3).T
+    return columns[0], columns[1], columns[2]
+
+
+def straightforward_general(rules, family, text, bounds, starts, ends):
+    """Each text on its own: a match of a general pattern outside all its spans."""
+    found = []
+    for low, high in bounds:
+        spans = [(s, e) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
+                 if low <= s < high]
+        found.append(any(
+            not any(s <= low + match.start() and low + match.end() <= e for s, e in spans)
+            for pattern in rules.general_patterns[family]
+            for match in pattern.finditer(text[low:high])))
+    return found
+
+
+@pytest.fixture(scope="module")
+def linker():
+    return Linker.load(load_gazetteer())
+
+
+def made_up(number: int, document: str, **text: str) -> Unit:
+    return Unit(id=f"{document}:f{number}", document=document, key=str(number),
+                kind="measure", order=number, chapter_number=None,
+                text={lang.replace("_", "-"): value for lang, value in text.items()})
+
+
+def written() -> list[Unit]:
+    """Guarded forms after their own and other places' names, at a text's start, after
+    a name's last character; keep-inner forms; general and not general texts."""
+    texts = [
+        dict(zh_Hans="汕头滨海新区、天津滨海新区和滨海新区建设", en="Binhai New Area"),
+        dict(zh_Hans="贵安新区与贵州贵安新区，贵阳贵安融合发展", zh_Hant="貴州貴安新區與貴安新區"),
+        dict(zh_Hans="宁波江北新区，南京江北新区、江北新区", zh_Hant="寧波江北新區"),
+        dict(zh_Hans="市贵安新区，省天府新区，四川天府新区，成都天府新区", en="Tianfu New Area"),
+        dict(zh_Hans="支持有关新区加快发展，浦东新区、高新区", en="support the new areas"),
+        dict(zh_Hans="上海浦东新区", en="the Pudong New Area and the high-tech zone"),
+        dict(zh_Hans="对兰州、陕西西咸、贵州贵安、哈尔滨、长春等新区",
+             zh_Hant="對蘭州、陝西西鹹新區"),
+        dict(zh_Hant="陝西西鹹新區與西咸一體化、西安—咸陽一體化", en="Xi’an–Xianyang integration"),
+        dict(en="new areas such as Lanzhou, Fuzhou and Nansha, Harbin, Changchun and others"),
+        dict(zh_Hans="福州新区与平潭综合实验区，两江新区与天府新区协同"),
+        dict(zh_Hans="“双安”（长安、贵安）协同", zh_Hant="長安"),
+    ]
+    return [made_up(n, document, **text) for document in ("ndrc-2024", "xixian-2023",
+                                                          "mofcom-2025")
+            for n, text in enumerate(texts)]
+
+
+def corpus() -> list[Unit]:
+    """The real units, under every document, and run together in pairs."""
+    units = load_units()
+    documents = sorted({unit.document for unit in units})
+    moved = [dataclasses.replace(unit, id=f"{unit.id}@{document}", document=document)
+             for unit in units for document in documents if document != unit.document]
+    joined = [dataclasses.replace(a, id=f"{a.id}+{b.id}", text={
+        lang: a.text.get(lang, "") + b.text.get(lang, "") for lang in a.text})
+        for a, b in zip(units, units[1:] + units[:1], strict=True)]
+    return units + moved + joined + written()
+
+
+def test_the_shortcuts_link_as_the_rules_read_hit_by_hit(linker, monkeypatch):
+    units = corpus()
+    fast = linker.link(units)
+    monkeypatch.setattr(linker_module, "resolve", straightforward_resolve)
+    monkeypatch.setattr(linker_module, "settled", lambda *args: None)
+    monkeypatch.setattr(linker_module, "speaking_to_all", straightforward_general)
+    plain = linker.link(units)
+    assert len(fast.mentions) > 1000 and len(fast.general_units) > 20
+    pd.testing.assert_frame_equal(fast.mentions, plain.mentions)
+    pd.testing.assert_frame_equal(fast.unit_places, plain.unit_places)
+    assert fast.general_units == plain.general_units
+
+
+def test_written_texts_exercise_every_shortcut(linker):
+    links = linker.link(written())
+    found = set(zip(links.mentions["unit_id"], links.mentions["place_id"], strict=True))
+    assert ("ndrc-2024:f0", "binhai") in found  # 天津滨海新区 and the bare 滨海新区
+    assert ("ndrc-2024:f3", "tianfu") in found
+    assert "ndrc-2024:f4" in links.general_units
+    assert "ndrc-2024:f5" not in links.general_units
+    shantou = links.mentions[(links.mentions["unit_id"] == "ndrc-2024:f0")
+                             & (links.mentions["lang"] == "zh-Hans")]
+    assert (shantou["start"] > 2).all()  # 汕头滨海新区 names nothing
+
+
+def test_a_covering_form_with_a_rule_that_keeps_what_it_holds(tmp_path, monkeypatch):
+    # No shipped form has both a context rule and keep_inner: one is added for the test.
+    # Read in its context, it stands and the places inside it count too.
+    for name in ("aliases.yaml", "rules.yaml"):
+        text = (linker_module.LINKING_DIR / name).read_text(encoding="utf-8")
+        if name == "aliases.yaml":
+            assert "zh: [西咸一体化]" in text
+            text = text.replace("zh: [西咸一体化]",
+                                "zh: [西咸一体化, {form: 西安咸阳走廊, when: xixian-report}]")
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    linker = Linker.load(load_gazetteer(), tmp_path)
+    units = [made_up(1, "xixian-2023", zh_Hans="推进西安咸阳走廊建设"),
+             made_up(2, "ndrc-2024", zh_Hans="推进西安咸阳走廊建设")]
+    fast = linker.link(units)
+    monkeypatch.setattr(linker_module, "resolve", straightforward_resolve)
+    plain = linker.link(units)
+    pd.testing.assert_frame_equal(fast.mentions, plain.mentions)
+    named = fast.unit_places.groupby("unit_id")["place_id"].apply(set).to_dict()
+    assert named["xixian-2023:f1"] >= {"xian-xianyang", "xian", "xianyang"}
+    assert "xian-xianyang" not in named.get("ndrc-2024:f2", set())
+
+
+def test_english_folds_ascii_text_in_one_pass_as_any_text():
+    # An ASCII text takes a one-pass translation; with one more character (é, its own
+    # lower case and fold) it takes the general path: the folds must agree.
+    rng = np.random.default_rng(15)
+    for length in (0, 1, 5, 200, 5000):
+        text = "".join(map(chr, rng.integers(0, 128, length).tolist()))
+        text += " Pudong  New-Area\tGUI'AN  "
+        folded, collapsed = english.fold(text)
+        general, general_collapsed = english.fold(text + "é")
+        assert folded + "é" == general
+        assert (collapsed is None) == (general_collapsed is None)
+        if collapsed is not None:
+            np.testing.assert_array_equal(collapsed.folded_at, general_collapsed.folded_at)
+            np.testing.assert_array_equal(collapsed.dropped, general_collapsed.dropped)
