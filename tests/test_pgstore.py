@@ -23,9 +23,9 @@ import pytest
 import shapely
 from psycopg import sql
 
-from layers import pgstore
-from layers.pgstore import PgStoreError, check_schema, connect, load, lookups
-from layers.pgstore.load import store_tables
+from layers.pgstore import lookups
+from layers.pgstore.connection import SCHEMA_VERSION, PgStoreError, check_schema, connect
+from layers.pgstore.load import load, store_tables
 from layers.query import units as query_units
 from layers.textnorm import normalize
 
@@ -147,7 +147,7 @@ def test_unit_search_key_finds_what_unit_search_finds(loaded, conn, store, q):
 
 
 def test_schema_version(loaded, conn):
-    assert check_schema(conn) == pgstore.SCHEMA_VERSION
+    assert check_schema(conn) == SCHEMA_VERSION
     with pytest.raises(PgStoreError, match="no xinqu store in schema 'elsewhere'"):
         check_schema(conn, "elsewhere")
     with conn.transaction(force_rollback=True):
@@ -155,7 +155,7 @@ def test_schema_version(loaded, conn):
         with pytest.raises(PgStoreError, match="from an older xinqu") as error:
             check_schema(conn)
     assert "\n" not in str(error.value)
-    assert check_schema(conn) == pgstore.SCHEMA_VERSION
+    assert check_schema(conn) == SCHEMA_VERSION
 
 
 # --- the swap -------------------------------------------------------------------------------
@@ -340,4 +340,4 @@ def test_synthetic_corpus_loads_whole_with_every_reference_resolved(pg_url, stor
                 "SELECT count(*) FROM corpus.{} WHERE NOT ST_IsValid(geom)").format(
                 sql.Identifier(name))).fetchone()[0]
             assert invalid == 0, name
-        assert check_schema(conn, "corpus") == pgstore.SCHEMA_VERSION
+        assert check_schema(conn, "corpus") == SCHEMA_VERSION
