@@ -4,7 +4,9 @@ Tables (names are the contract in docs/architecture.md):
 
 - one spatial table per layer, named by the layer id (`new-areas`, `ports`, …), full
   resolution, EPSG:4326, and `<layer>-display`, the same rows simplified for the web;
-- `basemap`: province outlines, the country outline and neighbouring countries;
+- `basemap`: province outlines, the country outline and neighbouring countries, and
+  `basemap-display`, the same rows simplified for the web map at build time
+  (layers.geometry_basemap.display_basemap), so a starting service only reads them;
 - attribute tables `layers`, `documents`, `units`, `mentions`, `links`, `build_info`.
 
 `write_store` writes atomically: everything goes to a temporary file in the same folder,
@@ -36,6 +38,7 @@ from layers.frame_reader import FrameReader
 from layers.paths import STORE_PATH
 
 DISPLAY_SUFFIX = "-display"
+BASEMAP_DISPLAY = "basemap" + DISPLAY_SUFFIX
 ATTRIBUTE_TABLES = ("layers", "documents", "units", "mentions", "links", "build_info")
 MENTION_COLUMNS = ("unit_id", "place_id", "lang", "start", "end", "surface")
 LINK_COLUMNS = ("unit_id", "place_id", "relation", "via_place_id")
@@ -66,6 +69,8 @@ class Store(FrameReader):
     build_info: dict[str, str] = field(default_factory=dict)
     # file_stamp() of the file as read, when opened with open_stable (None otherwise)
     stamp: tuple[int, int, int] | None = None
+    # the basemap simplified for the web at build time (None in a store written without)
+    basemap_display: gpd.GeoDataFrame | None = None
 
     @classmethod
     def open(cls, path: Path | str = STORE_PATH) -> Store:
@@ -94,6 +99,7 @@ class Store(FrameReader):
             layers=layers,
             display=display,
             basemap=_read(path, "basemap"),
+            basemap_display=_read(path, BASEMAP_DISPLAY) if BASEMAP_DISPLAY in present else None,
             documents=_read(path, "documents").set_index("id"),
             units=_read(path, "units").set_index("id"),
             mentions=_read(path, "mentions"),
@@ -110,12 +116,15 @@ def write_store(
     basemap: gpd.GeoDataFrame,
     tables: dict[str, pd.DataFrame],
     timestamp: dt.datetime | None = None,
+    basemap_display: gpd.GeoDataFrame | None = None,
 ) -> Path:
     """Write every table into a new GeoPackage at `path`, atomically.
 
     `tables` holds the attribute tables (`layers`, `documents`, `units`, `mentions`,
     `links`, `build_info`). Spatial tables are written with their `id` as a column.
     `timestamp` is the last change GDAL records for every table (default: now).
+    `basemap_display`: the basemap's web copy (without it, the service simplifies the
+    basemap when it starts).
     """
     path = Path(path)
     missing = [t for t in ATTRIBUTE_TABLES if t not in tables]
@@ -130,6 +139,8 @@ def write_store(
                 _write(tmp, layer, frame)
                 _write(tmp, layer + DISPLAY_SUFFIX, display[layer])
             _write(tmp, "basemap", basemap)
+            if basemap_display is not None:
+                _write(tmp, BASEMAP_DISPLAY, basemap_display)
             for name in ATTRIBUTE_TABLES:
                 _write(tmp, name, tables[name])
         os.replace(tmp, path)
@@ -229,7 +240,8 @@ def _with_new_documents(path: Path, previous: Store) -> Store:
     """`previous` with the attribute tables that adding a document changes read anew."""
     return Store(
         path=path, layers=previous.layers, display=previous.display,
-        basemap=previous.basemap, layer_meta=previous.layer_meta,
+        basemap=previous.basemap, basemap_display=previous.basemap_display,
+        layer_meta=previous.layer_meta,
         documents=_read(path, "documents").set_index("id"),
         units=_read(path, "units").set_index("id"),
         mentions=_read(path, "mentions"), links=_read(path, "links"),
