@@ -7,7 +7,9 @@ Tables (names are the contract in docs/architecture.md):
 - `basemap`: province outlines, the country outline and neighbouring countries, and
   `basemap-display`, the same rows simplified for the web map at build time
   (layers.geometry_basemap.display_basemap), so a starting service only reads them;
-- attribute tables `layers`, `documents`, `units`, `mentions`, `links`, `build_info`.
+- attribute tables `layers`, `documents`, `units`, `mentions`, `links`, `build_info`;
+- `queryables` (`layer, position, name, type`): each layer's queryables as `cql.queryables`
+  gives them on the table read back (so a starting service reads them, not works them out).
 
 `write_store` writes atomically: everything goes to a temporary file in the same folder,
 which replaces the store with os.replace only once complete, so a failed build leaves the
@@ -33,7 +35,7 @@ import pandas as pd
 import pyogrio
 
 from geo.formats.config import gdal_date, gdal_options
-from layers import tempfiles
+from layers import cql, tempfiles
 from layers.frame_reader import FrameReader
 from layers.paths import STORE_PATH
 
@@ -42,6 +44,7 @@ BASEMAP_DISPLAY = "basemap" + DISPLAY_SUFFIX
 ATTRIBUTE_TABLES = ("layers", "documents", "units", "mentions", "links", "build_info")
 MENTION_COLUMNS = ("unit_id", "place_id", "lang", "start", "end", "surface")
 LINK_COLUMNS = ("unit_id", "place_id", "relation", "via_place_id")
+QUERYABLES = "queryables"  # the table of each layer's queryables, written with the layers
 TMP_SUFFIX = ".tmp.gpkg"  # of the file a store is written to before it replaces the store
 
 
@@ -94,7 +97,7 @@ class Store(FrameReader):
                     raise StoreError(f"{path}: incomplete store, missing table {name!r}")
                 target[layer] = _read(path, name).set_index("id")
         info = _read(path, "build_info")
-        return cls(
+        store = cls(
             path=path,
             layers=layers,
             display=display,
@@ -107,6 +110,19 @@ class Store(FrameReader):
             layer_meta=meta,
             build_info=dict(zip(info["key"], info["value"], strict=True)),
         )
+        if QUERYABLES in present:
+            store._queryables = _read_queryables(path, list(layers))
+        return store
+
+
+def _read_queryables(path: Path, layers: list[str]) -> dict[str, dict[str, str]]:
+    """The `queryables` table: layer -> {name: type}, in the order written."""
+    table = _read(path, QUERYABLES).sort_values(["layer", "position"], kind="stable")
+    out: dict[str, dict[str, str]] = {layer: {} for layer in layers}
+    for layer, name, kind in zip(table["layer"], table["name"], table["type"], strict=True):
+        if layer in out:
+            out[layer][str(name)] = str(kind)
+    return {layer: types for layer, types in out.items() if types}
 
 
 def write_store(
@@ -143,10 +159,18 @@ def write_store(
                 _write(tmp, BASEMAP_DISPLAY, basemap_display)
             for name in ATTRIBUTE_TABLES:
                 _write(tmp, name, tables[name])
+            _write(tmp, QUERYABLES, _queryables_table(tmp, list(layers)))
         os.replace(tmp, path)
     finally:
         tempfiles.release(tmp)  # gone once renamed; else removed with any journal
     return path
+
+
+def _queryables_table(path: Path, layers: list[str]) -> pd.DataFrame:
+    """Each layer's queryables, from its table as written (as Store.open reads it)."""
+    rows = [(layer, position, name, kind) for layer in layers for position, (name, kind)
+            in enumerate(cql.queryables(_read(path, layer).set_index("id")).items())]
+    return pd.DataFrame(rows, columns=["layer", "position", "name", "type"])
 
 
 def _write(path: Path, name: str, frame: pd.DataFrame) -> None:
@@ -238,7 +262,7 @@ def _same_build(path: Path, previous: Store) -> bool:
 
 def _with_new_documents(path: Path, previous: Store) -> Store:
     """`previous` with the attribute tables that adding a document changes read anew."""
-    return Store(
+    store = Store(
         path=path, layers=previous.layers, display=previous.display,
         basemap=previous.basemap, basemap_display=previous.basemap_display,
         layer_meta=previous.layer_meta,
@@ -246,6 +270,8 @@ def _with_new_documents(path: Path, previous: Store) -> Store:
         units=_read(path, "units").set_index("id"),
         mentions=_read(path, "mentions"), links=_read(path, "links"),
         build_info=_info(path))
+    store._queryables = previous._queryables  # of the same layers
+    return store
 
 
 def read_layers(path: Path | str = STORE_PATH,

@@ -27,6 +27,23 @@ def test_store_holds_every_table(store_path):
     assert info["crs"] == "EPSG:4326" and info["features"] == 19
 
 
+def test_the_stores_queryables_are_those_of_its_layers_as_read(store_path):
+    """The `queryables` table written with the layers holds what cql.queryables gives on
+    each layer's table read back, in order; a store opened reads them instead."""
+    from layers import cql
+    from layers.store import QUERYABLES, _read
+
+    opened = Store.open(store_path)
+    written = pyogrio.read_dataframe(store_path, layer=QUERYABLES)
+    assert set(written["layer"]) == set(opened.layers)
+    for layer in opened.layers:
+        worked_out = cql.queryables(_read(store_path, layer).set_index("id"))
+        rows = written[written["layer"] == layer].sort_values("position")
+        assert list(zip(rows["name"], rows["type"], strict=True)) == list(worked_out.items())
+        assert list(opened.layer_queryables(layer).items()) == list(worked_out.items())
+    assert "date" in opened.layer_queryables("new-areas").values()
+
+
 def test_units_table_has_every_unit_and_field(store):
     units = load_units()
     assert list(store.units.index) == [u.id for u in units]

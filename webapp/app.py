@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from jinja2 import FileSystemBytecodeCache
 from werkzeug.http import parse_etags
 
 from layers import paths, stores, yamlio
@@ -49,14 +50,17 @@ def create_app(config: dict | None = None) -> Flask:
     XINQU_CACHE_BYTES (the compressed-body cache's bound), XINQU_HEAVY_SLOTS (how many
     exports or map images run at once; both default to data/http.yaml),
     XINQU_HEAVY_WORKERS (webapp.limits.WorkerTokens shared by a server's workers),
-    XINQU_COMPRESSED_DIR (where warm() keeps its compressions between starts; None: nowhere)
-    and XINQU_MAP_PAGE_LIMIT (features per map request; else $XINQU_MAP_PAGE_LIMIT, else
-    data/map_style.yaml `web.map_page_limit`)."""
+    XINQU_COMPRESSED_DIR (where warm() keeps its compressions between starts; None: nowhere),
+    XINQU_TEMPLATE_CACHE_DIR (where the compiled page templates are kept between starts;
+    None: nowhere) and XINQU_MAP_PAGE_LIMIT (features per map request; else
+    $XINQU_MAP_PAGE_LIMIT, else data/map_style.yaml `web.map_page_limit`)."""
     app = Flask(__name__, static_folder=None)
     app.config.update(STORE_PATH=stores.location(), JSON_SORT_KEYS=False)
     app.config.update(config or {})
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    _keep_compiled_templates(app, app.config.get("XINQU_TEMPLATE_CACHE_DIR",
+                                                 paths.HOME_DIR / "cache" / "templates"))
 
     store = app.config.get("STORE") or open_store(app.config["STORE_PATH"])
     web = load_style().get("web", {})
@@ -91,6 +95,19 @@ def create_app(config: dict | None = None) -> Flask:
         extra_paths.update(contributed() if callable(contributed) else contributed)
     app.extensions[OPENAPI_PATHS] = extra_paths
     return app
+
+
+def _keep_compiled_templates(app: Flask, folder: Path | None) -> None:
+    """Keep the page templates compiled in `folder` from one start to the next (Jinja's
+    bytecode cache: each file is checked against its template's source and Python), so a
+    restart does not parse and compile them again (~0.1 s before the first answer)."""
+    if folder is None:
+        return
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError:  # a folder that cannot be made only costs the compiling
+        return
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(folder))
 
 
 def warm(app: Flask, base_url: str = "http://localhost") -> None:
