@@ -110,7 +110,7 @@ def _keep_compiled_templates(app: Flask, folder: Path | None) -> None:
     app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(folder))
 
 
-def warm(app: Flask, base_url: str = "http://localhost") -> None:
+def warm(app: Flask, base_url: str = "http://localhost", wait: bool = True) -> None:
     """Render the map once per language and compress, once per encoding and at the strong
     levels, what stays fixed: the map pages, the static files they name, their layers and
     /basemap. Call it before a server forks its workers, so they share the result and no
@@ -119,7 +119,10 @@ def warm(app: Flask, base_url: str = "http://localhost") -> None:
     e.g. the fonts' TrueType fallbacks, which browsers that read woff2 never ask for, are
     compressed at the cheap levels when first asked.) `base_url`: where clients reach the
     server (`xinqu serve` gives its address): the layers' bodies carry absolute links, so
-    only a body asked for at the same address is the one compressed here."""
+    only a body asked for at the same address is the one compressed here. `wait` False
+    (`xinqu serve`): a body whose strong compressions no earlier start kept (the layers'
+    after a build) is kept at the cheap levels for now, and a background process makes the
+    strong ones, which the workers take up as they land (webapp.compression)."""
     service = app.extensions["xinqu"]
     compressor = service.compressor
     client = app.test_client()
@@ -144,8 +147,11 @@ def warm(app: Flask, base_url: str = "http://localhost") -> None:
             for encoding in compression.ENCODINGS]
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         # The compressors release the GIL: use the cores while nothing is served yet.
-        list(pool.map(lambda job: compressor.keep_fixed(*job), jobs))
-    if compressor.files is not None:
+        later = [job for job in pool.map(lambda job: compressor.keep_fixed(*job, wait=wait),
+                                         jobs) if job is not None]
+    if later:  # the pool's threads are gone: a fork copies this one thread only
+        compressor.compress_later(later)
+    elif compressor.files is not None:
         compressor.files.prune()
 
 
