@@ -45,6 +45,9 @@ ATTRIBUTE_TABLES = ("layers", "documents", "units", "mentions", "links", "build_
 MENTION_COLUMNS = ("unit_id", "place_id", "lang", "start", "end", "surface")
 LINK_COLUMNS = ("unit_id", "place_id", "relation", "via_place_id")
 QUERYABLES = "queryables"  # the table of each layer's queryables, written with the layers
+# Tables derived from the others so that a starting service reads rather than works them
+# out; the database store does without them (layers.pgstore.lookups has its queryables).
+START_UP_TABLES = (BASEMAP_DISPLAY, QUERYABLES)
 TMP_SUFFIX = ".tmp.gpkg"  # of the file a store is written to before it replaces the store
 
 

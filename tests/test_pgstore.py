@@ -27,6 +27,7 @@ from layers.pgstore import lookups
 from layers.pgstore.connection import SCHEMA_VERSION, PgStoreError, check_schema, connect
 from layers.pgstore.load import load, store_tables
 from layers.query import units as query_units
+from layers.store import START_UP_TABLES
 from layers.textnorm import normalize
 
 pytest_plugins = ["pg_fixtures"]
@@ -58,7 +59,7 @@ def _same(a, b) -> bool:
 
 def test_every_table_is_loaded_with_its_row_count(loaded, conn, store_path):
     names = [name for name, _ in store_tables(store_path)]
-    assert {name for name, _ in pyogrio.list_layers(store_path)} == set(names)
+    assert {name for name, _ in pyogrio.list_layers(store_path)} == {*names, *START_UP_TABLES}
     in_db = {r[0] for r in conn.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'xinqu'")}
     assert in_db == {*names, *lookups.TABLES, "schema_version"}
