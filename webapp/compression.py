@@ -185,7 +185,8 @@ class Compressor:
         out = self.files.get(data, encoding, level) if self.files is not None else None
         later = None
         if out is None:
-            if wait or self.files is None or not self.files.writable:
+            if wait or self.files is None or not self.files.can_write():
+                # (a folder that cannot be written would never receive the strong ones)
                 out = _compress(data, encoding, level)
                 if self.files is not None:
                     self.files.put(data, encoding, level, out)
