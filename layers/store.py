@@ -29,6 +29,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import geopandas as gpd
 import pandas as pd
@@ -91,7 +92,9 @@ class Store(FrameReader):
         missing = [t for t in (*ATTRIBUTE_TABLES, "basemap") if t not in present]
         if missing:
             raise StoreError(f"{path}: incomplete store, missing tables {missing}")
-        meta = _read(path, "layers").set_index("id")
+        tables = _read_attributes(
+            path, [*ATTRIBUTE_TABLES, *([QUERYABLES] if QUERYABLES in present else [])])
+        meta = tables["layers"].set_index("id")
         meta = meta.sort_values("order") if "order" in meta.columns else meta
         layers, display = {}, {}
         for layer in meta.index:
@@ -99,28 +102,28 @@ class Store(FrameReader):
                 if name not in present:
                     raise StoreError(f"{path}: incomplete store, missing table {name!r}")
                 target[layer] = _read(path, name).set_index("id")
-        info = _read(path, "build_info")
+        info = tables["build_info"]
         store = cls(
             path=path,
             layers=layers,
             display=display,
             basemap=_read(path, "basemap"),
             basemap_display=_read(path, BASEMAP_DISPLAY) if BASEMAP_DISPLAY in present else None,
-            documents=_read(path, "documents").set_index("id"),
-            units=_read(path, "units").set_index("id"),
-            mentions=_read(path, "mentions"),
-            links=_read(path, "links"),
+            documents=tables["documents"].set_index("id"),
+            units=tables["units"].set_index("id"),
+            mentions=tables["mentions"],
+            links=tables["links"],
             layer_meta=meta,
             build_info=dict(zip(info["key"], info["value"], strict=True)),
         )
-        if QUERYABLES in present:
-            store._queryables = _read_queryables(path, list(layers))
+        if QUERYABLES in tables:
+            store._queryables = _queryables_by_layer(tables[QUERYABLES], list(layers))
         return store
 
 
-def _read_queryables(path: Path, layers: list[str]) -> dict[str, dict[str, str]]:
+def _queryables_by_layer(table: pd.DataFrame, layers: list[str]) -> dict[str, dict[str, str]]:
     """The `queryables` table: layer -> {name: type}, in the order written."""
-    table = _read(path, QUERYABLES).sort_values(["layer", "position"], kind="stable")
+    table = table.sort_values(["layer", "position"], kind="stable")
     out: dict[str, dict[str, str]] = {layer: {} for layer in layers}
     for layer, name, kind in zip(table["layer"], table["name"], table["type"], strict=True):
         if layer in out:
@@ -214,6 +217,52 @@ def _read(path: Path, name: str) -> pd.DataFrame:
     return frame
 
 
+# The pandas dtype kind an attribute column of each declared type has when read plainly.
+_PLAIN_KINDS = {"TEXT": "O", "INTEGER": "i", "REAL": "f"}
+
+
+def _read_attributes(path: Path, names: list[str]) -> dict[str, pd.DataFrame]:
+    """Attribute tables (no geometry) by name, read through one SQLite connection: GDAL
+    opens the GeoPackage anew for every table (~5 ms each before the first row). Each is
+    the frame `_read` gives: a table whose values leave its types plain (text, whole
+    numbers without NULL, reals with a value) is taken as pandas reads it; any other (an
+    empty table, NULL in an integer column, another declared type) is read by `_read`."""
+    out: dict[str, pd.DataFrame] = {}
+    try:
+        connection = sqlite3.connect(f"file:{quote(str(Path(path)))}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return {name: _read(path, name) for name in names}
+    try:
+        for name in names:
+            frame = _plain_frame(connection, name)
+            out[name] = frame if frame is not None else _read(path, name)
+    finally:
+        connection.close()
+    return out
+
+
+def _plain_frame(connection: sqlite3.Connection, name: str) -> pd.DataFrame | None:
+    """The table as pandas reads it (without GDAL's `fid` key), or None where its values
+    would not give the types GDAL's reading gives."""
+    try:
+        declared = connection.execute(f'PRAGMA table_info("{name}")').fetchall()
+        frame = pd.read_sql_query(f'SELECT * FROM "{name}"', connection)
+    except (sqlite3.Error, pd.errors.DatabaseError):
+        return None
+    if not declared or not len(frame):
+        return None
+    if [c[1] for c in declared if c[5]] != ["fid"]:  # not a table as GDAL writes them
+        return None
+    frame = frame.drop(columns="fid")
+    for _, column, kind, *_ in declared:
+        if column == "fid":
+            continue
+        plain = _PLAIN_KINDS.get(str(kind).upper())
+        if plain is None or frame[column].dtype.kind != plain:
+            return None
+    return frame
+
+
 # --- reopening and updating the attribute tables (documents added at run time) ------------
 
 DOCUMENT_TABLES = ("documents", "units", "mentions", "links")
@@ -251,7 +300,7 @@ def open_stable(path: Path | str = STORE_PATH, previous: Store | None = None) ->
 
 
 def _info(path: Path) -> dict[str, str]:
-    info = _read(path, "build_info")
+    info = _read_attributes(path, ["build_info"])["build_info"]
     return dict(zip(info["key"], info["value"], strict=True))
 
 
@@ -265,14 +314,16 @@ def _same_build(path: Path, previous: Store) -> bool:
 
 def _with_new_documents(path: Path, previous: Store) -> Store:
     """`previous` with the attribute tables that adding a document changes read anew."""
+    tables = _read_attributes(path, ["documents", "units", "mentions", "links", "build_info"])
     store = Store(
         path=path, layers=previous.layers, display=previous.display,
         basemap=previous.basemap, basemap_display=previous.basemap_display,
         layer_meta=previous.layer_meta,
-        documents=_read(path, "documents").set_index("id"),
-        units=_read(path, "units").set_index("id"),
-        mentions=_read(path, "mentions"), links=_read(path, "links"),
-        build_info=_info(path))
+        documents=tables["documents"].set_index("id"),
+        units=tables["units"].set_index("id"),
+        mentions=tables["mentions"], links=tables["links"],
+        build_info=dict(zip(tables["build_info"]["key"], tables["build_info"]["value"],
+                            strict=True)))
     store._queryables = previous._queryables  # of the same layers
     return store
 
