@@ -6,7 +6,11 @@ throughput per request type, and a long load at many connections.
   system Python with --system-site-packages for GDAL's bindings (Debian python3-gdal).
   It is never a dependency of the project.
 - Cold start: from starting the process to the first 200 of /collections?f=json, for
-  `xinqu serve` and `gunicorn pygeoapi.flask_app:APP`, interleaved, median of --starts.
+  `xinqu serve` and `gunicorn pygeoapi.flask_app:APP`, interleaved, median of --starts;
+  xinqu both on a restart (its instance folder as the previous start left it) and on the
+  first start after a build (a fresh instance folder holding a new copy of the store and
+  of the instance's kept compressions, as a build leaves them: the store's new time
+  changes the layers' bodies, so only the static files' compressions are found).
 - Throughput: wrk (Debian) with a Lua script that sends the request headers Chrome sends
   (Accept-Encoding: gzip, deflate, br, zstd) and varies the request: items pages, one
   feature (ids in turn), bbox pages (a random box in China per request) and the map page
@@ -17,6 +21,7 @@ throughput per request type, and a long load at many connections.
 
 Whatever `xinqu serve` is (its compression, its worker model) is what is measured.
 Run: .venv/bin/python benchmarks/peers.py [--duration 10] [--rounds 2] [--load 60]
+     [--cold-only]
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -38,7 +44,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from layers.paths import STORE_PATH
+from layers.paths import HOME_DIR, STORE_PATH
 from layers.progress import step
 
 HERE = Path(__file__).resolve().parent
@@ -113,11 +119,29 @@ def peer_config(store: Path) -> tuple[Path, Path]:
     return config, openapi
 
 
-def xinqu_server(workers: int) -> Server:
+def xinqu_server(workers: int, home: Path | None = None) -> Server:
+    """`xinqu serve` over the instance folder (or over `home`, another one)."""
     port = free_port()
+    env = dict(os.environ)
+    if home is not None:
+        env["XINQU_HOME"] = str(home)
+    env.pop("XINQU_STORE", None)
     return Server("xinqu", [sys.executable, "-m", "webapp.cli", "serve", "--host", "127.0.0.1",
                             "--port", str(port), "--workers", str(workers)],
-                  dict(os.environ), port, REPO)
+                  env, port, REPO)
+
+
+@contextmanager
+def built_home():
+    """A fresh instance folder as a build leaves it: a new copy of the store (a new file
+    time, so the layers' bodies are new) and the instance's kept compressions."""
+    with tempfile.TemporaryDirectory(prefix="xinqu-cold-") as folder:
+        home = Path(folder)
+        shutil.copyfile(STORE_PATH, home / STORE_PATH.name)
+        kept = HOME_DIR / "cache"
+        if kept.is_dir():
+            shutil.copytree(kept, home / "cache")
+        yield home
 
 
 def peer_server(workers: int) -> Server | None:
@@ -294,20 +318,40 @@ def load_mix() -> list[str]:
             "/collections/sites/items?f=json&limit=10"]
 
 
-def cold_starts(sides: list[Server], times: int) -> None:
-    """Each server started `times` times in turn; the median time to its first answer."""
+def fill_kept(server: Server) -> None:
+    """What a server that has run a while leaves in its instance folder: the strong
+    compressions of its fixed bodies at its address (its background process makes those
+    after a first start; a server stopped at once, as here, kills it), so that the next
+    starts are restarts."""
+    code = "import sys\nfrom webapp.app import create_app, warm\nwarm(create_app(), sys.argv[1])"
+    subprocess.run([sys.executable, "-c", code, server.base], cwd=server.cwd, env=server.env,
+                   check=True, capture_output=True)
+
+
+def cold_starts(sides: list[Server], times: int, workers: int) -> None:
+    """Each server started `times` times in turn; the median time to its first answer.
+    xinqu twice per turn: a restart, and a first start after a build (built_home)."""
     step("cold starts")
+    fill_kept(sides[0])
     seconds: dict[str, list[float]] = {server.name: [] for server in sides}
+    seconds["xinqu after a build"] = []
     for _ in range(times):
         for server in sides:
             with running(server):
                 seconds[server.name].append(start(server))
+        with built_home() as home:
+            fresh = xinqu_server(workers, home)
+            with running(fresh):
+                seconds["xinqu after a build"].append(start(fresh))
     medians = {name: statistics.median(values) for name, values in seconds.items()}
-    line = ", ".join(f"{name} {value:.2f} s" for name, value in medians.items())
+    print(f"\ncold start to first answer (median of {times}; each start):")
+    for name, values in seconds.items():
+        print(f"  {name:<22} {medians[name]:6.2f} s  ({', '.join(f'{v:.2f}' for v in values)})")
     if "pygeoapi" in medians:
-        line += (f": xinqu takes {medians['xinqu'] / medians['pygeoapi']:.2f}× pygeoapi's "
-                 f"(aim ≤ 1×)")
-    print(f"\ncold start to first answer (median of {times}): {line}")
+        peer = medians["pygeoapi"]
+        print(f"xinqu takes {medians['xinqu'] / peer:.2f}× pygeoapi's on a restart, "
+              f"{medians['xinqu after a build'] / peer:.2f}× on the first start after a "
+              f"build (aim ≤ 1×)")
 
 
 def throughput(sides: list[Server], kinds: dict, rounds: int, seconds: float,
@@ -363,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load", type=float, default=60, help="seconds of the long load (0: none)")
     parser.add_argument("--load-connections", type=int, default=64)
     parser.add_argument("--load-peer", action="store_true", help="load pygeoapi as well")
+    parser.add_argument("--cold-only", action="store_true", help="measure cold starts only")
     args = parser.parse_args(argv)
 
     if not STORE_PATH.exists():
@@ -379,7 +424,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"xinqu{'' if peer is None else f' vs pygeoapi {PEER_VERSION}'}, {args.workers} "
           f"workers each, same GeoPackage; wrk with Chrome's request headers "
           f"(Accept-Encoding: {CHROME_HEADERS['Accept-Encoding']})")
-    cold_starts(sides, args.starts)
+    cold_starts(sides, args.starts, args.workers)
+    if args.cold_only:
+        return 0
     with running(*sides):
         for server in sides:
             start(server)

@@ -26,8 +26,8 @@ from pathlib import Path
 import psycopg
 from synthetic_corpus import generate
 
-from layers.pgstore import load
 from layers.pgstore.connection import fresh_database
+from layers.pgstore.load import load
 
 REPO = Path(__file__).resolve().parent.parent
 DATABASE = "xinqu_bench"

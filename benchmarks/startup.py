@@ -4,9 +4,11 @@
   median of a few runs): a command that only parses its arguments loads no heavy library;
 - the app in a fresh process, by phase (CPU seconds): importing webapp.app, create_app
   (store, serialised layers, blueprints) and warm (the map page and its compressed data,
-  done before gunicorn forks), as `xinqu serve` runs them: the first start over a store
-  (no compressions kept yet) and a restart (warm reads them from the folder the first
-  start filled, webapp.compressed_files);
+  done before gunicorn forks), as `xinqu serve` runs them (`warm(app, wait=False)`): the
+  first start over a store (no compressions kept yet: the cheap levels now, the strong
+  ones in a background process, not counted here) and a restart (warm reads them from
+  the folder the first start filled, webapp.compressed_files); also warm() waiting for
+  the strong levels itself, as webapp.wsgi does;
 - `python -X importtime` of `xinqu export --help` and of `create_app()`: the modules
   that cost most, cumulative.
 
@@ -34,9 +36,10 @@ cpu = time.process_time
 t = cpu()
 from webapp.app import create_app, warm
 a = cpu()
-app = create_app({"XINQU_COMPRESSED_DIR": sys.argv[1]})
+app = create_app({"XINQU_COMPRESSED_DIR": sys.argv[1] + "/compressed",
+                  "XINQU_TEMPLATE_CACHE_DIR": sys.argv[1] + "/templates"})
 b = cpu()
-warm(app)
+warm(app, wait=sys.argv[2] == "wait")
 c = cpu()
 print(f"{a - t:.3f} {b - a:.3f} {c - b:.3f}")
 """
@@ -79,12 +82,20 @@ def main(runs: int = 5) -> int:
         wall, cpu = whole(command, runs)
         print(f"  {label:<22} {wall:6.2f} {cpu:6.2f}", flush=True)
     names = ("import webapp.app", "create_app", "warm")
-    phases: dict[str, list[list[float]]] = {"first start": [], "restart": []}
-    for _ in range(max(1, runs // 2)):
-        with tempfile.TemporaryDirectory() as folder:
-            for kind in phases:  # the first fills the folder, the restart reads it
-                out = subprocess.run([python, "-c", PHASES, folder], cwd=REPO, env=ENV,
-                                     check=True, capture_output=True, text=True).stdout.split()
+    # (label, how warm() is called, a fresh folder or the previous kind's): a first start
+    # fills the folder (its background process has finished when the run returns: it holds
+    # the output open), the restart reads it
+    kinds = (("first start", "serve", True), ("restart", "serve", False),
+             ("first start, warm() waiting", "wait", True))
+    phases: dict[str, list[list[float]]] = {kind: [] for kind, _, _ in kinds}
+    with tempfile.TemporaryDirectory() as scratch:
+        for turn in range(max(1, runs // 2)):
+            folder = Path(scratch)
+            for n, (kind, how, fresh) in enumerate(kinds):
+                folder = Path(scratch) / f"{turn}-{n}" if fresh else folder
+                out = subprocess.run([python, "-c", PHASES, str(folder), how], cwd=REPO,
+                                     env=ENV, check=True, capture_output=True,
+                                     text=True).stdout.split()
                 phases[kind].append([float(x) for x in out])
     for kind, rows in phases.items():
         print(f"app {kind} by phase (CPU s, median of {len(rows)}): " + ", ".join(

@@ -52,8 +52,8 @@ from psycopg import sql
 from store_workload import Workload, workload
 from synthetic_corpus import generate
 
-from layers.pgstore import load
 from layers.pgstore.connection import DEFAULT_URL, fresh_database
+from layers.pgstore.load import load
 from layers.progress import step
 
 REPO = Path(__file__).resolve().parent.parent

@@ -29,7 +29,7 @@ from geo.simplify import coordinate_count, simplify_for_display
 from layers.documents import SourceError, document_units, load_documents
 from layers.gazetteer import LANGS, Gazetteer, GazetteerError, load_gazetteer
 from layers.geometry import build_layer_frames, column_suffix, forms_coverage
-from layers.geometry_basemap import basemap_frame
+from layers.geometry_basemap import basemap_frame, display_basemap, web_tolerances
 from layers.linking import LinkingError
 from layers.paths import DATA_DIR
 from layers.progress import step
@@ -98,6 +98,7 @@ def _build(data_dir: Path, store_path: Path, sources_dir: Path, places_dir: Path
     }
     step("drawing the basemap")
     basemap = basemap_frame(data_dir / "basemap.yaml")
+    basemap_display = display_basemap(basemap, web_tolerances(data_dir / "map_style.yaml"))
     step("linking units to places")
     mentions, links = link_frames(units_list, gazetteer, layers, data_dir / "linking")
     meta = _layer_meta(gazetteer, layers, display)
@@ -109,7 +110,7 @@ def _build(data_dir: Path, store_path: Path, sources_dir: Path, places_dir: Path
     step(f"writing {store_path}")
     write_store(store_path, layers, display, basemap, {
         "layers": meta, "documents": documents, "units": units, "mentions": mentions,
-        "links": links, "build_info": info}, timestamp=when)
+        "links": links, "build_info": info}, timestamp=when, basemap_display=basemap_display)
     return BuildReport(
         path=store_path,
         features={lid: len(frame) for lid, frame in layers.items()},

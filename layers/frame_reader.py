@@ -48,6 +48,8 @@ class FrameReader:
         return len(self.layers[layer])
 
     def layer_queryables(self, layer: str) -> dict[str, str]:
+        """The layer's queryables (the store's `queryables` table when it has one: the
+        same, worked out when the store was written)."""
         known = self._queryables
         if layer not in known:
             known[layer] = cql.queryables(self.layers[layer])

@@ -4,13 +4,19 @@ the major cities' points.
 Served with the map so it never needs a tile server; simplified, since it is background.
 Provinces are simplified as a coverage so neighbouring outlines stay shared edges. Which
 countries and cities to show and how coarsely is a fact in data/basemap.yaml.
+
+The web map's copy is coarser still (data/map_style.yaml `web.basemap_tolerance_deg`, per
+kind): `display_basemap` makes it at build time, so a starting service only reads it
+(`display_geometries` uses it where it was made at the tolerances asked for).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import shapely
 import yaml
 from shapely.geometry import Point
@@ -18,12 +24,17 @@ from shapely.ops import polylabel
 
 from geo import boundaries
 from geo.simplify import simplify_background, simplify_for_display
+from layers import yamlio
 from layers.admin_names import overrides, traditional
 from layers.gazetteer import GazetteerError
 from layers.paths import DATA_DIR
 
 CRS = "EPSG:4326"
 BASEMAP_PATH = DATA_DIR / "basemap.yaml"
+STYLE_PATH = DATA_DIR / "map_style.yaml"
+# The column of the web copy (`basemap-display`) that says at which tolerance each row
+# was simplified.
+TOLERANCE_COLUMN = "display_tolerance_deg"
 KINDS = ("province", "country", "neighbour", "maritime-boundary", "city")
 # A city with no point given: the pole of inaccessibility of its outline to this many
 # degrees, rounded to the decimals that keep it.
@@ -128,3 +139,67 @@ def _city_row(code: str, name_en: str, point: tuple[float, float] | None, file: 
 def _english_name(unit: boundaries.Unit) -> str | None:
     """The English name the World Bank file carries in its properties."""
     return boundaries.properties(unit.code).get("name_en")
+
+
+def web_tolerances(style_path: Path = STYLE_PATH) -> dict[str, float]:
+    """The web map's basemap tolerance per kind (data/map_style.yaml)."""
+    web = (yamlio.read(style_path) or {}).get("web") or {}
+    return {str(k): float(v or 0) for k, v in (web.get("basemap_tolerance_deg") or {}).items()}
+
+
+def display_basemap(frame: gpd.GeoDataFrame,
+                    tolerances: Mapping[str, float]) -> gpd.GeoDataFrame:
+    """The basemap's rows with the web map's geometry: each kind simplified as a coverage
+    (geo.simplify) to its tolerance, so province borders stay shared edges; the tolerance
+    in TOLERANCE_COLUMN. Made by the build, read by the service (display_geometries)."""
+    out = frame.copy()
+    kinds = _kinds(frame)
+    out["geometry"] = _simplified(list(frame.geometry), kinds, tolerances)
+    out[TOLERANCE_COLUMN] = [float(tolerances.get(k, 0) or 0) for k in kinds]
+    return out
+
+
+def display_geometries(frame: gpd.GeoDataFrame, display: gpd.GeoDataFrame | None,
+                       tolerances: Mapping[str, float]) -> np.ndarray:
+    """The web map's geometry of each row of `frame` (the basemap): from `display` (the
+    store's `basemap-display`) for every kind it holds at the tolerance asked for, else
+    simplified now; the same geometries either way."""
+    kinds = _kinds(frame)
+    geometries = list(frame.geometry)
+    usable = (display is not None and TOLERANCE_COLUMN in display.columns
+              and len(display) == len(frame)
+              and list(display["code"]) == list(frame["code"]))
+    if usable:
+        made = [float(t) for t in display[TOLERANCE_COLUMN]]
+        stale = {k for k, m in zip(kinds, made, strict=True)
+                 if m != float(tolerances.get(k, 0) or 0)}
+        ready = set(kinds) - stale
+        prebuilt = list(display.geometry)
+        for i, kind in enumerate(kinds):
+            if kind in ready:
+                geometries[i] = prebuilt[i]
+        kinds_left = [None if k in ready else k for k in kinds]
+    else:
+        kinds_left = kinds
+    out = np.empty(len(geometries), dtype=object)
+    out[:] = _simplified(geometries, kinds_left, tolerances)
+    return out
+
+
+def _kinds(frame: gpd.GeoDataFrame) -> list:
+    return list(frame["kind"]) if "kind" in frame.columns else [None] * len(frame)
+
+
+def _simplified(geometries: list, kinds: list, tolerances: Mapping[str, float]) -> list:
+    """`geometries` with each kind's rows simplified together at its tolerance (rows of
+    kind None are left as they are)."""
+    geometries = list(geometries)
+    for kind in dict.fromkeys(kinds):
+        if kind is None:
+            continue
+        tolerance = float(tolerances.get(kind, 0) or 0)
+        rows = [i for i, k in enumerate(kinds) if k == kind]
+        simple = simplify_for_display([geometries[i] for i in rows], tolerance)
+        for i, geometry in zip(rows, simple, strict=True):
+            geometries[i] = geometry
+    return geometries

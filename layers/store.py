@@ -4,8 +4,12 @@ Tables (names are the contract in docs/architecture.md):
 
 - one spatial table per layer, named by the layer id (`new-areas`, `ports`, …), full
   resolution, EPSG:4326, and `<layer>-display`, the same rows simplified for the web;
-- `basemap`: province outlines, the country outline and neighbouring countries;
-- attribute tables `layers`, `documents`, `units`, `mentions`, `links`, `build_info`.
+- `basemap`: province outlines, the country outline and neighbouring countries, and
+  `basemap-display`, the same rows simplified for the web map at build time
+  (layers.geometry_basemap.display_basemap), so a starting service only reads them;
+- attribute tables `layers`, `documents`, `units`, `mentions`, `links`, `build_info`;
+- `queryables` (`layer, position, name, type`): each layer's queryables as `cql.queryables`
+  gives them on the table read back (so a starting service reads them, not works them out).
 
 `write_store` writes atomically: everything goes to a temporary file in the same folder,
 which replaces the store with os.replace only once complete, so a failed build leaves the
@@ -25,20 +29,26 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 
 from geo.formats.config import gdal_date, gdal_options
-from layers import tempfiles
+from layers import cql, tempfiles
 from layers.frame_reader import FrameReader
 from layers.paths import STORE_PATH
 
 DISPLAY_SUFFIX = "-display"
+BASEMAP_DISPLAY = "basemap" + DISPLAY_SUFFIX
 ATTRIBUTE_TABLES = ("layers", "documents", "units", "mentions", "links", "build_info")
 MENTION_COLUMNS = ("unit_id", "place_id", "lang", "start", "end", "surface")
 LINK_COLUMNS = ("unit_id", "place_id", "relation", "via_place_id")
+QUERYABLES = "queryables"  # the table of each layer's queryables, written with the layers
+# Tables derived from the others so that a starting service reads rather than works them
+# out; the database store does without them (layers.pgstore.lookups has its queryables).
+START_UP_TABLES = (BASEMAP_DISPLAY, QUERYABLES)
 TMP_SUFFIX = ".tmp.gpkg"  # of the file a store is written to before it replaces the store
 
 
@@ -66,6 +76,8 @@ class Store(FrameReader):
     build_info: dict[str, str] = field(default_factory=dict)
     # file_stamp() of the file as read, when opened with open_stable (None otherwise)
     stamp: tuple[int, int, int] | None = None
+    # the basemap simplified for the web at build time (None in a store written without)
+    basemap_display: gpd.GeoDataFrame | None = None
 
     @classmethod
     def open(cls, path: Path | str = STORE_PATH) -> Store:
@@ -80,7 +92,9 @@ class Store(FrameReader):
         missing = [t for t in (*ATTRIBUTE_TABLES, "basemap") if t not in present]
         if missing:
             raise StoreError(f"{path}: incomplete store, missing tables {missing}")
-        meta = _read(path, "layers").set_index("id")
+        tables = _read_attributes(
+            path, [*ATTRIBUTE_TABLES, *([QUERYABLES] if QUERYABLES in present else [])])
+        meta = tables["layers"].set_index("id")
         meta = meta.sort_values("order") if "order" in meta.columns else meta
         layers, display = {}, {}
         for layer in meta.index:
@@ -88,19 +102,33 @@ class Store(FrameReader):
                 if name not in present:
                     raise StoreError(f"{path}: incomplete store, missing table {name!r}")
                 target[layer] = _read(path, name).set_index("id")
-        info = _read(path, "build_info")
-        return cls(
+        info = tables["build_info"]
+        store = cls(
             path=path,
             layers=layers,
             display=display,
             basemap=_read(path, "basemap"),
-            documents=_read(path, "documents").set_index("id"),
-            units=_read(path, "units").set_index("id"),
-            mentions=_read(path, "mentions"),
-            links=_read(path, "links"),
+            basemap_display=_read(path, BASEMAP_DISPLAY) if BASEMAP_DISPLAY in present else None,
+            documents=tables["documents"].set_index("id"),
+            units=tables["units"].set_index("id"),
+            mentions=tables["mentions"],
+            links=tables["links"],
             layer_meta=meta,
             build_info=dict(zip(info["key"], info["value"], strict=True)),
         )
+        if QUERYABLES in tables:
+            store._queryables = _queryables_by_layer(tables[QUERYABLES], list(layers))
+        return store
+
+
+def _queryables_by_layer(table: pd.DataFrame, layers: list[str]) -> dict[str, dict[str, str]]:
+    """The `queryables` table: layer -> {name: type}, in the order written."""
+    table = table.sort_values(["layer", "position"], kind="stable")
+    out: dict[str, dict[str, str]] = {layer: {} for layer in layers}
+    for layer, name, kind in zip(table["layer"], table["name"], table["type"], strict=True):
+        if layer in out:
+            out[layer][str(name)] = str(kind)
+    return {layer: types for layer, types in out.items() if types}
 
 
 def write_store(
@@ -110,12 +138,15 @@ def write_store(
     basemap: gpd.GeoDataFrame,
     tables: dict[str, pd.DataFrame],
     timestamp: dt.datetime | None = None,
+    basemap_display: gpd.GeoDataFrame | None = None,
 ) -> Path:
     """Write every table into a new GeoPackage at `path`, atomically.
 
     `tables` holds the attribute tables (`layers`, `documents`, `units`, `mentions`,
     `links`, `build_info`). Spatial tables are written with their `id` as a column.
     `timestamp` is the last change GDAL records for every table (default: now).
+    `basemap_display`: the basemap's web copy (without it, the service simplifies the
+    basemap when it starts).
     """
     path = Path(path)
     missing = [t for t in ATTRIBUTE_TABLES if t not in tables]
@@ -130,12 +161,22 @@ def write_store(
                 _write(tmp, layer, frame)
                 _write(tmp, layer + DISPLAY_SUFFIX, display[layer])
             _write(tmp, "basemap", basemap)
+            if basemap_display is not None:
+                _write(tmp, BASEMAP_DISPLAY, basemap_display)
             for name in ATTRIBUTE_TABLES:
                 _write(tmp, name, tables[name])
+            _write(tmp, QUERYABLES, _queryables_table(tmp, list(layers)))
         os.replace(tmp, path)
     finally:
         tempfiles.release(tmp)  # gone once renamed; else removed with any journal
     return path
+
+
+def _queryables_table(path: Path, layers: list[str]) -> pd.DataFrame:
+    """Each layer's queryables, from its table as written (as Store.open reads it)."""
+    rows = [(layer, position, name, kind) for layer in layers for position, (name, kind)
+            in enumerate(cql.queryables(_read(path, layer).set_index("id")).items())]
+    return pd.DataFrame(rows, columns=["layer", "position", "name", "type"])
 
 
 def _write(path: Path, name: str, frame: pd.DataFrame) -> None:
@@ -176,6 +217,52 @@ def _read(path: Path, name: str) -> pd.DataFrame:
     return frame
 
 
+# The pandas dtype kind an attribute column of each declared type has when read plainly.
+_PLAIN_KINDS = {"TEXT": "O", "INTEGER": "i", "REAL": "f"}
+
+
+def _read_attributes(path: Path, names: list[str]) -> dict[str, pd.DataFrame]:
+    """Attribute tables (no geometry) by name, read through one SQLite connection: GDAL
+    opens the GeoPackage anew for every table (~5 ms each before the first row). Each is
+    the frame `_read` gives: a table whose values leave its types plain (text, whole
+    numbers without NULL, reals with a value) is taken as pandas reads it; any other (an
+    empty table, NULL in an integer column, another declared type) is read by `_read`."""
+    out: dict[str, pd.DataFrame] = {}
+    try:
+        connection = sqlite3.connect(f"file:{quote(str(Path(path)))}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return {name: _read(path, name) for name in names}
+    try:
+        for name in names:
+            frame = _plain_frame(connection, name)
+            out[name] = frame if frame is not None else _read(path, name)
+    finally:
+        connection.close()
+    return out
+
+
+def _plain_frame(connection: sqlite3.Connection, name: str) -> pd.DataFrame | None:
+    """The table as pandas reads it (without GDAL's `fid` key), or None where its values
+    would not give the types GDAL's reading gives."""
+    try:
+        declared = connection.execute(f'PRAGMA table_info("{name}")').fetchall()
+        frame = pd.read_sql_query(f'SELECT * FROM "{name}"', connection)
+    except (sqlite3.Error, pd.errors.DatabaseError):
+        return None
+    if not declared or not len(frame):
+        return None
+    if [c[1] for c in declared if c[5]] != ["fid"]:  # not a table as GDAL writes them
+        return None
+    frame = frame.drop(columns="fid")
+    for _, column, kind, *_ in declared:
+        if column == "fid":
+            continue
+        plain = _PLAIN_KINDS.get(str(kind).upper())
+        if plain is None or frame[column].dtype.kind != plain:
+            return None
+    return frame
+
+
 # --- reopening and updating the attribute tables (documents added at run time) ------------
 
 DOCUMENT_TABLES = ("documents", "units", "mentions", "links")
@@ -213,7 +300,7 @@ def open_stable(path: Path | str = STORE_PATH, previous: Store | None = None) ->
 
 
 def _info(path: Path) -> dict[str, str]:
-    info = _read(path, "build_info")
+    info = _read_attributes(path, ["build_info"])["build_info"]
     return dict(zip(info["key"], info["value"], strict=True))
 
 
@@ -227,13 +314,18 @@ def _same_build(path: Path, previous: Store) -> bool:
 
 def _with_new_documents(path: Path, previous: Store) -> Store:
     """`previous` with the attribute tables that adding a document changes read anew."""
-    return Store(
+    tables = _read_attributes(path, ["documents", "units", "mentions", "links", "build_info"])
+    store = Store(
         path=path, layers=previous.layers, display=previous.display,
-        basemap=previous.basemap, layer_meta=previous.layer_meta,
-        documents=_read(path, "documents").set_index("id"),
-        units=_read(path, "units").set_index("id"),
-        mentions=_read(path, "mentions"), links=_read(path, "links"),
-        build_info=_info(path))
+        basemap=previous.basemap, basemap_display=previous.basemap_display,
+        layer_meta=previous.layer_meta,
+        documents=tables["documents"].set_index("id"),
+        units=tables["units"].set_index("id"),
+        mentions=tables["mentions"], links=tables["links"],
+        build_info=dict(zip(tables["build_info"]["key"], tables["build_info"]["value"],
+                            strict=True)))
+    store._queryables = previous._queryables  # of the same layers
+    return store
 
 
 def read_layers(path: Path | str = STORE_PATH,

@@ -4,6 +4,9 @@ A store location is a path or a `postgresql://` URL: given with `--store`, else
 `$XINQU_STORE`, else the instance folder's GeoPackage. Both stores answer the same
 interface (layers.query.reader); this module opens either, and says how to follow one
 that changes under a running service (`stamp`, `reopen`).
+
+The database store's modules (psycopg, its pool, the loader) are imported only when a
+database store is opened or published to: a service over a GeoPackage never loads them.
 """
 
 from __future__ import annotations
@@ -13,15 +16,13 @@ import re
 from pathlib import Path
 
 from layers import paths
-from layers.pgstore.connection import PgStoreError
-from layers.pgstore.load import load
-from layers.pgstore.reader import PgStore, StoreUnavailable
+from layers.pgstore.errors import PgStoreError
 from layers.store import Store, StoreError, file_stamp, open_stable
 
 ENV = "XINQU_STORE"
 _URL = re.compile(r"^postgres(ql)?://")
 
-__all__ = ["ENV", "PgStoreError", "StoreUnavailable", "is_database", "location", "open_at",
+__all__ = ["ENV", "PgStoreError", "is_database", "location", "open_at",
            "publisher", "reopen", "stamp"]
 
 
@@ -36,10 +37,12 @@ def is_database(where: str | Path | None) -> bool:
     return isinstance(where, str) and bool(_URL.match(where))
 
 
-def open_at(where: str | Path) -> Store | PgStore:
-    """The store at `where`. StoreError (GeoPackage) or PgStoreError (database) name what
-    is wrong in one line."""
+def open_at(where: str | Path):
+    """The store at `where` (a Store, or a PgStore for a database). StoreError (GeoPackage)
+    or PgStoreError (database) name what is wrong in one line."""
     if is_database(where):
+        from layers.pgstore.reader import PgStore  # here: psycopg only for a database store
+
         return PgStore.open(str(where))
     return open_stable(Path(where))
 
@@ -47,16 +50,22 @@ def open_at(where: str | Path) -> Store | PgStore:
 def stamp(store) -> object:
     """What changes whenever the store is replaced: the file's (inode, mtime, size), or the
     loaded schema's oid. None for a store that cannot be followed (not read from a file)."""
-    if isinstance(store, PgStore):
+    if _is_database_store(store):
         return store.current_stamp()
     return file_stamp(store.path) if store.stamp is not None else None
 
 
 def reopen(store):
     """The store at the same place, read anew (sharing what has not changed)."""
-    if isinstance(store, PgStore):
-        return PgStore.open(store.url, store.schema)
+    if _is_database_store(store):  # the same class at the same place
+        return type(store).open(store.url, store.schema)
     return open_stable(store.path, previous=store)
+
+
+def _is_database_store(store) -> bool:
+    """A database store asks its database for its stamp (layers.pgstore.reader.PgStore);
+    told apart without importing it."""
+    return not isinstance(store, Store) and hasattr(store, "current_stamp")
 
 
 StoreErrors = (StoreError, PgStoreError)
@@ -71,9 +80,22 @@ def publisher(where: str | Path | None, failure: type[Exception] = PgStoreError)
         return None
 
     def into_database(gpkg: Path) -> None:
+        from layers.pgstore.load import load  # here: psycopg only for a database store
+
         try:
             load(gpkg, str(where))
         except PgStoreError as error:
             raise failure(str(error)) from None
 
     return into_database
+
+
+def __getattr__(name: str):
+    """`StoreUnavailable` (what a database store raises when the server is away) is the
+    reader's class, and importing the reader loads psycopg: it is looked up here when first
+    named (the web upload names it), never at start over a GeoPackage."""
+    if name == "StoreUnavailable":
+        from layers.pgstore.reader import StoreUnavailable  # psycopg off the start-up path
+
+        return StoreUnavailable
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from layers.pgstore import DEFAULT_URL, load
-from layers.pgstore.connection import fresh_database
+from layers.pgstore.connection import DEFAULT_URL, fresh_database
+from layers.pgstore.load import load
 
 REPO = Path(__file__).resolve().parent.parent
 

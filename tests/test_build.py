@@ -27,6 +27,54 @@ def test_store_holds_every_table(store_path):
     assert info["crs"] == "EPSG:4326" and info["features"] == 19
 
 
+def test_the_stores_queryables_are_those_of_its_layers_as_read(store_path):
+    """The `queryables` table written with the layers holds what cql.queryables gives on
+    each layer's table read back, in order; a store opened reads them instead."""
+    from layers import cql
+    from layers.store import QUERYABLES, _read
+
+    opened = Store.open(store_path)
+    written = pyogrio.read_dataframe(store_path, layer=QUERYABLES)
+    assert set(written["layer"]) == set(opened.layers)
+    for layer in opened.layers:
+        worked_out = cql.queryables(_read(store_path, layer).set_index("id"))
+        rows = written[written["layer"] == layer].sort_values("position")
+        assert list(zip(rows["name"], rows["type"], strict=True)) == list(worked_out.items())
+        assert list(opened.layer_queryables(layer).items()) == list(worked_out.items())
+    assert "date" in opened.layer_queryables("new-areas").values()
+
+
+def test_attribute_tables_read_in_one_connection_are_those_gdal_reads(store_path, tmp_path):
+    """The store's attribute tables, read through one SQLite connection, are the frames
+    pyogrio reads, on the real store and on tables whose values do not make the types
+    plain (NULL in an integer column, an empty table, a real column of NULLs, a boolean),
+    which are read by pyogrio instead."""
+    import pandas as pd
+
+    from layers.store import ATTRIBUTE_TABLES, QUERYABLES, _plain_frame, _read, _read_attributes
+
+    names = [*ATTRIBUTE_TABLES, QUERYABLES]
+    for name, frame in _read_attributes(store_path, names).items():
+        pd.testing.assert_frame_equal(frame, _read(store_path, name))
+    odd = tmp_path / "odd.gpkg"
+    frames = {
+        "nulls": pd.DataFrame({"n": pd.array([1, None], dtype="Int64"), "t": ["a", None]}),
+        "empty": pd.DataFrame({"n": pd.Series([], dtype="int64"), "t": pd.Series([], dtype=str)}),
+        "no_reals": pd.DataFrame({"x": [float("nan")] * 2, "t": ["a", "b"]}),
+        "flags": pd.DataFrame({"b": [True, False]}),
+        "plain": pd.DataFrame({"n": [1, 2], "x": [0.5, None], "t": ["a", None]}),
+    }
+    for name, frame in frames.items():
+        pyogrio.write_dataframe(frame, odd, layer=name, driver="GPKG")
+    for name, frame in _read_attributes(odd, list(frames)).items():
+        pd.testing.assert_frame_equal(frame, _read(odd, name))
+    import sqlite3
+
+    with sqlite3.connect(odd) as connection:
+        assert _plain_frame(connection, "plain") is not None  # taken as pandas reads it
+        assert _plain_frame(connection, "empty") is None
+
+
 def test_units_table_has_every_unit_and_field(store):
     units = load_units()
     assert list(store.units.index) == [u.id for u in units]

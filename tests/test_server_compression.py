@@ -365,3 +365,42 @@ def test_a_folder_that_cannot_be_written_only_costs_the_compression(web_store, t
     packed = browser_client(app).get("/basemap", headers={"Accept-Encoding": "br"})
     plain = browser_client(app).get("/basemap", headers={"Accept-Encoding": "identity"}).data
     assert packed.data == _compress(plain, "br", FIXED["br"])
+
+
+def test_a_first_start_that_does_not_wait_serves_cheap_then_strong(store_path, tmp_path):
+    """warm(wait=False), as `xinqu serve` runs it: the bodies no earlier start kept are
+    answered at the cheap level at first, a background process (a real fork) writes their
+    strong compressions, and then the same app answers those, with the same ETag."""
+    import os
+    import time
+
+    from layers.store import open_stable
+    from webapp import compression, create_app
+
+    folder = tmp_path / "compressed"
+    app = create_app({"STORE": open_stable(store_path), "TESTING": True,
+                      "XINQU_COMPRESSED_DIR": folder})
+    compressor = app.extensions["xinqu"].compressor
+    forked = []
+    real = compressor.compress_later
+    compressor.compress_later = lambda jobs: forked.append(real(jobs)) or forked[-1]
+    warm(app, wait=False)
+    assert len(forked) == 1 and forked[0] and compressor.pending
+    client = browser_client(app)
+    plain = client.get(LAYER, headers={"Accept-Encoding": "identity"})
+    cheap = client.get(LAYER, headers={"Accept-Encoding": "br"})
+    assert cheap.data == _compress(plain.data, "br", CHEAP["br"])
+    _, status = os.waitpid(forked[0], 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    time.sleep(compression.PENDING_CHECK_S)
+    for encoding in ("zstd", "br", "gzip"):
+        strong = client.get(LAYER, headers={"Accept-Encoding": encoding})
+        assert strong.data == _compress(plain.data, encoding, FIXED[encoding])
+        assert strong.headers["ETag"] == cheap.headers["ETag"].replace("-br", f"-{encoding}")
+    etag = plain.headers["ETag"].strip('"')
+    assert not [key for key in compressor.pending if key[0] == etag]
+    # the next start finds every strong compression on disk and waits for none
+    again = create_app({"STORE": open_stable(store_path), "TESTING": True,
+                        "XINQU_COMPRESSED_DIR": folder})
+    warm(again, wait=False)
+    assert not again.extensions["xinqu"].compressor.pending

@@ -17,7 +17,7 @@ from webapp.map import load_style
 
 REPO = Path(__file__).resolve().parent.parent
 HEAVY = ("pandas", "geopandas", "numpy", "shapely", "pyproj", "flask", "folium", "mapclassify",
-         "scipy", "sklearn", "matplotlib", "opencc", "werkzeug",
+         "scipy", "sklearn", "matplotlib", "opencc", "werkzeug", "psycopg", "psycopg_pool",
          # the CQL2 text grammar (built at import, ~0.3 s); pygeofilter's tree classes are light
          "pygeofilter.parsers.cql2_text")
 PARSER = "pygeofilter.parsers.cql2_text"
@@ -71,6 +71,22 @@ def test_export_command_does_not_load_the_web_app(store_path, tmp_path):
 def test_the_app_starts_without_mapclassify_matplotlib_or_pygeofilter(store_path):
     loaded = imported_after("from webapp import create_app\ncreate_app()")
     assert {"mapclassify", "scipy", "matplotlib", PARSER}.isdisjoint(loaded)
+
+
+def test_a_service_over_a_geopackage_starts_and_answers_without_the_database_driver(
+        store_path, tmp_path):
+    """psycopg and its pool are for a database store only: the app made over the
+    GeoPackage, warmed as `xinqu serve` does and answering, never imports them; naming
+    the database store's error (layers.stores.StoreUnavailable) does."""
+    code = ("from webapp.app import create_app, warm\n"
+            f"app = create_app({{'XINQU_COMPRESSED_DIR': {str(tmp_path)!r}}})\n"
+            "warm(app)\n"
+            "assert app.test_client().get('/collections?f=json').status_code == 200\n")
+    loaded = imported_after(code)
+    assert {"pandas", "flask"} <= loaded  # what the app does need is there
+    assert {"psycopg", "psycopg_pool"}.isdisjoint(loaded)
+    assert {"psycopg", "psycopg_pool"} <= imported_after(
+        "from layers import stores\nstores.StoreUnavailable")
 
 
 def test_a_map_image_and_a_filter_load_what_they_need_when_asked(store_path):

@@ -55,6 +55,19 @@ class CompressedFiles:
         digest = hashlib.sha256(data).hexdigest()
         return self.folder / f"{digest}.{encoding}-{level}.{VERSIONS[encoding]}{SUFFIX}"
 
+    def can_write(self) -> bool:
+        """Whether files can be kept in the folder (made if missing); said once if not."""
+        if self.writable:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self.writable = os.access(self.folder, os.W_OK)
+            except OSError:
+                self.writable = False
+            if not self.writable:
+                log.warning("cannot keep compressed bodies in %s (each start compresses "
+                            "them again)", self.folder)
+        return self.writable
+
     def get(self, data: bytes, encoding: str, level: int) -> bytes | None:
         """The kept compression of `data`, or None (none kept, or not a compression of it)."""
         path = self.path(data, encoding, level)

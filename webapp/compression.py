@@ -6,16 +6,25 @@ process's life (and on disk for the next start: webapp.compressed_files). Every 
 body is compressed while its client waits, at a level that costs milliseconds, and kept in
 a byte-bounded LRU. Keys are (ETag, encoding): a body
 with no ETag is never reused. Settings: data/http.yaml `compression`.
+
+A server that must not wait for the strong levels (`warm(app, wait=False)`, the first
+start after a build, when the layers' bodies are new) keeps a fixed body found on no disk
+at the cheap level at first (`pending`) and has a background process compress it at the
+strong level into the folder; each worker takes that up on a later request (the same
+body, the same ETag, fewer bytes).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import logging
+import os
 import sys
 import threading
+import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +42,8 @@ log = logging.getLogger(__name__)
 
 # The encodings offered, in the service's order of preference (smallest first).
 ENCODINGS = ("zstd", "br", "gzip")
+# How often a worker looks for the strong compression of a pending fixed body (seconds).
+PENDING_CHECK_S = 1.0
 
 
 def _compress(body: bytes, encoding: str, level: int) -> bytes:
@@ -100,6 +111,15 @@ class CompressedBodies:
             self._evict()
             return key in self.recent
 
+    def replace_fixed(self, key: tuple[str, str], body: bytes) -> None:
+        """Put another compression of a fixed body in its place (the strong one that a
+        background process made)."""
+        with self._lock:
+            old = self.fixed.get(key)
+            if old is not None:
+                self.fixed[key] = body
+                self.fixed_bytes += len(body) - len(old)
+
     @property
     def size(self) -> int:
         return self.fixed_bytes + self.recent_bytes
@@ -126,6 +146,9 @@ class Compressor:
     levels: dict[str, int]
     bodies: CompressedBodies
     files: CompressedFiles | None = None
+    # fixed bodies kept at the cheap level until their strong compression is on disk:
+    # (ETag, encoding) -> (level, when last looked for)
+    pending: dict[tuple[str, str], list] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any], cache_bytes: int | None = None,
@@ -150,18 +173,60 @@ class Compressor:
                 and not response.direct_passthrough and bool(response.get_etag()[0])
                 and size >= self.min_size)
 
-    def keep_fixed(self, data: bytes, etag: str, encoding: str) -> None:
+    def keep_fixed(self, data: bytes, etag: str, encoding: str,
+                   wait: bool = True) -> tuple[bytes, str, int] | None:
         """Compress a fixed body at the strong level (or read that from the files kept by
-        an earlier start) and keep it for good (start-up only, before any request)."""
+        an earlier start) and keep it for good (start-up only, before any request).
+
+        With `wait` False, a body whose strong compression is not on disk is kept at the
+        cheap level for now (`pending`); the job `(data, encoding, level)` for
+        `compress_later` is returned."""
         level = self.fixed_levels[encoding]
         out = self.files.get(data, encoding, level) if self.files is not None else None
+        later = None
         if out is None:
-            out = _compress(data, encoding, level)
-            if self.files is not None:
-                self.files.put(data, encoding, level, out)
+            if wait or self.files is None or not self.files.can_write():
+                # (a folder that cannot be written would never receive the strong ones)
+                out = _compress(data, encoding, level)
+                if self.files is not None:
+                    self.files.put(data, encoding, level, out)
+            else:
+                out = _compress(data, encoding, self.levels[encoding])
+                self.pending[(etag, encoding)] = [level, time.monotonic()]
+                later = (data, encoding, level)
         if not self.bodies.put((etag, encoding), out, fixed=True):
+            self.pending.pop((etag, encoding), None)
             log.warning("compressed-body cache full: %s (%s) is compressed per request",
                         etag, encoding)
+        return later
+
+    def compress_later(self, jobs: list[tuple[bytes, str, int]]) -> int | None:
+        """Compress `jobs` at their strong levels into the files, in a child process at low
+        priority, so the server starts meanwhile; its pid (None: nothing to do, or no
+        fork here, and then they are compressed now). Call it while this process runs
+        no other thread (warm() does, before the server forks its workers)."""
+        if not jobs or self.files is None:
+            return None
+        if not hasattr(os, "fork"):
+            for data, encoding, level in jobs:
+                self._strong_to_files(data, encoding, level)
+            return None
+        pid = os.fork()
+        if pid:
+            return pid
+        status = 1
+        try:  # the child: never returns, runs no exit handler of the parent's
+            with contextlib.suppress(OSError):
+                os.nice(10)
+            for data, encoding, level in jobs:
+                self._strong_to_files(data, encoding, level)
+            self.files.prune()
+            status = 0
+        finally:
+            os._exit(status)
+
+    def _strong_to_files(self, data: bytes, encoding: str, level: int) -> None:
+        self.files.put(data, encoding, level, _compress(data, encoding, level))
 
     def body(self, data: bytes, encoding: str, etag: str | None) -> bytes:
         """The compressed body, from the kept ones when this ETag was compressed before."""
@@ -169,11 +234,31 @@ class Compressor:
         if key is not None:
             kept = self.bodies.get(key)
             if kept is not None:
+                if self.pending and key in self.pending:
+                    kept = self._strong_from_files(key, data) or kept
                 return kept
         out = _compress(data, encoding, self.levels[encoding])
         if key is not None:
             self.bodies.put(key, out)
         return out
+
+    def _strong_from_files(self, key: tuple[str, str], data: bytes) -> bytes | None:
+        """A pending body's strong compression once the background process has made it
+        (looked for at most every PENDING_CHECK_S), then kept in place of the cheap one."""
+        entry = self.pending.get(key)
+        if entry is None or self.files is None:
+            return None
+        level, last = entry
+        now = time.monotonic()
+        if now - last < PENDING_CHECK_S:
+            return None
+        entry[1] = now
+        packed = self.files.get(data, key[1], level)
+        if packed is None:
+            return None
+        self.bodies.replace_fixed(key, packed)
+        self.pending.pop(key, None)
+        return packed
 
 
 def variant_etag(etag: str, encoding: str) -> str:

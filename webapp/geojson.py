@@ -21,8 +21,8 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon
 
-from geo.simplify import simplify_for_display
 from layers import query
+from layers.geometry_basemap import display_geometries
 
 # Decimal places of display coordinates where a layer is not simplified (points).
 DISPLAY_DECIMALS = 5
@@ -190,20 +190,13 @@ def basemap_json(store, tolerances: dict[str, float] | None = None,
     """The offline basemap (provinces, China's outline, neighbours) as a FeatureCollection.
 
     Each kind is simplified as a coverage (geo.simplify) to its web tolerance first, so
-    province borders stay shared edges.
+    province borders stay shared edges: done by the build (the store's `basemap-display`,
+    layers.geometry_basemap), here only for a store without it.
     """
     frame = store.basemap
     tolerances = tolerances or {}
     kinds = list(frame["kind"]) if "kind" in frame.columns else [None] * len(frame)
-    geometries = list(frame.geometry)
-    for kind in dict.fromkeys(kinds):
-        tolerance = float(tolerances.get(kind, 0) or 0)
-        rows = [i for i, k in enumerate(kinds) if k == kind]
-        simple = simplify_for_display([geometries[i] for i in rows], tolerance)
-        for i, geometry in zip(rows, simple, strict=True):
-            geometries[i] = geometry
-    shown = np.empty(len(geometries), dtype=object)
-    shown[:] = geometries
+    shown = display_geometries(frame, getattr(store, "basemap_display", None), tolerances)
     for kind in dict.fromkeys(kinds):
         rows = np.array([k == kind for k in kinds])
         web = WebCopy(float(tolerances.get(kind, 0) or 0), min_part_factor)

@@ -13,6 +13,8 @@ import re
 import psycopg
 from psycopg import conninfo, sql
 
+from layers.pgstore.errors import PgStoreError
+
 # The project's own cluster (scripts/db.sh, `make db`, on $XINQU_PGPORT as the script is);
 # XINQU_STORE may name another.
 DEFAULT_URL = f"postgresql://xinqu:xinqu@127.0.0.1:{os.environ.get('XINQU_PGPORT', '55432')}/xinqu"
@@ -21,13 +23,6 @@ SCHEMA = "xinqu"
 # recognised and reloaded rather than misread.
 SCHEMA_VERSION = 3
 CONNECT_TIMEOUT_S = 5
-
-
-class PgStoreError(RuntimeError):
-    """The PostGIS store cannot be reached or used; the message is one line."""
-
-    def __init__(self, message: str):
-        super().__init__(" ".join(message.split()))
 
 
 def safe_url(url: str) -> str:

@@ -85,7 +85,8 @@ def run(args) -> int:
         config["XINQU_CACHE_BYTES"] = args.cache_mb << 20
     app = create_app(config)  # raises UsageError when there is no built store
     _check_free(args.host, args.port)
-    warm(app, f"http://{_bind_host(args.host)}:{args.port}")  # the address its links name
+    # the address its links name; what no earlier start compressed is made strong meanwhile
+    warm(app, f"http://{_bind_host(args.host)}:{args.port}", wait=False)
     close = getattr(app.extensions["xinqu"].store, "close", None)
     if close is not None:  # the workers make their own database connections after the fork
         close()
