@@ -16,13 +16,13 @@ import re
 from pathlib import Path
 
 from layers import paths
-from layers.pgstore.errors import PgStoreError
+from layers.pgstore.errors import PgStoreError, StoreUnavailable
 from layers.store import Store, StoreError, file_stamp, open_stable
 
 ENV = "XINQU_STORE"
 _URL = re.compile(r"^postgres(ql)?://")
 
-__all__ = ["ENV", "PgStoreError", "is_database", "location", "open_at",
+__all__ = ["ENV", "PgStoreError", "StoreUnavailable", "is_database", "location", "open_at",
            "publisher", "reopen", "stamp"]
 
 
@@ -89,13 +89,3 @@ def publisher(where: str | Path | None, failure: type[Exception] = PgStoreError)
 
     return into_database
 
-
-def __getattr__(name: str):
-    """`StoreUnavailable` (what a database store raises when the server is away) is the
-    reader's class, and importing the reader loads psycopg: it is looked up here when first
-    named (the web upload names it), never at start over a GeoPackage."""
-    if name == "StoreUnavailable":
-        from layers.pgstore.reader import StoreUnavailable  # psycopg off the start-up path
-
-        return StoreUnavailable
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -76,17 +76,18 @@ def test_the_app_starts_without_mapclassify_matplotlib_or_pygeofilter(store_path
 def test_a_service_over_a_geopackage_starts_and_answers_without_the_database_driver(
         store_path, tmp_path):
     """psycopg and its pool are for a database store only: the app made over the
-    GeoPackage, warmed as `xinqu serve` does and answering, never imports them; naming
-    the database store's error (layers.stores.StoreUnavailable) does."""
+    GeoPackage, warmed as `xinqu serve` does, answering and answering an error (which
+    tells the database's 503 apart by its class), never imports them."""
     code = ("from webapp.app import create_app, warm\n"
             f"app = create_app({{'XINQU_COMPRESSED_DIR': {str(tmp_path)!r}}})\n"
             "warm(app)\n"
-            "assert app.test_client().get('/collections?f=json').status_code == 200\n")
+            "assert app.test_client().get('/collections?f=json').status_code == 200\n"
+            "assert app.test_client().get('/places/nowhere?f=json').status_code == 404\n")
     loaded = imported_after(code)
     assert {"pandas", "flask"} <= loaded  # what the app does need is there
     assert {"psycopg", "psycopg_pool"}.isdisjoint(loaded)
     assert {"psycopg", "psycopg_pool"} <= imported_after(
-        "from layers import stores\nstores.StoreUnavailable")
+        "from layers.pgstore.reader import PgStore")
 
 
 def test_a_map_image_and_a_filter_load_what_they_need_when_asked(store_path):

@@ -36,7 +36,7 @@ def answer(error: Exception) -> tuple[int, dict[str, str], dict[str, Any]]:
 
     from geo.crs import CRSError
     from layers.export import ExportError, ExportNotFound
-    from layers.pgstore.reader import StoreUnavailable
+    from layers.pgstore.errors import StoreUnavailable
     from layers.query import NotFound, QueryError
 
     headers = dict(ERROR_HEADERS)

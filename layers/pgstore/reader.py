@@ -36,8 +36,9 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from layers import cql
-from layers.pgstore.connection import SCHEMA, PgStoreError, check_schema, connect, safe_url
+from layers.pgstore.connection import SCHEMA, check_schema, connect, safe_url
 from layers.pgstore.cql_sql import order_by, where
+from layers.pgstore.errors import StoreUnavailable
 from layers.pgstore.schema import GEOMETRY_COLUMN, ID_KEY_COLUMN, SEARCH_KEY_COLUMN
 from layers.query.errors import QueryError
 from layers.query.params import bbox_parts
@@ -49,10 +50,6 @@ POOL_TIMEOUT_S = 5.0
 STAMP_CHECK_S = 1.0  # how often a service asks whether the store was reloaded
 STATEMENT_TIMEOUT = "10s"  # no request holds a worker (or the database) for long
 _HIDDEN = {"fid", GEOMETRY_COLUMN, SEARCH_KEY_COLUMN, ID_KEY_COLUMN}
-
-
-class StoreUnavailable(PgStoreError):
-    """The database cannot be reached right now (the web answers 503 and retries later)."""
 
 
 class PgStore:
