@@ -9,7 +9,7 @@ This module imports nothing heavy: `xinqu export` reaches a kept file without lo
 pandas, geopandas, PROJ or Flask.
 
 - The store is named by its file and that file's stamp (inode, mtime_ns, size, as
-  `layers.store.file_stamp`): every writer replaces the file, so an add, a remove or a
+  `layers.store_place.file_stamp`): every writer replaces the file, so an add, a remove or a
   rebuild gives a new stamp and a new key; the old entries are never served again and
   age out. A store without a stamp (handed in, or a database) is not cached.
 - Each file holds one JSON line (what the export is: file name, media type, CRS, counts,
@@ -29,11 +29,11 @@ import hashlib
 import json
 import logging
 import os
-import re
 from pathlib import Path
 from typing import NamedTuple
 
 from layers import paths, tempfiles
+from layers.store_place import file_stamp
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,6 @@ TEMP_SUFFIX = ".tmp"
 # settings in data/*.yaml, and the versions of the libraries that select and write.
 CODE_PACKAGES = ("geo", "layers")
 LIBRARIES = ("geopandas", "pandas", "numpy", "shapely", "pyproj", "pyogrio", "markupsafe")
-# Where a store location names a database: mirrors layers.stores.is_database, which cannot
-# be imported here (it loads the store's libraries); tests check that both agree.
-_DATABASE = re.compile(r"^postgres(ql)?://")
-STORE_ENV = "XINQU_STORE"
 
 
 def folder() -> Path:
@@ -57,20 +53,10 @@ def folder() -> Path:
 
 # --- keys ----------------------------------------------------------------------------------
 
-def store_location(given: str | Path | None) -> str | Path:
-    """The store a command reads: `given`, else $XINQU_STORE, else the instance GeoPackage
-    (what layers.stores.location answers, without importing the stores)."""
-    chosen = given or os.environ.get(STORE_ENV) or paths.STORE_PATH
-    return chosen if isinstance(chosen, str) and _DATABASE.match(chosen) else Path(chosen)
-
-
 def file_id(path: Path | str) -> str | None:
     """The GeoPackage at `path` as it is now: its absolute path and stamp; None if absent."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return _store_id(path, (info.st_ino, info.st_mtime_ns, info.st_size))
+    stamp = file_stamp(path)
+    return None if stamp is None else _store_id(path, stamp)
 
 
 def loaded_id(store) -> str | None:

@@ -39,6 +39,7 @@ from geo.formats.config import gdal_date, gdal_options
 from layers import cql, tempfiles
 from layers.frame_reader import FrameReader
 from layers.paths import STORE_PATH
+from layers.store_place import file_stamp
 
 DISPLAY_SUFFIX = "-display"
 BASEMAP_DISPLAY = "basemap" + DISPLAY_SUFFIX
@@ -267,16 +268,6 @@ def _plain_frame(connection: sqlite3.Connection, name: str) -> pd.DataFrame | No
 
 DOCUMENT_TABLES = ("documents", "units", "mentions", "links")
 STABLE_TRIES = 5
-
-
-def file_stamp(path: Path | str) -> tuple[int, int, int] | None:
-    """(inode, mtime_ns, size) of the store file: it changes whenever the store is replaced
-    (every writer replaces the file with os.replace, never edits it in place)."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return (info.st_ino, info.st_mtime_ns, info.st_size)
 
 
 def open_stable(path: Path | str = STORE_PATH, previous: Store | None = None) -> Store:

@@ -11,30 +11,14 @@ database store is opened or published to: a service over a GeoPackage never load
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
 
-from layers import paths
 from layers.pgstore.errors import PgStoreError, StoreUnavailable
-from layers.store import Store, StoreError, file_stamp, open_stable
-
-ENV = "XINQU_STORE"
-_URL = re.compile(r"^postgres(ql)?://")
+from layers.store import Store, StoreError, open_stable
+from layers.store_place import ENV, file_stamp, is_database, location
 
 __all__ = ["ENV", "PgStoreError", "StoreUnavailable", "is_database", "location", "open_at",
            "publisher", "reopen", "stamp"]
-
-
-def location(given: str | Path | None = None) -> str | Path:
-    """The store to use: `given`, else $XINQU_STORE, else the instance GeoPackage."""
-    chosen = given or os.environ.get(ENV) or paths.STORE_PATH
-    return chosen if is_database(chosen) else Path(chosen)
-
-
-def is_database(where: str | Path | None) -> bool:
-    """Whether a store location names a PostgreSQL database (a postgresql:// URL)."""
-    return isinstance(where, str) and bool(_URL.match(where))
 
 
 def open_at(where: str | Path):

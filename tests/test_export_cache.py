@@ -21,7 +21,6 @@ from test_documents_add import PUDONG_TEXT
 
 from layers import export, export_cache
 from layers.store import Store, open_stable
-from layers.stores import location
 
 REPO = Path(__file__).resolve().parent.parent
 # What a kept export must be copied without (what the written one needs: ~0.5 s of imports).
@@ -234,13 +233,9 @@ def test_the_cache_is_bounded_in_bytes_least_recently_used_out(tmp_path):
     assert export_cache.get("k1", tmp_path) is None
 
 
-def test_the_key_follows_the_store_the_commands_read(home, monkeypatch):
-    """The cache's light copies of the store location and stamp agree with layers.stores
-    and layers.store, which the CLI cannot import before it knows it must write."""
-    for given in (None, str(home / "xinqu.gpkg"), "postgresql://x@127.0.0.1:1/db"):
-        assert export_cache.store_location(given) == location(given)
-    monkeypatch.setenv("XINQU_STORE", "postgres://x@127.0.0.1:1/db")
-    assert export_cache.store_location(None) == location(None)
+def test_the_key_follows_the_store_the_commands_read(home):
+    """The key of the file the CLI is about to read is the key of the store opened from
+    it (its stamp as open_stable records it); a store opened without a stamp has none."""
     store = open_stable(home / "xinqu.gpkg")
     assert export_cache.file_id(home / "xinqu.gpkg") == export_cache.loaded_id(store)
     assert export_cache.loaded_id(Store.open(home / "xinqu.gpkg")) is None

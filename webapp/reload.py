@@ -1,6 +1,6 @@
 """The running service follows its store: a changed store is reopened on the next request.
 
-Every request stats the store file (`layers.store.file_stamp`: inode, mtime, size; one
+Every request stats the store file (`layers.store_place.file_stamp`: inode, mtime, size; one
 system call). Writers only ever replace the file (os.replace), so a changed stamp means a
 new store: the worker reopens it (`open_stable`: one consistent state; when only the
 documents changed, the geometry and its serialised GeoJSON are kept) and swaps the whole

@@ -26,7 +26,8 @@ from layers import tempfiles
 from layers.documents import ID_PATTERN, Document, SourceError, Unit, load_documents, read_document
 from layers.linking import LinkingError
 from layers.paths import DATA_DIR, HOME_DIR
-from layers.store import file_stamp, next_generation, updated_copy
+from layers.store import next_generation, updated_copy
+from layers.store_place import file_stamp
 from layers.tables import ADDED, documents_table, link_frames, units_table
 from layers.userdocs.context import LinkingContextError, linking_context
 from layers.userdocs.registry import (

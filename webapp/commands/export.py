@@ -14,7 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from layers import export_cache, paths, tempfiles
+from layers import export_cache, paths, store_place, tempfiles
 from webapp.commands import store_option
 from webapp.errors import UsageError
 
@@ -115,7 +115,7 @@ def _kept(args) -> export_cache.Entry | None:
     store as it is now, made before by this code with these settings; else None."""
     if any(getattr(args, name) is not None for name in FILTERS):
         return None
-    where = export_cache.store_location(getattr(args, "store", None))
+    where = store_place.location(getattr(args, "store", None))
     store_id = None if isinstance(where, str) else export_cache.file_id(where)
     if store_id is None:  # a database, or no store (the full path says so)
         return None
