@@ -69,7 +69,7 @@ def test_every_table_is_loaded_with_its_row_count(loaded, conn, store_path):
     assert {name for name, _ in pyogrio.list_layers(store_path)} == {*names, *START_UP_TABLES}
     in_db = {r[0] for r in conn.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'xinqu'")}
-    assert in_db == {*names, *lookups.TABLES, "schema_version"}
+    assert in_db == {*names, *lookups.TABLES, "unit_search", "schema_version"}
     for name in names:
         expected = pyogrio.read_info(store_path, layer=name)["features"]
         count = conn.execute(sql.SQL("SELECT count(*) FROM xinqu.{}").format(
@@ -134,7 +134,9 @@ def test_indexes(loaded, conn, store_path):
     for table, column in [("links", "unit_id"), ("links", "place_id"),
                           ("mentions", "unit_id")]:
         assert f"btree ({column})" in indexes[(table, f"{table}_{column}")]
-    assert "USING gin (search_key gin_trgm_ops)" in indexes[("units", "units_search")]
+    for column in ("search_key", "id_key"):
+        assert f"USING gin ({column} gin_trgm_ops)" in indexes[("unit_search",
+                                                                 f"unit_search_{column}")]
 
 
 @pytest.mark.parametrize("q", ["浦東新區", "浦东新区", "Support New", "產業布局"])
@@ -143,15 +145,16 @@ def test_unit_search_key_finds_what_unit_search_finds(loaded, conn, store, q):
     layers.query.units(q=…) selects, in any script, through the trigram index."""
     needle = normalize(q, "zh-Hant").casefold()
     found = [r[0] for r in conn.execute(
-        "SELECT id FROM xinqu.units WHERE search_key LIKE %s ORDER BY fid",
+        "SELECT id FROM xinqu.unit_search WHERE search_key LIKE %s ORDER BY fid",
         (f"%{needle}%",))]
     assert found == [u["id"] for u in query_units(store, q=q)]
     assert found, q
     with conn.transaction():
         conn.execute("SET LOCAL enable_seqscan = off")
         plan = "\n".join(r[0] for r in conn.execute(
-            "EXPLAIN SELECT id FROM xinqu.units WHERE search_key LIKE %s", (f"%{needle}%",)))
-    assert "units_search" in plan
+            "EXPLAIN SELECT id FROM xinqu.unit_search WHERE search_key LIKE %s",
+            (f"%{needle}%",)))
+    assert "unit_search_search_key" in plan
 
 
 def test_schema_version(loaded, conn):

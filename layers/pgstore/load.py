@@ -35,6 +35,7 @@ from layers.pgstore.connection import (
 )
 from layers.pgstore.lookups import write_lookups
 from layers.pgstore.schema import (
+    UNIT_SEARCH,
     Table,
     copy_columns,
     create_table,
@@ -143,30 +144,39 @@ def _load_table(conn: psycopg.Connection, store_path: Path, schema: str, name: s
     meta, fids, geometry, fields = raw.read(store_path, layer=name, return_fids=True,
                                             read_geometry=geometry_type is not None)
     table = table_from_meta(name, meta, geometry_type)
-    search = name == "units"
-    conn.execute(create_table(schema, table, search_key=search))
-    columns, types = copy_columns(table, search_key=search)
     data = [fids.tolist(), *(_values(a, c.type) for a, c in zip(fields, table.columns,
                                                                    strict=True))]
     if geometry_type is not None:
         data.append(list(geometry))
-    if search:
-        data.append(list(_search_keys(table, fields)))
-        data.append([search_key(str(id)) for id in fields[table.column_names.index("id")]])
-    statement = sql.SQL("COPY {}.{} ({}) FROM STDIN (FORMAT BINARY)").format(
-        sql.Identifier(schema), sql.Identifier(name),
-        sql.SQL(", ").join(map(sql.Identifier, columns)))
-    with conn.cursor() as cur, cur.copy(statement) as copy:
-        copy.set_types(types)
-        for row in zip(*data, strict=True):
-            copy.write_row(row)
+    _copy(conn, schema, table, data)
+    if name == "units":
+        ids = fields[table.column_names.index("id")].tolist()
+        _copy(conn, schema, UNIT_SEARCH, [fids.tolist(), ids, list(_search_keys(table, fields)),
+                                          [search_key(str(id)) for id in ids]])
     copied = time.perf_counter()
     report.copy_seconds += copied - started
-    for statement in index_statements(schema, table, search_key=search):
-        conn.execute(statement)
-    conn.execute(sql.SQL("ANALYZE {}.{}").format(sql.Identifier(schema), sql.Identifier(name)))
+    for made in (table, UNIT_SEARCH) if name == "units" else (table,):
+        for statement in index_statements(schema, made):
+            conn.execute(statement)
+        conn.execute(sql.SQL("ANALYZE {}.{}").format(sql.Identifier(schema),
+                                                     sql.Identifier(made.name)))
     report.index_seconds += time.perf_counter() - copied
     return len(fids)
+
+
+def _copy(conn: psycopg.Connection, schema: str, table, columns: list[list]) -> None:
+    """Create `table` and fill it from `columns` (fid first) by binary COPY, frozen: the
+    table is new in this transaction, so its rows need no later visibility work (no hint
+    bits written by the first readers, no vacuum before index-only scans)."""
+    conn.execute(create_table(schema, table))
+    names, types = copy_columns(table)
+    statement = sql.SQL("COPY {}.{} ({}) FROM STDIN (FORMAT BINARY, FREEZE)").format(
+        sql.Identifier(schema), sql.Identifier(table.name),
+        sql.SQL(", ").join(map(sql.Identifier, names)))
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        copy.set_types(types)
+        for row in zip(*columns, strict=True):
+            copy.write_row(row)
 
 
 def _values(array: np.ndarray, pg_type: str) -> list:

@@ -377,7 +377,7 @@ class PgStore:
 
     def units_containing(self, needle, ids=None):
         query = sql.SQL("SELECT t.id FROM {} t WHERE t.{} LIKE %s {} ORDER BY t.fid").format(
-            self._table("units"), sql.Identifier(SEARCH_KEY_COLUMN),
+            self._table("unit_search"), sql.Identifier(SEARCH_KEY_COLUMN),
             sql.SQL("AND t.id = ANY(%s)") if ids is not None else sql.SQL(""))
         params: list = [f"%{_like(needle)}%"]
         if ids is not None:
@@ -385,15 +385,17 @@ class PgStore:
         return [str(r[0]) for r in self._rows(query, params)]
 
     def units_matching(self, text, id_key, limit):
-        # Group 0: the id starts with the key; 1: holds it; 2: the text holds `text`. Both
-        # LIKEs are served by trigram indexes (a BitmapOr), the page and count by one scan.
+        # Group 0: the id starts with the key; 1: holds it; 2: the text holds `text` (only
+        # a unit whose id matches reads its text twice). Both LIKEs are served by trigram
+        # indexes (a BitmapOr) on the narrow unit_search, the page and count by one scan.
         rows = self._rows(sql.SQL(
             "SELECT id, count(*) OVER () FROM (SELECT t.id, t.fid, CASE "
-            "WHEN t.{text} LIKE %(text)s THEN 2 WHEN t.{key} LIKE %(prefix)s THEN 0 ELSE 1 "
-            "END AS grp FROM {units} t WHERE t.{text} LIKE %(text)s OR t.{key} LIKE %(key)s"
+            "WHEN NOT t.{key} LIKE %(key)s OR t.{text} LIKE %(text)s THEN 2 "
+            "WHEN t.{key} LIKE %(prefix)s THEN 0 ELSE 1 END AS grp FROM {search} t "
+            "WHERE t.{text} LIKE %(text)s OR t.{key} LIKE %(key)s"
             ") m ORDER BY grp, fid LIMIT %(limit)s").format(
                 text=sql.Identifier(SEARCH_KEY_COLUMN), key=sql.Identifier(ID_KEY_COLUMN),
-                units=self._table("units")),
+                search=self._table("unit_search")),
             {"text": f"%{_like(text)}%", "prefix": f"{_like(id_key)}%",
              "key": f"%{_like(id_key)}%", "limit": limit})
         return [str(r[0]) for r in rows], int(rows[0][1]) if rows else 0

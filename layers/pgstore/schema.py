@@ -3,11 +3,13 @@
 Every GeoPackage table becomes a table of the same name (`new-areas`, `new-areas-display`,
 `basemap`, `units`, …) with the same columns and types, plus `fid` (the GeoPackage row
 number, the primary key, so rows keep their order) and, in spatial tables, `geom`
-(geometry of the layer's type in the layer's SRID). `units` gains `search_key`, its
-titles and texts in every language in the matching form (layers.textnorm.normalize, case
-folded), which a pg_trgm index serves for search in Chinese without spaces, and `id_key`,
-its id as search compares ids (layers.query.search.search_key), trigram-indexed too. The indexes
-are listed here, so what the readers can rely on is written in one place.
+(geometry of the layer's type in the layer's SRID). `unit_search` (UNIT_SEARCH) holds per
+unit (same `fid`, `id`) its `search_key`, its titles and texts in every language in the
+matching form (layers.textnorm.normalize, case folded), which a pg_trgm index serves for
+search in Chinese without spaces, and its `id_key`, its id as search compares ids
+(layers.query.search.search_key), trigram-indexed too; a table of its own, narrow, so a
+search reads few pages. The indexes are listed here, so what the readers can rely on is
+written in one place.
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ JOIN_INDEXES = {
 }
 
 
+# pg_trgm GIN indexes (search by a needle inside the text).
+TRIGRAM_INDEXES = {"unit_search": (SEARCH_KEY_COLUMN, ID_KEY_COLUMN)}
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -64,6 +70,10 @@ class Table:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+
+UNIT_SEARCH = Table("unit_search", (Column("id", "text"), Column(SEARCH_KEY_COLUMN, "text"),
+                                    Column(ID_KEY_COLUMN, "text")))
 
 
 def table_from_meta(name: str, meta: dict, geometry_type: str | None) -> Table:
@@ -94,7 +104,7 @@ def _srid(name: str, crs: str | None) -> int:
     raise PgStoreError(f"table {name!r}: CRS {crs!r} is not an EPSG code")
 
 
-def create_table(schema: str, table: Table, *, search_key: bool = False) -> sql.Composed:
+def create_table(schema: str, table: Table) -> sql.Composed:
     """CREATE TABLE for `table` in `schema`."""
     parts = [sql.SQL("fid int8 PRIMARY KEY")]
     parts += [sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type))
@@ -103,14 +113,11 @@ def create_table(schema: str, table: Table, *, search_key: bool = False) -> sql.
         parts.append(sql.SQL("{} geometry({}, {})").format(
             sql.Identifier(GEOMETRY_COLUMN), sql.SQL(table.geometry_type),
             sql.Literal(table.srid)))
-    if search_key:
-        parts += [sql.SQL("{} text NOT NULL").format(sql.Identifier(c))
-                  for c in (SEARCH_KEY_COLUMN, ID_KEY_COLUMN)]
     return sql.SQL("CREATE TABLE {}.{} ({})").format(
         sql.Identifier(schema), sql.Identifier(table.name), sql.SQL(", ").join(parts))
 
 
-def copy_columns(table: Table, *, search_key: bool = False) -> tuple[list[str], list[str]]:
+def copy_columns(table: Table) -> tuple[list[str], list[str]]:
     """The columns COPY writes, in order, and their types for the binary dumper (geometry
     travels as WKB in a bytea, which PostGIS's receive function reads)."""
     names, types = ["fid"], ["int8"]
@@ -119,14 +126,10 @@ def copy_columns(table: Table, *, search_key: bool = False) -> tuple[list[str], 
     if table.geometry_type:
         names.append(GEOMETRY_COLUMN)
         types.append("bytea")
-    if search_key:
-        names += [SEARCH_KEY_COLUMN, ID_KEY_COLUMN]
-        types += ["text", "text"]
     return names, types
 
 
-def index_statements(schema: str, table: Table, *, search_key: bool = False,
-                     ) -> list[sql.Composed]:
+def index_statements(schema: str, table: Table) -> list[sql.Composed]:
     """The indexes of `table`: unique B-tree on `id`, B-tree on the join columns, GiST on
     the geometry, pg_trgm GIN on the search key."""
     statements = []
@@ -143,11 +146,8 @@ def index_statements(schema: str, table: Table, *, search_key: bool = False,
             index(column, sql.SQL("({})").format(sql.Identifier(column)))
     if table.geometry_type:
         index("geom", sql.SQL("USING gist ({})").format(sql.Identifier(GEOMETRY_COLUMN)))
-    if search_key:
-        index("search", sql.SQL("USING gin ({} gin_trgm_ops)").format(
-            sql.Identifier(SEARCH_KEY_COLUMN)))
-        index("id_search", sql.SQL("USING gin ({} gin_trgm_ops)").format(
-            sql.Identifier(ID_KEY_COLUMN)))
+    for column in TRIGRAM_INDEXES.get(table.name, ()):
+        index(column, sql.SQL("USING gin ({} gin_trgm_ops)").format(sql.Identifier(column)))
     return statements
 
 
