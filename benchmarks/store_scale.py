@@ -69,6 +69,7 @@ class Row:
     start_s: float | None = None
     rss_warm_mb: float | None = None
     rss_load_mb: float | None = None
+    settle_s: float | None = None  # autovacuum's after-load work, waited for before measuring
     runs: dict[str, dict] = field(default_factory=dict)
     note: str = ""
 
@@ -152,6 +153,25 @@ def measure(row: Row, srv: Server, load_: Workload, seconds: float, connections:
 
 # --- the database --------------------------------------------------------------------------
 
+def settle_database(url: str, quiet_s: float = 3.0, limit_s: float = 300.0) -> float:
+    """Wait until no autovacuum worker has run for `quiet_s` (after a load, autovacuum
+    analyses every new table again, for tens of seconds at 1000×: a service measured
+    meanwhile shares the CPU with it); the seconds waited."""
+    began = time.perf_counter()
+    quiet_since = began
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.perf_counter() - began < limit_s:
+            busy = conn.execute("SELECT count(*) FROM pg_stat_activity "
+                                "WHERE backend_type = 'autovacuum worker'").fetchone()[0]
+            now = time.perf_counter()
+            if busy:
+                quiet_since = now
+            elif now - quiet_since >= quiet_s:
+                break
+            time.sleep(0.5)
+    return time.perf_counter() - began - quiet_s
+
+
 def database_answers() -> bool:
     """Whether the project's cluster (or another server on its address) answers."""
     try:
@@ -191,6 +211,9 @@ def line(row: Row) -> str:
                  if run and run["requests"] else f" | {'-':>7} {'-':>7} {'-':>7}")
     errors = {k: r["errors"] for k, r in row.runs.items() if r["errors"]}
     notes = [row.note] if row.note else []
+    if row.settle_s is not None:
+        notes.append(f"autovacuum after the load: {row.settle_s:.0f} s, waited for "
+                     "before measuring")
     notes += [f"{kind}: no answer within the {run['seconds']:g} s run"
               for kind, run in row.runs.items() if not run["requests"]]
     if errors:
@@ -282,6 +305,8 @@ def run_scale(scale: int, tmp: Path, url: str, backends: list[str], args) -> lis
             began = time.perf_counter()
             load(path, url)
             row.load_s = time.perf_counter() - began
+            step(f"{scale}×: waiting for the database's own after-load work")
+            row.settle_s = settle_database(url)
             srv = server(url, home, args.workers)
         measure(row, srv, load_, args.duration, args.connections, args.workers,
                 args.start_timeout)
