@@ -52,7 +52,7 @@ from psycopg import sql
 from store_workload import Workload, workload
 from synthetic_corpus import generate
 
-from layers.pgstore.connection import DEFAULT_URL, fresh_database
+from layers.pgstore.connection import DEFAULT_URL, SCHEMA, fresh_database
 from layers.pgstore.load import load
 from layers.progress import step
 
@@ -69,7 +69,7 @@ class Row:
     start_s: float | None = None
     rss_warm_mb: float | None = None
     rss_load_mb: float | None = None
-    settle_s: float | None = None  # autovacuum's after-load work, waited for before measuring
+    settle_s: float | None = None  # VACUUM (ANALYZE) after the load, before measuring
     runs: dict[str, dict] = field(default_factory=dict)
     note: str = ""
 
@@ -153,23 +153,18 @@ def measure(row: Row, srv: Server, load_: Workload, seconds: float, connections:
 
 # --- the database --------------------------------------------------------------------------
 
-def settle_database(url: str, quiet_s: float = 3.0, limit_s: float = 300.0) -> float:
-    """Wait until no autovacuum worker has run for `quiet_s` (after a load, autovacuum
-    analyses every new table again, for tens of seconds at 1000×: a service measured
-    meanwhile shares the CPU with it); the seconds waited."""
+def settle_database(url: str) -> float:
+    """VACUUM (ANALYZE) the loaded store, as autovacuum would within its next minute (its
+    counters see every loaded row as new, so it would analyse every table again, tens of
+    seconds at 1000×, while the service is measured); the seconds it took."""
     began = time.perf_counter()
-    quiet_since = began
     with psycopg.connect(url, autocommit=True) as conn:
-        while time.perf_counter() - began < limit_s:
-            busy = conn.execute("SELECT count(*) FROM pg_stat_activity "
-                                "WHERE backend_type = 'autovacuum worker'").fetchone()[0]
-            now = time.perf_counter()
-            if busy:
-                quiet_since = now
-            elif now - quiet_since >= quiet_s:
-                break
-            time.sleep(0.5)
-    return time.perf_counter() - began - quiet_s
+        tables = [r[0] for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s", (SCHEMA,))]
+        for table in tables:
+            conn.execute(sql.SQL("VACUUM (ANALYZE) {}.{}").format(sql.Identifier(SCHEMA),
+                                                                  sql.Identifier(table)))
+    return time.perf_counter() - began
 
 
 def database_answers() -> bool:
@@ -212,8 +207,8 @@ def line(row: Row) -> str:
     errors = {k: r["errors"] for k, r in row.runs.items() if r["errors"]}
     notes = [row.note] if row.note else []
     if row.settle_s is not None:
-        notes.append(f"autovacuum after the load: {row.settle_s:.0f} s, waited for "
-                     "before measuring")
+        notes.append(f"VACUUM (ANALYZE) after the load, before measuring (what autovacuum "
+                     f"would do meanwhile): {row.settle_s:.0f} s")
     notes += [f"{kind}: no answer within the {run['seconds']:g} s run"
               for kind, run in row.runs.items() if not run["requests"]]
     if errors:
@@ -305,7 +300,7 @@ def run_scale(scale: int, tmp: Path, url: str, backends: list[str], args) -> lis
             began = time.perf_counter()
             load(path, url)
             row.load_s = time.perf_counter() - began
-            step(f"{scale}×: waiting for the database's own after-load work")
+            step(f"{scale}×: VACUUM (ANALYZE) after the load")
             row.settle_s = settle_database(url)
             srv = server(url, home, args.workers)
         measure(row, srv, load_, args.duration, args.connections, args.workers,
