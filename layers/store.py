@@ -115,7 +115,7 @@ class Store(FrameReader):
             mentions=tables["mentions"],
             links=tables["links"],
             layer_meta=meta,
-            build_info=dict(zip(info["key"], info["value"], strict=True)),
+            build_info=_build_info(info),
         )
         if QUERYABLES in tables:
             store._queryables = _queryables_by_layer(tables[QUERYABLES], list(layers))
@@ -166,15 +166,16 @@ def write_store(
                 _write(tmp, BASEMAP_DISPLAY, basemap_display)
             for name in ATTRIBUTE_TABLES:
                 _write(tmp, name, tables[name])
-            _write(tmp, QUERYABLES, _queryables_table(tmp, list(layers)))
+            _write(tmp, QUERYABLES, queryables_table(tmp, list(layers)))
         os.replace(tmp, path)
     finally:
         tempfiles.release(tmp)  # gone once renamed; else removed with any journal
     return path
 
 
-def _queryables_table(path: Path, layers: list[str]) -> pd.DataFrame:
-    """Each layer's queryables, from its table as written (as Store.open reads it)."""
+def queryables_table(path: Path, layers: list[str]) -> pd.DataFrame:
+    """Each layer's queryables, from its table as written (as Store.open reads it): the
+    `queryables` table (the PostGIS loader copies it from a store built without one)."""
     rows = [(layer, position, name, kind) for layer in layers for position, (name, kind)
             in enumerate(cql.queryables(_read(path, layer).set_index("id")).items())]
     return pd.DataFrame(rows, columns=["layer", "position", "name", "type"])
@@ -290,15 +291,16 @@ def open_stable(path: Path | str = STORE_PATH, previous: Store | None = None) ->
     raise StoreError(f"{path}: replaced {STABLE_TRIES} times while being read")
 
 
-def _info(path: Path) -> dict[str, str]:
-    info = _read_attributes(path, ["build_info"])["build_info"]
-    return dict(zip(info["key"], info["value"], strict=True))
+def _build_info(table: pd.DataFrame) -> dict[str, str]:
+    """The `build_info` table as key -> value."""
+    return dict(zip(table["key"], table["value"], strict=True))
 
 
 def _same_build(path: Path, previous: Store) -> bool:
     built = previous.build_info.get("build_id")
     try:
-        return built is not None and _info(path).get("build_id") == built
+        now = _build_info(_read_attributes(path, ["build_info"])["build_info"])
+        return built is not None and now.get("build_id") == built
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
         return False
 
@@ -313,8 +315,7 @@ def _with_new_documents(path: Path, previous: Store) -> Store:
         documents=tables["documents"].set_index("id"),
         units=tables["units"].set_index("id"),
         mentions=tables["mentions"], links=tables["links"],
-        build_info=dict(zip(tables["build_info"]["key"], tables["build_info"]["value"],
-                            strict=True)))
+        build_info=_build_info(tables["build_info"]))
     store._queryables = previous._queryables  # of the same layers
     return store
 

@@ -11,7 +11,7 @@ per feature:
 - `document_search (id, ord, key)`: each document's search keys (its id and titles in
   every language), one line each;
 - `queryables (layer, position, name, type)`: each layer's queryable properties and their
-  types, read from the layer's table exactly as the GeoPackage store reads them.
+  types, copied from the GeoPackage's own `queryables` table (layers.store).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import psycopg
 import pyogrio
 from psycopg import sql
 
-from layers import cql
 from layers.frame_reader import document_search_keys, place_search_keys
+from layers.store import QUERYABLES, queryables_table
 
 TABLES = {
     "place_layers": "id text PRIMARY KEY, layer text NOT NULL, ord int8 NOT NULL",
@@ -49,9 +49,12 @@ def write_lookups(conn: psycopg.Connection, store_path: Path, schema: str,
     layers = {layer: _read(store_path, layer).set_index("id") for layer in layer_ids}
     mentions = _read(store_path, "mentions")
     rows: dict[str, list[tuple]] = {name: [] for name in TABLES}
-    for layer, frame in layers.items():
-        for position, (name, kind) in enumerate(cql.queryables(frame).items()):
-            rows["queryables"].append((layer, position, name, kind))
+    # The store's own queryables table (a store built before it had one: made the same way).
+    written = (_read(store_path, QUERYABLES) if QUERYABLES in pyogrio.list_layers(store_path)[:, 0]
+               else queryables_table(store_path, layer_ids))
+    rows["queryables"] = [(str(layer), int(position), str(name), str(kind)) for
+                          layer, position, name, kind in written[
+                              ["layer", "position", "name", "type"]].itertuples(index=False)]
     for ord, (place_id, layer, keys) in enumerate(place_search_keys(layers, mentions)):
         rows["place_layers"].append((place_id, layer, ord))
         for position, (key, form) in enumerate(keys):
