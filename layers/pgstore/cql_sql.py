@@ -43,7 +43,7 @@ from pygeofilter.backends.evaluator import handle
 from layers import cql
 from layers.cql_check import CheckedEvaluator, Column, FilterError, like_tokens
 from layers.pgstore.connection import SCHEMA
-from layers.pgstore.schema import GEOMETRY_COLUMN, ID_KEY_COLUMN, SEARCH_KEY_COLUMN
+from layers.pgstore.schema import GEOMETRY_COLUMN
 
 _OPS = {"=": "=", "<>": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _PREDICATES = {"intersects": "ST_Intersects", "disjoint": "ST_Disjoint",
@@ -54,7 +54,7 @@ _ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _TYPES = {"float8": "number", "float4": "number", "numeric": "number", "int8": "integer",
           "int4": "integer", "int2": "integer", "bool": "boolean", "geometry": "geometry"}
 # Columns of the PostGIS tables that are no properties of the features (layers.pgstore.schema).
-_NOT_PROPERTIES = ("fid", SEARCH_KEY_COLUMN, ID_KEY_COLUMN)
+_NOT_PROPERTIES = ("fid",)
 
 
 class _Condition:

@@ -49,7 +49,7 @@ POOL_MAX = 8  # connections per process: one per server thread
 POOL_TIMEOUT_S = 5.0
 STAMP_CHECK_S = 1.0  # how often a service asks whether the store was reloaded
 STATEMENT_TIMEOUT = "10s"  # no request holds a worker (or the database) for long
-_HIDDEN = {"fid", GEOMETRY_COLUMN, SEARCH_KEY_COLUMN, ID_KEY_COLUMN}
+_HIDDEN = {"fid", GEOMETRY_COLUMN}
 
 
 class PgStore:
