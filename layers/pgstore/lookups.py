@@ -65,11 +65,11 @@ def write_lookups(conn: psycopg.Connection, store_path: Path, schema: str,
     for name, columns in TABLES.items():
         table = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
         conn.execute(sql.SQL("CREATE TABLE {} ({})").format(table, sql.SQL(columns)))
-        if rows[name]:
-            marks = sql.SQL(", ").join(sql.Placeholder() * len(rows[name][0]))
-            with conn.cursor() as cur:
-                cur.executemany(sql.SQL("INSERT INTO {} VALUES ({})").format(table, marks),
-                                rows[name])
+        # COPY, frozen as the main tables are (the table is new in this transaction).
+        with conn.cursor() as cur, cur.copy(
+                sql.SQL("COPY {} FROM STDIN (FREEZE)").format(table)) as copy:
+            for row in rows[name]:
+                copy.write_row(row)
         if name in INDEXES:
             conn.execute(sql.SQL("CREATE INDEX {} ON {} {}").format(
                 sql.Identifier(f"{name}_index"), table, sql.SQL(INDEXES[name])))
