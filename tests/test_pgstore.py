@@ -137,6 +137,8 @@ def test_indexes(loaded, conn, store_path):
     for column in ("search_key", "id_key"):
         assert f"USING gin ({column} gin_trgm_ops)" in indexes[("unit_search",
                                                                  f"unit_search_{column}")]
+    for table in ("place_search", "document_search"):
+        assert "USING gin (key gin_trgm_ops)" in indexes[(table, f"{table}_index")]
 
 
 @pytest.mark.parametrize("q", ["浦東新區", "浦东新区", "Support New", "產業布局"])

@@ -35,6 +35,7 @@ TABLES = {
 }
 INDEXES = {
     "place_search": "USING gin (key gin_trgm_ops)",
+    "document_search": "USING gin (key gin_trgm_ops)",
 }
 
 

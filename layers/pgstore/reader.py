@@ -385,14 +385,15 @@ class PgStore:
         return [str(r[0]) for r in self._rows(query, params)]
 
     def units_matching(self, text, id_key, limit):
-        # Group 0: the id starts with the key; 1: holds it; 2: the text holds `text` (only
-        # a unit whose id matches reads its text twice). Both LIKEs are served by trigram
-        # indexes (a BitmapOr) on the narrow unit_search, the page and count by one scan.
+        # Group 0: the id starts with the key; 1: holds it; 2: the text holds `text`. Two
+        # index scans (trigram indexes on the narrow unit_search): the few id hits whose
+        # text does not match, and the text hits, each text compared once; the page and
+        # the count come from one pass over their union.
         rows = self._rows(sql.SQL(
-            "SELECT id, count(*) OVER () FROM (SELECT t.id, t.fid, CASE "
-            "WHEN NOT t.{key} LIKE %(key)s OR t.{text} LIKE %(text)s THEN 2 "
-            "WHEN t.{key} LIKE %(prefix)s THEN 0 ELSE 1 END AS grp FROM {search} t "
-            "WHERE t.{text} LIKE %(text)s OR t.{key} LIKE %(key)s"
+            "SELECT id, count(*) OVER () FROM ("
+            "SELECT t.fid, t.id, CASE WHEN t.{key} LIKE %(prefix)s THEN 0 ELSE 1 END AS grp "
+            "FROM {search} t WHERE t.{key} LIKE %(key)s AND t.{text} LIKE %(text)s IS NOT TRUE "
+            "UNION ALL SELECT t.fid, t.id, 2 FROM {search} t WHERE t.{text} LIKE %(text)s"
             ") m ORDER BY grp, fid LIMIT %(limit)s").format(
                 text=sql.Identifier(SEARCH_KEY_COLUMN), key=sql.Identifier(ID_KEY_COLUMN),
                 search=self._table("unit_search")),
