@@ -145,26 +145,26 @@ def layer_features(store, layer: str, web: WebCopy = WebCopy()) -> LayerFeatures
 
 
 def frame_features(layer: str, frame, display, linked: dict[str, list[str]],
-                   web: WebCopy = WebCopy()) -> LayerFeatures:
+                   web: WebCopy = WebCopy(), with_display: bool = True) -> LayerFeatures:
     """Serialise the places of `frame` (rows of one layer, indexed by place id), with their
     display geometry from `display` where it has the place (else their own), and the ids
-    of the units linked to each from `linked`."""
+    of the units linked to each from `linked`. Without `with_display` (an API page of
+    full features) the display texts are not made: they would be half the work."""
     out = LayerFeatures()
     ids = [str(id) for id in frame.index]
     geometry = np.asarray(frame.geometry.values, dtype=object)
-    shown = geometry.copy()
-    if display is not None and len(display):
-        simple = display.geometry.reindex(frame.index)
-        has = np.asarray(frame.index.isin(display.index))
-        shown[has] = np.asarray(simple.values, dtype=object)[has]
-    display_texts = geometries_json(web.many(shown))
-    rows = _records(frame)
-    everything = []
-    for id, row, display_text in zip(ids, rows, display_texts, strict=True):
-        properties = place_properties(layer, id, row, linked.get(id, []))
-        everything.append(properties)
-        small = {k: properties.get(k) for k in DISPLAY_PROPERTIES if k in properties}
-        out.display[id] = _feature(id, small, display_text)
+    everything = [place_properties(layer, id, row, linked.get(id, []))
+                  for id, row in zip(ids, _records(frame), strict=True)]
+    if with_display:
+        shown = geometry.copy()
+        if display is not None and len(display):
+            simple = display.geometry.reindex(frame.index)
+            has = np.asarray(frame.index.isin(display.index))
+            shown[has] = np.asarray(simple.values, dtype=object)[has]
+        for id, properties, display_text in zip(ids, everything,
+                                                geometries_json(web.many(shown)), strict=True):
+            small = {k: properties.get(k) for k in DISPLAY_PROPERTIES if k in properties}
+            out.display[id] = _feature(id, small, display_text)
 
     def full() -> dict[str, str]:
         return {id: _feature(id, properties, text) for id, properties, text in
@@ -234,7 +234,8 @@ class Catalogue:
         if serialised is None:
             shown = store.display_rows(result.layer, result.ids) if display else None
             serialised = frame_features(result.layer, result.frame, shown, result.units,
-                                        self.web.get(result.layer, WebCopy()))
+                                        self.web.get(result.layer, WebCopy()),
+                                        with_display=display)
         texts = serialised.display if display else serialised.full
         return [texts[i] for i in result.ids]
 
