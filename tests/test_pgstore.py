@@ -33,6 +33,7 @@ from layers.pgstore.connection import (
     connect,
 )
 from layers.pgstore.load import load, store_tables
+from layers.pgstore.reader import PgStore
 from layers.query import units as query_units
 from layers.store import START_UP_TABLES
 from layers.textnorm import normalize
@@ -139,6 +140,33 @@ def test_indexes(loaded, conn, store_path):
                                                                  f"unit_search_{column}")]
     for table in ("place_search", "document_search"):
         assert "USING gin (key gin_trgm_ops)" in indexes[(table, f"{table}_index")]
+    for table, column in [("unit_search", "search_grams"), ("unit_search", "id_grams"),
+                          ("place_search", "grams")]:
+        assert f"USING gin ({column})" in indexes[(table, f"{table}_{column}")]
+
+
+def test_short_needles_go_by_their_grams(loaded, conn, pg_url):
+    """A needle of one or two characters (too short for trigrams) is looked up in the gram
+    index, and finds exactly the rows LIKE finds: Chinese, Latin, a space, a LIKE
+    wildcard taken literally."""
+    store = PgStore(pg_url)
+    texts = [r[0] for r in conn.execute(
+        "SELECT search_key FROM xinqu.unit_search ORDER BY fid LIMIT 40")]
+    needles = {"浦东", "新", "e ", "%", "_", "zz", "5g"}
+    needles.update(text[i:i + 2] for text in texts[::7] for i in range(0, len(text) - 1, 97))
+    found_any = 0
+    for needle in sorted(needles):
+        pattern = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        expected = [r[0] for r in conn.execute(
+            "SELECT id FROM xinqu.unit_search WHERE search_key LIKE %s ORDER BY fid",
+            (f"%{pattern}%",))]
+        assert store.units_containing(needle) == expected, needle
+        found_any += bool(expected)
+    assert found_any > 5
+    conn.execute("SET enable_seqscan = off")  # the test store is small: show the index serves
+    plan = "\n".join(r[0] for r in conn.execute(
+        "EXPLAIN SELECT id FROM xinqu.unit_search t WHERE t.search_grams @> ARRAY['浦东']"))
+    assert "unit_search_search_grams" in plan
 
 
 @pytest.mark.parametrize("q", ["浦東新區", "浦东新区", "Support New", "產業布局"])

@@ -21,7 +21,7 @@ DEFAULT_URL = f"postgresql://xinqu:xinqu@127.0.0.1:{os.environ.get('XINQU_PGPORT
 SCHEMA = "xinqu"
 # Raised whenever the tables' layout changes, so a store loaded by an older xinqu is
 # recognised and reloaded rather than misread.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 CONNECT_TIMEOUT_S = 5
 
 

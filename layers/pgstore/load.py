@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from layers.pgstore.connection import (
     connect,
     extension_version,
 )
+from layers.pgstore.grams import short_grams
 from layers.pgstore.lookups import write_lookups
 from layers.pgstore.schema import (
     UNIT_SEARCH,
@@ -151,8 +152,10 @@ def _load_table(conn: psycopg.Connection, store_path: Path, schema: str, name: s
     _copy(conn, schema, table, data)
     if name == "units":
         ids = fields[table.column_names.index("id")].tolist()
-        _copy(conn, schema, UNIT_SEARCH, [fids.tolist(), ids, list(_search_keys(table, fields)),
-                                          [search_key(str(id)) for id in ids]])
+        keys = list(_search_keys(table, fields))
+        id_keys = [search_key(str(id)) for id in ids]
+        _copy(conn, schema, UNIT_SEARCH, [fids.tolist(), ids, keys, id_keys,
+                                          map(short_grams, keys), map(short_grams, id_keys)])
     copied = time.perf_counter()
     report.copy_seconds += copied - started
     for made in (table, UNIT_SEARCH) if name == "units" else (table,):
@@ -164,7 +167,7 @@ def _load_table(conn: psycopg.Connection, store_path: Path, schema: str, name: s
     return len(fids)
 
 
-def _copy(conn: psycopg.Connection, schema: str, table, columns: list[list]) -> None:
+def _copy(conn: psycopg.Connection, schema: str, table, columns: list[Iterable]) -> None:
     """Create `table` and fill it from `columns` (fid first) by binary COPY, frozen: the
     table is new in this transaction, so its rows need no later visibility work (no hint
     bits written by the first readers, no vacuum before index-only scans)."""

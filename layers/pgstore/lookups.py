@@ -6,8 +6,9 @@ per feature:
 
 - `place_layers (id, layer, ord)`: which layer holds a place id (one indexed lookup for a
   place page, instead of one per layer);
-- `place_search (place_id, layer, ord, position, key, form)`: every place's search keys
-  (names in every language, every form the documents name it by), trigram-indexed;
+- `place_search (place_id, layer, ord, position, key, form, grams)`: every place's search
+  keys (names in every language, every form the documents name it by), trigram-indexed,
+  and each key's one- and two-character substrings (layers.pgstore.grams), GIN-indexed;
 - `document_search (id, ord, key)`: each document's search keys (its id and titles in
   every language), one line each;
 - `queryables (layer, position, name, type)`: each layer's queryable properties and their
@@ -23,19 +24,21 @@ import pyogrio
 from psycopg import sql
 
 from layers.frame_reader import document_search_keys, place_search_keys
+from layers.pgstore.grams import short_grams
 from layers.store import QUERYABLES, queryables_table
 
 TABLES = {
     "place_layers": "id text PRIMARY KEY, layer text NOT NULL, ord int8 NOT NULL",
     "place_search": ("place_id text NOT NULL, layer text NOT NULL, ord int8 NOT NULL, "
-                     "position int4 NOT NULL, key text NOT NULL, form text NOT NULL"),
+                     "position int4 NOT NULL, key text NOT NULL, form text NOT NULL, "
+                     "grams text[] NOT NULL"),
     "document_search": "id text PRIMARY KEY, ord int8 NOT NULL, key text NOT NULL",
     "queryables": ("layer text NOT NULL, position int4 NOT NULL, name text NOT NULL, "
                    "type text NOT NULL, PRIMARY KEY (layer, position)"),
 }
 INDEXES = {
-    "place_search": "USING gin (key gin_trgm_ops)",
-    "document_search": "USING gin (key gin_trgm_ops)",
+    "place_search": {"index": "USING gin (key gin_trgm_ops)", "grams": "USING gin (grams)"},
+    "document_search": {"index": "USING gin (key gin_trgm_ops)"},
 }
 
 
@@ -59,7 +62,8 @@ def write_lookups(conn: psycopg.Connection, store_path: Path, schema: str,
     for ord, (place_id, layer, keys) in enumerate(place_search_keys(layers, mentions)):
         rows["place_layers"].append((place_id, layer, ord))
         for position, (key, form) in enumerate(keys):
-            rows["place_search"].append((place_id, layer, ord, position, key, form))
+            rows["place_search"].append((place_id, layer, ord, position, key, form,
+                                         short_grams(key)))
     documents = _read(store_path, "documents").set_index("id")
     for ord, (document, key) in enumerate(document_search_keys(documents)):
         rows["document_search"].append((document, ord, key))
@@ -71,8 +75,8 @@ def write_lookups(conn: psycopg.Connection, store_path: Path, schema: str,
                 sql.SQL("COPY {} FROM STDIN (FREEZE)").format(table)) as copy:
             for row in rows[name]:
                 copy.write_row(row)
-        if name in INDEXES:
+        for suffix, body in INDEXES.get(name, {}).items():
             conn.execute(sql.SQL("CREATE INDEX {} ON {} {}").format(
-                sql.Identifier(f"{name}_index"), table, sql.SQL(INDEXES[name])))
+                sql.Identifier(f"{name}_{suffix}"), table, sql.SQL(body)))
         conn.execute(sql.SQL("ANALYZE {}").format(table))
     return {name: len(values) for name, values in rows.items()}

@@ -39,7 +39,14 @@ from layers import cql
 from layers.pgstore.connection import SCHEMA, check_schema, connect, safe_url
 from layers.pgstore.cql_sql import order_by, where
 from layers.pgstore.errors import StoreUnavailable
-from layers.pgstore.schema import GEOMETRY_COLUMN, ID_KEY_COLUMN, SEARCH_KEY_COLUMN
+from layers.pgstore.grams import is_short
+from layers.pgstore.schema import (
+    GEOMETRY_COLUMN,
+    ID_GRAMS_COLUMN,
+    ID_KEY_COLUMN,
+    SEARCH_GRAMS_COLUMN,
+    SEARCH_KEY_COLUMN,
+)
 from layers.query.errors import QueryError
 from layers.query.params import bbox_parts
 from layers.query.reader import LinkFilter
@@ -376,43 +383,46 @@ class PgStore:
                            (unit,))
 
     def units_containing(self, needle, ids=None):
-        query = sql.SQL("SELECT t.id FROM {} t WHERE t.{} LIKE %s {} ORDER BY t.fid").format(
-            self._table("unit_search"), sql.Identifier(SEARCH_KEY_COLUMN),
+        holds, value = _holds(SEARCH_KEY_COLUMN, SEARCH_GRAMS_COLUMN, needle)
+        query = sql.SQL("SELECT t.id FROM {} t WHERE {} {} ORDER BY t.fid").format(
+            self._table("unit_search"), holds,
             sql.SQL("AND t.id = ANY(%s)") if ids is not None else sql.SQL(""))
-        params: list = [f"%{_like(needle)}%"]
+        params: list = [value]
         if ids is not None:
             params.append([str(i) for i in ids])
         return [str(r[0]) for r in self._rows(query, params)]
 
     def units_matching(self, text, id_key, limit):
         # Group 0: the id starts with the key; 1: holds it; 2: the text holds `text`. Two
-        # index scans (trigram indexes on the narrow unit_search): the few id hits whose
-        # text does not match, and the text hits, each text compared once; the page and
-        # the count come from one pass over their union.
+        # index scans (trigram or gram indexes on the narrow unit_search): the few id hits
+        # whose text does not match, and the text hits, each text compared once; the page
+        # and the count come from one pass over their union.
+        in_text, text_value = _holds(SEARCH_KEY_COLUMN, SEARCH_GRAMS_COLUMN, text, "text")
+        in_id, id_value = _holds(ID_KEY_COLUMN, ID_GRAMS_COLUMN, id_key, "key")
         rows = self._rows(sql.SQL(
             "SELECT id, count(*) OVER () FROM ("
             "SELECT t.fid, t.id, CASE WHEN t.{key} LIKE %(prefix)s THEN 0 ELSE 1 END AS grp "
-            "FROM {search} t WHERE t.{key} LIKE %(key)s AND t.{text} LIKE %(text)s IS NOT TRUE "
-            "UNION ALL SELECT t.fid, t.id, 2 FROM {search} t WHERE t.{text} LIKE %(text)s"
+            "FROM {search} t WHERE {in_id} AND ({in_text}) IS NOT TRUE "
+            "UNION ALL SELECT t.fid, t.id, 2 FROM {search} t WHERE {in_text}"
             ") m ORDER BY grp, fid LIMIT %(limit)s").format(
-                text=sql.Identifier(SEARCH_KEY_COLUMN), key=sql.Identifier(ID_KEY_COLUMN),
+                key=sql.Identifier(ID_KEY_COLUMN), in_id=in_id, in_text=in_text,
                 search=self._table("unit_search")),
-            {"text": f"%{_like(text)}%", "prefix": f"{_like(id_key)}%",
-             "key": f"%{_like(id_key)}%", "limit": limit})
+            {"text": text_value, "prefix": f"{_like(id_key)}%", "key": id_value,
+             "limit": limit})
         return [str(r[0]) for r in rows], int(rows[0][1]) if rows else 0
 
     def places_matching(self, key, limit):
         # Each place's best key (rank as layers.query.search.rank: 0 whole, 1 start, 2
         # inside; then its position), places by that rank then in layer and table order.
-        rows = self._rows(self._sql(
+        holds, inside = _holds("key", "grams", key, "inside")
+        rows = self._rows(sql.SQL(
             "SELECT place_id, layer, form, count(*) OVER () FROM ("
             "SELECT DISTINCT ON (place_id) place_id, layer, form, ord, rnk FROM ("
             "SELECT place_id, layer, form, ord, position, CASE WHEN key = %(key)s THEN 0 "
-            "WHEN key LIKE %(prefix)s THEN 1 ELSE 2 END AS rnk FROM {} "
-            "WHERE key LIKE %(inside)s) hits ORDER BY place_id, rnk, position) best "
-            "ORDER BY rnk, ord LIMIT %(limit)s", "place_search"),
-            {"key": key, "prefix": f"{_like(key)}%", "inside": f"%{_like(key)}%",
-             "limit": limit})
+            "WHEN key LIKE %(prefix)s THEN 1 ELSE 2 END AS rnk FROM {} t "
+            "WHERE {}) hits ORDER BY place_id, rnk, position) best "
+            "ORDER BY rnk, ord LIMIT %(limit)s").format(self._table("place_search"), holds),
+            {"key": key, "prefix": f"{_like(key)}%", "inside": inside, "limit": limit})
         return [(str(p), str(layer), str(f)) for p, layer, f, _ in rows], \
             int(rows[0][3]) if rows else 0
 
@@ -496,6 +506,17 @@ def _frame(names: list[str], rows: list[tuple]) -> pd.DataFrame:
     # for a Series of it, at a quarter of the cost of making the Series one by one.
     return pd.DataFrame(dict(zip(names, map(list, zip(*rows, strict=True)), strict=True)),
                         columns=names)
+
+
+def _holds(column: str, grams: str, needle: str, name: str | None = None
+           ) -> tuple[sql.Composed, str | list[str]]:
+    """The condition that `t.column` holds `needle`, and its parameter's value (a named
+    placeholder when `name` is given): a short needle by the gram index on `t.grams`
+    (layers.pgstore.grams), a longer one by LIKE, which the trigram index serves."""
+    mark = sql.Placeholder(name) if name else sql.Placeholder()
+    if is_short(needle):
+        return sql.SQL("t.{} @> {}::text[]").format(sql.Identifier(grams), mark), [needle]
+    return sql.SQL("t.{} LIKE {}").format(sql.Identifier(column), mark), f"%{_like(needle)}%"
 
 
 def _like(text: str) -> str:

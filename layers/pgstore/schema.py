@@ -8,7 +8,9 @@ unit (same `fid`, `id`) its `search_key`, its titles and texts in every language
 matching form (layers.textnorm.normalize, case folded), which a pg_trgm index serves for
 search in Chinese without spaces, and its `id_key`, its id as search compares ids
 (layers.query.search.search_key), trigram-indexed too; a table of its own, narrow, so a
-search reads few pages. The indexes are listed here, so what the readers can rely on is
+search reads few pages. Its `search_grams` and `id_grams` hold the one- and
+two-character substrings of both keys (layers.pgstore.grams), GIN-indexed, for needles too
+short for trigrams. The indexes are listed here, so what the readers can rely on is
 written in one place.
 """
 
@@ -23,6 +25,8 @@ from layers.pgstore.connection import PgStoreError
 GEOMETRY_COLUMN = "geom"
 SEARCH_KEY_COLUMN = "search_key"
 ID_KEY_COLUMN = "id_key"
+SEARCH_GRAMS_COLUMN = "search_grams"
+ID_GRAMS_COLUMN = "id_grams"
 
 # OGR field type (and subtype) -> PostgreSQL type, as COPY's binary dumper knows it.
 _FIELD_TYPES = {
@@ -49,12 +53,14 @@ JOIN_INDEXES = {
 
 # pg_trgm GIN indexes (search by a needle inside the text).
 TRIGRAM_INDEXES = {"unit_search": (SEARCH_KEY_COLUMN, ID_KEY_COLUMN)}
+# GIN indexes on text[] columns of short substrings (layers.pgstore.grams).
+GRAM_INDEXES = {"unit_search": (SEARCH_GRAMS_COLUMN, ID_GRAMS_COLUMN)}
 
 
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str  # a PostgreSQL type name: text, float8, int8, int4, bool
+    type: str  # a PostgreSQL type name: text, text[], float8, int8, int4, bool
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,9 @@ class Table:
 
 
 UNIT_SEARCH = Table("unit_search", (Column("id", "text"), Column(SEARCH_KEY_COLUMN, "text"),
-                                    Column(ID_KEY_COLUMN, "text")))
+                                    Column(ID_KEY_COLUMN, "text"),
+                                    Column(SEARCH_GRAMS_COLUMN, "text[]"),
+                                    Column(ID_GRAMS_COLUMN, "text[]")))
 
 
 def table_from_meta(name: str, meta: dict, geometry_type: str | None) -> Table:
@@ -131,7 +139,7 @@ def copy_columns(table: Table) -> tuple[list[str], list[str]]:
 
 def index_statements(schema: str, table: Table) -> list[sql.Composed]:
     """The indexes of `table`: unique B-tree on `id`, B-tree on the join columns, GiST on
-    the geometry, pg_trgm GIN on the search key."""
+    the geometry, pg_trgm GIN on the search keys, GIN on their short substrings."""
     statements = []
 
     def index(suffix: str, body: sql.Composable, unique: bool = False) -> None:
@@ -148,6 +156,8 @@ def index_statements(schema: str, table: Table) -> list[sql.Composed]:
         index("geom", sql.SQL("USING gist ({})").format(sql.Identifier(GEOMETRY_COLUMN)))
     for column in TRIGRAM_INDEXES.get(table.name, ()):
         index(column, sql.SQL("USING gin ({} gin_trgm_ops)").format(sql.Identifier(column)))
+    for column in GRAM_INDEXES.get(table.name, ()):
+        index(column, sql.SQL("USING gin ({})").format(sql.Identifier(column)))
     return statements
 
 
