@@ -87,18 +87,36 @@ def server(store: str, home: Path, workers: int) -> Server:
                   env, port, REPO)
 
 
-def workers_rss_mb(master: int) -> float:
-    """Mean VmRSS (MB) of the processes whose parent is `master` (gunicorn's workers)."""
-    sizes = []
+def _children(master: int) -> list[Path]:
+    """The /proc entries of the processes whose parent is `master`."""
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text()
-            if int(stat.rpartition(")")[2].split()[1]) != master:
-                continue
-            status = (entry / "status").read_text()
+            if int((entry / "stat").read_text().rpartition(")")[2].split()[1]) == master:
+                found.append(entry)
         except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    return found
+
+
+def only_workers_left(master: int, workers: int, timeout: float = 300) -> None:
+    """Wait until `master` has no child but its workers: on a first start the strong
+    compressions are made by a background child (webapp.compression), which would
+    otherwise share the cores with the first request types measured."""
+    deadline = time.monotonic() + timeout
+    while len(_children(master)) > workers and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def workers_rss_mb(master: int) -> float:
+    """Mean VmRSS (MB) of the processes whose parent is `master` (gunicorn's workers)."""
+    sizes = []
+    for entry in _children(master):
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
             continue  # gone meanwhile
         kb = next((int(line.split()[1]) for line in status.splitlines()
                    if line.startswith("VmRSS:")), 0)
@@ -137,6 +155,7 @@ def measure(row: Row, srv: Server, load_: Workload, seconds: float, connections:
         mix = [p for paths in load_.paths.values() for p in paths]
         wrk(srv, mix, "plain", min(seconds, 5), connections)
         settle(srv, workers)
+        only_workers_left(srv.process.pid, workers)
         row.rss_warm_mb = workers_rss_mb(srv.process.pid)
         for kind in KINDS:
             step(f"{row.scale}×, {row.backend}: {kind} ({seconds:g} s)")

@@ -8,7 +8,9 @@ Per request type, the paths wrk takes in turn (at most BOXES of each, from a fix
   box that holds them all);
 - unit: `/units/<id>?f=json`, units drawn from every copy;
 - place: `/places/<id>?f=json`, places of the corpus's own layers from every copy;
-- search: `/search?q=…`, the real new areas' and ports' names in zh-Hans and English.
+- search: `/search?q=…`, the real new areas' and ports' names in zh-Hans and English, and
+  their short names as a planner types them (浦东, 雄安: two characters, too short for
+  trigrams).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from synthetic_corpus import SCALED_LAYERS
 SEED = 14
 BBOX_TARGET = 100  # sites per bbox page
 BOXES = 200  # distinct boxes (and ids, and queries at most) per request type
+NAME_COLUMNS = ("name_zh_hans", "short_name_zh_hans", "name_en")  # searched, where a layer has them
 
 
 @dataclass
@@ -52,10 +55,12 @@ def workload(store: Path, seed: int = SEED) -> Workload:
         for layer in SCALED_LAYERS if layer in pyogrio.list_layers(store)[:, 0]])
     names = []
     for layer in ("new-areas", "ports"):
+        fields = set(pyogrio.read_info(store, layer=layer)["fields"])
+        columns = [c for c in NAME_COLUMNS if c in fields]
         frame = pyogrio.read_dataframe(store, layer=layer, read_geometry=False,
-                                       columns=["id", "name_zh_hans", "name_en"])
+                                       columns=["id", *columns])
         real = frame[~frame["id"].str.contains(r"-s\d+$", regex=True)]  # copy 0
-        names += [n for column in ("name_zh_hans", "name_en") for n in real[column] if n]
+        names += [n for column in columns for n in real[column] if isinstance(n, str) and n]
 
     def sample(values: np.ndarray) -> list[str]:
         return [str(v) for v in rng.choice(values, size=min(BOXES, len(values)),
