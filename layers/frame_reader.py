@@ -169,8 +169,9 @@ class FrameReader:
         ranked = sorted(best, key=lambda p: (best[p][0], order[p]))[:limit]
         return [(p, best[p][3], best[p][2]) for p in ranked], len(best)
 
-    def documents_matching(self, key):
-        return [document for document, keys in self._document_keys if key in keys]
+    def documents_matching(self, key, limit):
+        found = [document for document, keys in self._document_keys if key in keys]
+        return found[:limit], len(found)
 
     def document_rows(self):
         return self.documents

@@ -222,6 +222,17 @@ def test_search_results_carry_names_for_the_interface(client):
         "id"] == "xixian-2023"
 
 
+def test_search_cuts_documents_to_the_limit_and_counts_them(client, web_store):
+    """Documents, like places and units, come at most `limit` long with the number matched
+    (a corpus of a thousand copies of a plan would otherwise list them all)."""
+    every = query.search(web_store, "20", limit=50)  # every document's id holds its year
+    assert every["documentsMatched"] == len(every["documents"]) == len(web_store.documents) > 2
+    two = query.search(web_store, "20", limit=2)
+    assert two["documentsMatched"] == every["documentsMatched"]
+    assert [d["id"] for d in two["documents"]] == [d["id"] for d in every["documents"]][:2]
+    assert _search(client, "xixian")["documentsMatched"] == 1
+
+
 # --- options: the controls and the strategy regions --------------------------------------
 
 def test_options_list_documents_chapters_units_kinds_and_regions(client, web_store):

@@ -426,10 +426,11 @@ class PgStore:
         return [(str(p), str(layer), str(f)) for p, layer, f, _ in rows], \
             int(rows[0][3]) if rows else 0
 
-    def documents_matching(self, key):
-        return [str(r[0]) for r in self._rows(self._sql(
-            "SELECT id FROM {} WHERE key LIKE %s ORDER BY ord", "document_search"),
-            (f"%{_like(key)}%",))]
+    def documents_matching(self, key, limit):
+        rows = self._rows(self._sql(
+            "SELECT id, count(*) OVER () FROM {} WHERE key LIKE %s ORDER BY ord LIMIT %s",
+            "document_search"), (f"%{_like(key)}%", limit))
+        return [str(r[0]) for r in rows], int(rows[0][1]) if rows else 0
 
     def document_rows(self):
         return self._documents

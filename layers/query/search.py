@@ -72,7 +72,7 @@ def search(store, q: str | None, limit: int = SEARCH_LIMIT) -> dict[str, Any]:
         if any(needle in search_key(t) for t in texts if t):
             kinds.append({"id": layer_id, "title": info["title"]})
 
-    docs = documents(store, store.documents_matching(needle))
+    document_ids, documents_matched = store.documents_matching(needle, limit)
 
     return {
         "q": q,
@@ -81,5 +81,6 @@ def search(store, q: str | None, limit: int = SEARCH_LIMIT) -> dict[str, Any]:
         "units": summaries(store, found),
         "unitsMatched": units_matched,
         "kinds": kinds,
-        "documents": docs,
+        "documents": documents(store, document_ids),
+        "documentsMatched": documents_matched,
     }
