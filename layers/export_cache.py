@@ -46,9 +46,9 @@ CODE_PACKAGES = ("geo", "layers")
 LIBRARIES = ("geopandas", "pandas", "numpy", "shapely", "pyproj", "pyogrio", "markupsafe")
 
 
-def folder() -> Path:
-    """`<instance folder>/cache/exports`."""
-    return paths.HOME_DIR / "cache" / "exports"
+def folder(home: Path | None = None) -> Path:
+    """`<instance folder>/cache/exports`: of `home`, else of $XINQU_HOME (paths.HOME_DIR)."""
+    return Path(home or paths.HOME_DIR) / "cache" / "exports"
 
 
 # --- keys ----------------------------------------------------------------------------------

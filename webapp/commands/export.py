@@ -124,6 +124,26 @@ def _kept(args) -> export_cache.Entry | None:
                                              args.geometry))
 
 
+def keep_ahead(store_path: Path, home: Path | None = None) -> None:
+    """After a command replaced the instance's store at `store_path`: make and keep its
+    whole-layer exports (layers.export_ahead), so that the first `xinqu export` or
+    `/export/…` of the new store is a copy. Says what that cost; when it could not, a note
+    on stderr why (the store is in place either way: a miss only costs the first export
+    its writing)."""
+    # Imported here: the store and the export's libraries load only when a store changed.
+    from layers.export import ExportError
+    from layers.export_ahead import make_ahead
+    from layers.store import StoreError
+
+    try:
+        done = make_ahead(store_path, home)
+    except (ExportError, StoreError, OSError) as error:
+        print(f"note: whole-layer exports not made ahead: {error}", file=sys.stderr)
+        return
+    print(f"kept {done.exports} whole-layer exports ahead ({done.bytes / 1e6:.1f} MB) in "
+          f"{done.seconds:.1f}s", flush=True)
+
+
 def _target(args, filename: str) -> Path:
     return args.out / filename if args.out.is_dir() else args.out
 
