@@ -1,7 +1,8 @@
 """`xinqu export`: a layer (or all) as a GIS file, as GET /export/<layer>.<format> serves it.
 
-A whole-layer export (no filter) made before from the same store is copied from the export
-cache (layers.export_cache) without loading the store or the libraries that write exports:
+A whole-layer export (no filter) made before from the same store (by an export, or ahead by
+`xinqu build` / `xinqu documents`, `keep_ahead`) is copied from the export cache
+(layers.export_cache) without loading the store or the libraries that write exports:
 the process then costs about what ogr2ogr does. Anything else, or a miss, opens the store
 and writes the export (and keeps a whole-layer one for next time).
 """
