@@ -25,9 +25,11 @@ from layers.store import open_stable
 
 @dataclass(frozen=True)
 class Ahead:
-    """What `make_ahead` did: the exports made (or found kept), their bytes, the seconds."""
+    """What `make_ahead` did: the exports made (or found kept), how many of them the cache
+    holds at the end (fewer when `cache_mb` cannot hold them all), their bytes, seconds."""
 
     exports: int
+    kept: int
     bytes: int
     seconds: float
 
@@ -52,13 +54,15 @@ def make_ahead(store_path: Path | str, home: Path | None = None) -> Ahead:
     why it could not; the store itself is never touched."""
     started = time.monotonic()
     if not export.settings().made_ahead:
-        return Ahead(0, 0, 0.0)
+        return Ahead(0, 0, 0, 0.0)
     store = open_stable(store_path)
     if export_cache.loaded_id(store) is None:  # cannot be kept (no stamp)
-        return Ahead(0, 0, time.monotonic() - started)
+        return Ahead(0, 0, 0, time.monotonic() - started)
     where = export_cache.folder(home)
     size = 0
     wanted = requests(store)
-    for request in track(wanted, "keeping whole-layer exports"):
+    for request in track(wanted, "making whole-layer exports ahead"):
         size += len(export.export_bytes(store, request, where)[1])
-    return Ahead(len(wanted), size, time.monotonic() - started)
+    names = (export.cache_name(store, request) for request in wanted)
+    kept = sum((where / f"{name}{export_cache.SUFFIX}").is_file() for name in names)
+    return Ahead(len(wanted), kept, size, time.monotonic() - started)

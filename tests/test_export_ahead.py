@@ -9,13 +9,17 @@ Real runs of the CLI in temporary instance folders (XINQU_HOME).
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from test_build import _point_outside_district
 from test_documents_add import PUDONG_TEXT
-from test_export_cache import HEAVY, entries, written, xinqu
+from test_export_cache import HEAVY, REPO, entries, written, xinqu
 
 from layers import export
 from layers.export_ahead import requests
@@ -55,7 +59,7 @@ def built_home(tmp_path_factory, store_path) -> Path:
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert lines[0].startswith(f"built {home / 'xinqu.gpkg'} in ")
-    assert lines[1].startswith("kept 8 whole-layer exports ahead (")  # 7 layers and all
+    assert lines[1].startswith("made 8 whole-layer exports ahead (")  # 7 layers and all
     return home
 
 
@@ -98,7 +102,7 @@ def test_documents_add_and_remove_keep_the_exports_of_the_new_store(home, tmp_pa
     source.write_text(PUDONG_TEXT, encoding="utf-8")
     added = xinqu(home, "documents", "add", source, "--id", "plan-a")
     assert added.returncode == 0, added.stderr
-    assert added.stdout.splitlines()[-1].startswith("kept 8 whole-layer exports ahead (")
+    assert added.stdout.splitlines()[-1].startswith("made 8 whole-layer exports ahead (")
     names = ahead_names(store_file)
     assert set(kept_names(home)) == names  # for the store as `add` left it
     out = tmp_path / "after-add.gpkg"
@@ -108,7 +112,7 @@ def test_documents_add_and_remove_keep_the_exports_of_the_new_store(home, tmp_pa
 
     removed = xinqu(home, "documents", "remove", "plan-a")
     assert removed.returncode == 0, removed.stderr
-    assert "kept 8 whole-layer exports ahead (" in removed.stdout
+    assert "made 8 whole-layer exports ahead (" in removed.stdout
     again = ahead_names(store_file)
     assert again.isdisjoint(names) and again <= set(kept_names(home))
     out = tmp_path / "after-remove.gpkg"
@@ -123,3 +127,31 @@ def test_a_dry_run_makes_nothing_ahead(home, tmp_path):
     dry = xinqu(home, "documents", "add", source, "--id", "plan-a", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "ahead" not in dry.stdout and entries(home) == []
+
+
+def test_what_is_made_ahead_stays_within_the_cache_bytes(home, tmp_path, data_dir):
+    """`cache_mb` of a copy of the data folder (XINQU_DATA) holds a few small layers, not
+    the eight exports: the command says how many were kept, and the folder stays within
+    its bytes."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for path in data_dir.iterdir():
+        if path.name != "export.yaml":
+            (data / path.name).symlink_to(path)
+    settings = (data_dir / "export.yaml").read_text(encoding="utf-8")
+    limit = 0.3  # MB: two or three small layers (100-150 kB each), not partners (8 MB)
+    (data / "export.yaml").write_text(
+        re.sub(r"\ncache_mb: .*\n", f"\ncache_mb: {limit}\n", settings), encoding="utf-8")
+    source = tmp_path / "措施.txt"
+    source.write_text(PUDONG_TEXT, encoding="utf-8")
+    env = {**os.environ, "XINQU_HOME": str(home), "XINQU_DATA": str(data), "CI": "true"}
+    added = subprocess.run([sys.executable, "-m", "webapp.cli", "documents", "add",
+                            str(source), "--id", "plan-a"], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert added.returncode == 0, added.stderr
+    kept = entries(home)
+    assert 0 < len(kept) < 8
+    assert sum(p.stat().st_size for p in kept) <= limit * 1024 * 1024
+    assert added.stdout.splitlines()[-1].startswith("made 8 whole-layer exports ahead (")
+    assert added.stdout.splitlines()[-1].endswith(
+        f", {len(kept)} of them kept (cache_mb in data/export.yaml holds no more)")

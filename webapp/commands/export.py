@@ -141,8 +141,12 @@ def keep_ahead(store_path: Path, home: Path | None = None) -> None:
     except (ExportError, StoreError, OSError) as error:
         print(f"note: whole-layer exports not made ahead: {error}", file=sys.stderr)
         return
-    print(f"kept {done.exports} whole-layer exports ahead ({done.bytes / 1e6:.1f} MB) in "
-          f"{done.seconds:.1f}s", flush=True)
+    if done.exports == 0:
+        return  # none asked for (`made_ahead: []`), or a store without a stamp
+    bound = "" if done.kept == done.exports else (
+        f", {done.kept} of them kept (cache_mb in data/export.yaml holds no more)")
+    print(f"made {done.exports} whole-layer exports ahead ({done.bytes / 1e6:.1f} MB) in "
+          f"{done.seconds:.1f}s{bound}", flush=True)
 
 
 def _target(args, filename: str) -> Path:
