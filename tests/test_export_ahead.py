@@ -14,12 +14,14 @@ import re
 import shutil
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
 from test_build import _point_outside_district
 from test_documents_add import PUDONG_TEXT
 from test_export_cache import HEAVY, REPO, entries, written, xinqu
+from web_fixtures import serving
 
 from layers import export
 from layers.export_ahead import requests
@@ -155,3 +157,21 @@ def test_what_is_made_ahead_stays_within_the_cache_bytes(home, tmp_path, data_di
     assert added.stdout.splitlines()[-1].startswith("made 8 whole-layer exports ahead (")
     assert added.stdout.splitlines()[-1].endswith(
         f", {len(kept)} of them kept (cache_mb in data/export.yaml holds no more)")
+
+
+def test_the_server_answers_from_what_the_build_made_ahead(built_home, tmp_path):
+    """The real server (`xinqu serve`, gunicorn) on the built instance: its first
+    /export/<layer>.gpkg is the kept file, read (not written again), the same bytes as the
+    CLI's copy."""
+    before = kept_names(built_home)
+    env = {**os.environ, "XINQU_HOME": str(built_home), "CI": "true"}
+    out = tmp_path / "corridors.gpkg"
+    assert first_export(built_home, "corridors", out) == []
+    with serving(env, tmp_path / "serve.log") as base:
+        response = urllib.request.urlopen(f"{base}/export/corridors.gpkg", timeout=120)
+        with response:
+            assert response.status == 200
+            assert response.headers["X-Export-Counts"] == "corridors=9"
+            body = response.read()
+    assert body == out.read_bytes()
+    assert kept_names(built_home) == before  # every entry read, none written again
