@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from layers import export, export_cache, query
-from layers.progress import track
+from layers.progress import step
 from layers.store import open_stable
 
 
@@ -61,7 +61,8 @@ def make_ahead(store_path: Path | str, home: Path | None = None) -> Ahead:
     where = export_cache.folder(home)
     size = 0
     wanted = requests(store)
-    for request in track(wanted, "making whole-layer exports ahead"):
+    step(f"making {len(wanted)} whole-layer exports ahead")  # each then says its own steps
+    for request in wanted:
         size += len(export.export_bytes(store, request, where)[1])
     names = (export.cache_name(store, request) for request in wanted)
     kept = sum((where / f"{name}{export_cache.SUFFIX}").is_file() for name in names)
