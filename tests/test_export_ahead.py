@@ -131,25 +131,33 @@ def test_a_dry_run_makes_nothing_ahead(home, tmp_path):
     assert "ahead" not in dry.stdout and entries(home) == []
 
 
-def test_what_is_made_ahead_stays_within_the_cache_bytes(home, tmp_path, data_dir):
-    """`cache_mb` of a copy of the data folder (XINQU_DATA) holds a few small layers, not
-    the eight exports: the command says how many were kept, and the folder stays within
-    its bytes."""
+def add_with_settings(home: Path, tmp_path: Path, data_dir: Path,
+                      setting: str, value: str) -> subprocess.CompletedProcess:
+    """`xinqu documents add` with a copy of the data folder (XINQU_DATA) whose
+    data/export.yaml has `setting: value`."""
     data = tmp_path / "data"
     data.mkdir()
     for path in data_dir.iterdir():
         if path.name != "export.yaml":
             (data / path.name).symlink_to(path)
     settings = (data_dir / "export.yaml").read_text(encoding="utf-8")
-    limit = 0.3  # MB: two or three small layers (100-150 kB each), not partners (8 MB)
+    assert f"\n{setting}: " in settings
     (data / "export.yaml").write_text(
-        re.sub(r"\ncache_mb: .*\n", f"\ncache_mb: {limit}\n", settings), encoding="utf-8")
+        re.sub(rf"\n{setting}: .*\n", f"\n{setting}: {value}\n", settings),
+        encoding="utf-8")
     source = tmp_path / "措施.txt"
     source.write_text(PUDONG_TEXT, encoding="utf-8")
     env = {**os.environ, "XINQU_HOME": str(home), "XINQU_DATA": str(data), "CI": "true"}
-    added = subprocess.run([sys.executable, "-m", "webapp.cli", "documents", "add",
-                            str(source), "--id", "plan-a"], cwd=REPO, env=env,
-                           capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "webapp.cli", "documents", "add",
+                           str(source), "--id", "plan-a"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_what_is_made_ahead_stays_within_the_cache_bytes(home, tmp_path, data_dir):
+    """`cache_mb` that holds a few small layers, not the eight exports: the command says
+    how many were kept, and the folder stays within its bytes."""
+    limit = 0.3  # MB: two or three small layers (100-150 kB each), not partners (8 MB)
+    added = add_with_settings(home, tmp_path, data_dir, "cache_mb", str(limit))
     assert added.returncode == 0, added.stderr
     kept = entries(home)
     assert 0 < len(kept) < 8
@@ -157,6 +165,18 @@ def test_what_is_made_ahead_stays_within_the_cache_bytes(home, tmp_path, data_di
     assert added.stdout.splitlines()[-1].startswith("made 8 whole-layer exports ahead (")
     assert added.stdout.splitlines()[-1].endswith(
         f", {len(kept)} of them kept (cache_mb in data/export.yaml holds no more)")
+
+
+def test_exports_that_cannot_be_made_ahead_do_not_fail_the_change(home, tmp_path, data_dir):
+    """A format in `made_ahead` that does not exist: the document is added all the same
+    (the store is in place), and a note on stderr says why nothing was made ahead."""
+    added = add_with_settings(home, tmp_path, data_dir, "made_ahead", "[xlsx]")
+    assert added.returncode == 0, added.stderr
+    assert "added plan-a from 措施.txt" in added.stdout and "ahead" not in added.stdout
+    assert added.stderr.strip().splitlines() == [
+        "note: whole-layer exports not made ahead: format: no export format 'xlsx'"]
+    assert entries(home) == []
+    assert "plan-a" in open_stable(home / "xinqu.gpkg").documents.index
 
 
 def test_the_server_answers_from_what_the_build_made_ahead(built_home, tmp_path):

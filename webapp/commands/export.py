@@ -135,6 +135,7 @@ def keep_ahead(store_path: Path, home: Path | None = None) -> None:
     from layers.export import ExportError
     from layers.export_ahead import make_ahead
     from layers.store import StoreError
+    from webapp.commands.output import emit
 
     try:
         done = make_ahead(store_path, home)
@@ -145,8 +146,8 @@ def keep_ahead(store_path: Path, home: Path | None = None) -> None:
         return  # none asked for (`made_ahead: []`), or a store without a stamp
     bound = "" if done.kept == done.exports else (
         f", {done.kept} of them kept (cache_mb in data/export.yaml holds no more)")
-    print(f"made {done.exports} whole-layer exports ahead ({done.bytes / 1e6:.1f} MB) in "
-          f"{done.seconds:.1f}s{bound}", flush=True)
+    emit(f"made {done.exports} whole-layer exports ahead ({done.bytes / 1e6:.1f} MB) in "
+         f"{done.seconds:.1f}s{bound}")
 
 
 def _target(args, filename: str) -> Path:
