@@ -6,13 +6,15 @@ service does: the store already in memory, the file built in a temporary directo
 read back into memory. ogr2ogr (Debian's gdal-bin) reads the store from disk, as a
 planner converting it by hand would. First, whole processes: `xinqu export` of one layer
 to a GeoPackage (start-up and store loading included) beside ogr2ogr of that layer, by
-wall-clock and by the CPU time the process used (steadier on a shared machine): the first
-export of a store (cold: the export cache of a fresh instance folder is empty, so the
-export is written, and kept) and a repeat (copied from the export cache,
-layers.export_cache); and the floor under a written export: a Python process that only
-imports the libraries the export reads and writes with (geopandas with pandas and numpy,
-pyogrio, pyproj). The processes run with their bytecode cached, as an installed xinqu
-does (PYTHONDONTWRITEBYTECODE is dropped for them).
+wall-clock and by the CPU time the process used (steadier on a shared machine): a miss
+(cold: the export cache of the instance folder is empty, so the export is written, and
+kept), the first export after a build (the store replaced by a copy, a new stamp, as a
+build replaces it, then its whole-layer exports made ahead as `xinqu build` makes them,
+layers.export_ahead; what that adds to a build is printed too), and a repeat (copied from
+the export cache, layers.export_cache); and the floor under a written export: a Python
+process that only imports the libraries the export reads and writes with (geopandas with
+pandas and numpy, pyogrio, pyproj). The processes run with their bytecode cached, as an
+installed xinqu does (PYTHONDONTWRITEBYTECODE is dropped for them).
 Run: .venv/bin/python benchmarks/export.py [runs]
 """
 
@@ -30,6 +32,7 @@ import zipfile
 from pathlib import Path
 
 from layers import export
+from layers.export_ahead import make_ahead
 from layers.paths import STORE_PATH
 from layers.store import Store
 
@@ -82,12 +85,13 @@ def ogr2ogr(format: str, crs: str, tables: list[str], zipped_by: str):
     return run
 
 
-def whole_process(layer: str, folder: Path) -> tuple[list[str], list[str]]:
+def whole_process(layer: str, folder: Path,
+                  store: Path = STORE_PATH) -> tuple[list[str], list[str]]:
     """The two commands a planner would type to get one layer as a GeoPackage: `xinqu
     export` (a whole process: start-up, store, export) and ogr2ogr."""
-    xinqu = [sys.executable, "-m", "webapp.cli", "export", "--store", str(STORE_PATH),
+    xinqu = [sys.executable, "-m", "webapp.cli", "export", "--store", str(store),
              "--layer", layer, "--format", "gpkg", "--out", str(folder / "xinqu.gpkg")]
-    gdal = ["ogr2ogr", "-f", "GPKG", "-overwrite", str(folder / "ogr.gpkg"), str(STORE_PATH),
+    gdal = ["ogr2ogr", "-f", "GPKG", "-overwrite", str(folder / "ogr.gpkg"), str(store),
             layer]
     return xinqu, gdal
 
@@ -128,20 +132,40 @@ def main(runs: int = 5) -> int:
         subprocess.run([sys.executable, "-m", "compileall", "-q", "geo", "layers", "webapp"],
                        cwd=REPO, env=env, check=True)  # bytecode, as an installed xinqu has
 
+        built = home / STORE_PATH.name  # the instance's store, replaced as a build does
+        home.mkdir(parents=True)
+        shutil.copyfile(STORE_PATH, built)
+        ahead: list = []  # what a build adds: layers.export_ahead.Ahead, one per build
+
         def empty_cache() -> None:
             shutil.rmtree(home / "cache" / "exports", ignore_errors=True)
 
+        def after_build() -> None:
+            """A new store (a new stamp) in place, then what `xinqu build` does next."""
+            empty_cache()
+            partial = built.with_name(f".{built.name}.new")
+            shutil.copyfile(STORE_PATH, partial)
+            os.replace(partial, built)
+            ahead.append(make_ahead(built, home))
+
         for layer in ("new-areas", "partners"):
-            xinqu, gdal = whole_process(layer, Path(folder))
+            xinqu, gdal = whole_process(layer, Path(folder), built)
             theirs, theirs_cpu = command_seconds(gdal, runs)
             cold = command_seconds(xinqu, runs, env, first=empty_cache)
+            first = command_seconds(xinqu, runs, env, first=after_build)
             repeat = command_seconds(xinqu, runs, env)
-            for label, (mine, mine_cpu) in (("first (cold)", cold), ("repeat", repeat)):
+            for label, (mine, mine_cpu) in (("miss (cold)", cold), ("first after build", first),
+                                            ("repeat", repeat)):
                 verdict = "ok" if mine / theirs <= GOAL else f"SLOWER than {GOAL}x"
-                print(f"whole process, {layer:9} -> gpkg, {label:12}: `xinqu export` "
+                print(f"whole process, {layer:9} -> gpkg, {label:17}: `xinqu export` "
                       f"{mine:5.2f} s (CPU {mine_cpu:4.2f})   ogr2ogr {theirs:5.2f} s "
                       f"(CPU {theirs_cpu:4.2f})   ratio {mine / theirs:4.2f} "
                       f"(CPU {mine_cpu / theirs_cpu:4.2f})  {verdict}", flush=True)
+        seconds = [done.seconds for done in ahead]
+        print(f"added to a build: {ahead[0].exports} whole-layer exports made ahead "
+              f"({ahead[0].bytes / 1e6:.1f} MB), median {statistics.median(seconds):.2f} s "
+              f"(min {min(seconds):.2f}, max {max(seconds):.2f}; store read included)",
+              flush=True)
     for crs in ("EPSG:4326", "EPSG:4548"):
         for format, tables, zipped_by in (
                 ("shp.zip", [*layers, "links"], "gdal"),

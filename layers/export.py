@@ -102,6 +102,7 @@ class Settings:
     fields: dict[str, tuple[str, str]]  # column -> (shapefile name, meaning)
     menu: dict[str, dict[str, str]]  # strings of the export menu per language
     cache_bytes: int  # the bound of the kept whole-layer exports (layers.export_cache)
+    made_ahead: tuple[str, ...] = ()  # formats kept when the store changes (export_ahead)
 
 
 @functools.cache
@@ -125,7 +126,8 @@ def settings() -> Settings:
                     crs_choices=tuple(choices),
                     fields={column: (names[0], names[1]) for column, names in fields.items()},
                     menu={key: dict(value) for key, value in data["menu"].items()},
-                    cache_bytes=int(float(data["cache_mb"]) * 1024 * 1024))
+                    cache_bytes=int(float(data["cache_mb"]) * 1024 * 1024),
+                    made_ahead=tuple(data.get("made_ahead") or ()))
 
 
 def format_ids() -> tuple[str, ...]:
@@ -430,11 +432,12 @@ def file_crs(request: ExportRequest) -> CRS:
 
 
 @contextlib.contextmanager
-def exported(store, request: ExportRequest) -> Iterator[Export]:
+def exported(store, request: ExportRequest, cache_dir: Path | None = None) -> Iterator[Export]:
     """Write the export in a private temporary directory, removed on leaving the block; two
     exports at once never see each other's files. The directory is inside this process's
     temporary folder (layers.tempfiles), so a killed process's files are swept later. A
-    whole-layer export is kept in the export cache as well (`cache_name`)."""
+    whole-layer export is kept in the export cache as well (`cache_name`; in `cache_dir`,
+    by default the instance folder's, export_cache.folder())."""
     with tempfiles.scratch("export-") as directory:
         result = write_export(store, request, directory)
         name = cache_name(store, request)
@@ -443,7 +446,7 @@ def exported(store, request: ExportRequest) -> Iterator[Export]:
                 filename=result.filename, media_type=result.media_type,
                 crs_code=crs_code(result.crs), counts=dict(result.counts),
                 notes=result.notes, body=result.path.read_bytes())
-            export_cache.put(name, entry, settings().cache_bytes)
+            export_cache.put(name, entry, settings().cache_bytes, cache_dir)
         yield result
 
 
@@ -474,16 +477,18 @@ def export_time(store) -> dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
-def export_bytes(store, request: ExportRequest) -> tuple[Export, bytes]:
+def export_bytes(store, request: ExportRequest,
+                 cache_dir: Path | None = None) -> tuple[Export, bytes]:
     """The export as bytes in memory (its temporary files already removed): the kept one
-    for a whole-layer export made before from the same store, else made (and kept)."""
+    for a whole-layer export made before from the same store, else made (and kept; in
+    `cache_dir`, by default the instance folder's)."""
     name = cache_name(store, request)
-    kept = export_cache.get(name) if name is not None else None
+    kept = export_cache.get(name, cache_dir) if name is not None else None
     if kept is not None:
         tempfiles.process_dir()  # as a written export would: the first sweeps killed ones'
         return Export(path=None, filename=kept.filename, media_type=kept.media_type,
                       crs=file_crs(request), notes=kept.notes, counts=kept.counts), kept.body
-    with exported(store, request) as export:
+    with exported(store, request, cache_dir) as export:
         return export, export.path.read_bytes()
 
 

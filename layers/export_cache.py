@@ -5,6 +5,8 @@ on the store's content, the code that writes it (geo/, layers/, the libraries) a
 settings in data/: the same inputs give the same bytes (layers.export). So the first such
 export of a store is kept in `<instance folder>/cache/exports/`, in a file named by a
 digest of all of those, and the next one (the CLI's or the server's) is read from there.
+The commands that replace the instance's store keep its whole-layer GeoPackages at once
+(layers.export_ahead), so even the first such export after a build is read from there.
 This module imports nothing heavy: `xinqu export` reaches a kept file without loading
 pandas, geopandas, PROJ or Flask.
 
@@ -46,9 +48,9 @@ CODE_PACKAGES = ("geo", "layers")
 LIBRARIES = ("geopandas", "pandas", "numpy", "shapely", "pyproj", "pyogrio", "markupsafe")
 
 
-def folder() -> Path:
-    """`<instance folder>/cache/exports`."""
-    return paths.HOME_DIR / "cache" / "exports"
+def folder(home: Path | None = None) -> Path:
+    """`<instance folder>/cache/exports`: of `home`, else of $XINQU_HOME (paths.HOME_DIR)."""
+    return Path(home or paths.HOME_DIR) / "cache" / "exports"
 
 
 # --- keys ----------------------------------------------------------------------------------

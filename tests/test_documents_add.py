@@ -104,7 +104,8 @@ def test_add_parses_links_and_saves_atomically(home, tmp_path):
     assert [(e["id"], e["file"], e["sha256"]) for e in entries] == [
         ("plan-a", "措施.txt", sha256(source))]
     assert sorted(p.name for p in home.iterdir() if p.name != ".lock") == [
-        "documents", "documents.yaml", "xinqu.gpkg"]  # no temporary file left
+        "cache", "documents", "documents.yaml", "xinqu.gpkg"]  # no temporary file left
+    # (cache/exports: the exports made ahead for the new store, test_export_ahead.py)
 
 
 def test_dry_run_shows_the_units_and_saves_nothing(home, tmp_path):

@@ -6,8 +6,9 @@ import sys
 import time
 from pathlib import Path
 
-from layers import paths
+from layers import paths, store_place
 from webapp.commands import store_option
+from webapp.commands.export import keep_ahead
 
 
 def register(sub) -> None:
@@ -48,10 +49,22 @@ def run(args) -> int:
         return 1
     counts = ", ".join(f"{layer} {n}" for layer, n in report.features.items())
     print(f"built {report.path} in {time.monotonic() - started:.1f}s: {counts}; "
-          f"{report.units} units, {report.mentions} mentions, {report.links} links")
+          f"{report.units} units, {report.mentions} mentions, {report.links} links",
+          flush=True)
     if url is not None:
         return _load(report.path, url)
+    if _serves(report.path, Path(args.home)):
+        keep_ahead(report.path, Path(args.home))
     return 0
+
+
+def _serves(built: Path, home: Path) -> bool:
+    """Whether `built` is the store the instance folder `home` serves (its xinqu.gpkg, or
+    the store the commands read by default): only that one's exports are made ahead,
+    in that folder's export cache; a GeoPackage written elsewhere is left alone."""
+    served = [home / paths.STORE_PATH.name, store_place.location()]
+    return any(not store_place.is_database(s) and Path(s).resolve() == built.resolve()
+               for s in served)
 
 
 def _load(gpkg: Path, url: str) -> int:

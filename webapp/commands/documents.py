@@ -11,6 +11,7 @@ from pathlib import Path
 
 from layers import paths
 from webapp.commands import store_option
+from webapp.commands.export import keep_ahead
 from webapp.commands.output import emit, table
 from webapp.errors import UsageError
 
@@ -97,6 +98,8 @@ def run_add(args) -> int:
         emit(_prepared_report(item, verb))
     if args.dry_run:
         emit("dry run: nothing saved")
+    elif done and not store_option.database_url(args):
+        keep_ahead(paths.STORE_PATH)
     return 0
 
 
@@ -144,4 +147,6 @@ def run_remove(args) -> int:
     except IntakeError as error:
         raise UsageError(str(error)) from None
     emit(f"removed {entry.id} ({entry.file})")
+    if not store_option.database_url(args):
+        keep_ahead(paths.STORE_PATH)
     return 0

@@ -1,7 +1,8 @@
 """`xinqu export`: a layer (or all) as a GIS file, as GET /export/<layer>.<format> serves it.
 
-A whole-layer export (no filter) made before from the same store is copied from the export
-cache (layers.export_cache) without loading the store or the libraries that write exports:
+A whole-layer export (no filter) made before from the same store (by an export, or ahead by
+`xinqu build` / `xinqu documents`, `keep_ahead`) is copied from the export cache
+(layers.export_cache) without loading the store or the libraries that write exports:
 the process then costs about what ogr2ogr does. Anything else, or a miss, opens the store
 and writes the export (and keeps a whole-layer one for next time).
 """
@@ -122,6 +123,31 @@ def _kept(args) -> export_cache.Entry | None:
     tempfiles.sweep()  # what a killed export left, as the first export of a process does
     return export_cache.get(export_cache.key(store_id, args.layer, args.format, args.crs,
                                              args.geometry))
+
+
+def keep_ahead(store_path: Path, home: Path | None = None) -> None:
+    """After a command replaced the instance's store at `store_path`: make and keep its
+    whole-layer exports (layers.export_ahead), so that the first `xinqu export` or
+    `/export/…` of the new store is a copy. Says what that cost; when it could not, a note
+    on stderr why (the store is in place either way: a miss only costs the first export
+    its writing)."""
+    # Imported here: the store and the export's libraries load only when a store changed.
+    from layers.export import ExportError
+    from layers.export_ahead import make_ahead
+    from layers.store import StoreError
+    from webapp.commands.output import emit
+
+    try:
+        done = make_ahead(store_path, home)
+    except (ExportError, StoreError, OSError) as error:
+        print(f"note: whole-layer exports not made ahead: {error}", file=sys.stderr)
+        return
+    if done.exports == 0:
+        return  # none asked for (`made_ahead: []`), or a store without a stamp
+    bound = "" if done.kept == done.exports else (
+        f", {done.kept} of them kept (cache_mb in data/export.yaml holds no more)")
+    emit(f"made {done.exports} whole-layer exports ahead ({done.bytes / 1e6:.1f} MB) in "
+         f"{done.seconds:.1f}s{bound}")
 
 
 def _target(args, filename: str) -> Path:
