@@ -24,7 +24,7 @@ from layers.linking import linker as linker_module
 from layers.linking.overlaps import _resolve_cluster
 
 
-def straightforward_resolve(hits, keys, reading_of, settled=None):
+def straightforward_resolve(hits, keys, reading_of, settled=None, shapes=None):
     """Every cluster of overlapping hits through the rule hit by hit."""
     starts, ends, numbers = hits
     order = np.argsort(starts, kind="stable")
@@ -165,3 +165,28 @@ def test_english_folds_ascii_text_in_one_pass_as_any_text():
         if collapsed is not None:
             np.testing.assert_array_equal(collapsed.folded_at, general_collapsed.folded_at)
             np.testing.assert_array_equal(collapsed.dropped, general_collapsed.dropped)
+
+
+def test_clusters_remembered_by_shape_link_as_read_afresh(linker, monkeypatch):
+    # The same clusters of overlapping forms in many texts and documents, some whose rule
+    # reads a context (两江新区 has one; 长安 reads as Xi'an only in xixian-2023) and
+    # some that read none (a corridor over its places): the second and later ones come
+    # from the Linker's memory of shapes, and must link as the rule read each afresh.
+    texts = ["西安—咸阳一体化与两江新区与天府新区协同", "“双安”(长安、贵安)协同发展",
+             "福州新区与平潭综合实验区，两江新区与天府新区", "推进西安—咸阳一体化"]
+    units = [made_up(10 * n + k, document, zh_Hans=text, zh_Hant=text)
+             for n, document in enumerate(("xixian-2023", "ndrc-2024", "mofcom-2025"))
+             for k, text in enumerate(texts)]
+    fresh = Linker.load(load_gazetteer())
+    first = fresh.link(units)
+    again = fresh.link(units)  # every shape now known
+    shapes = fresh.shapes["zh"]
+    assert any(v is None for v in shapes.values())  # a shape whose rule read a context
+    assert any(v for v in shapes.values())  # a shape remembered with what stands
+    monkeypatch.setattr(linker_module, "resolve", straightforward_resolve)
+    plain = fresh.link(units)
+    for links in (first, again):
+        pd.testing.assert_frame_equal(links.mentions, plain.mentions)
+        pd.testing.assert_frame_equal(links.unit_places, plain.unit_places)
+    named = plain.unit_places.groupby("unit_id")["place_id"].apply(set).to_dict()
+    assert "xian" in named["xixian-2023:f1"] and "xian" not in named.get("ndrc-2024:f11", set())

@@ -84,6 +84,8 @@ class Linker:
         self.rules = rules
         self.keys = {family: automaton.Keys.of(lexicon.keys[family]) for family in FAMILIES}
         self.automata = {family: automaton.build(self.keys[family]) for family in FAMILIES}
+        # Outcomes of clusters of overlapping forms, by their shape (overlaps.resolve).
+        self.shapes: dict[str, dict] = {family: {} for family in FAMILIES}
         # Every place by number, and per family the number of each of Keys.place_ids:
         # mentions are found and grouped as numbers, their ids looked up once at the end.
         ids = sorted({place for keys in self.keys.values() for place in keys.place_ids.tolist()})
@@ -119,7 +121,8 @@ class Linker:
 
         hits = automaton.scan(self.automata[family], keys, text, words=family == "en")
         starts, ends, readings = resolve(hits, keys, reading_of,
-                                         settled(keys, text, hits, form.starts))
+                                         settled(keys, text, hits, form.starts),
+                                         self.shapes[family])
         count = keys.count[readings]  # a row per place: 港澳 names two
         row = np.repeat(np.arange(len(readings)), count)
         nth = np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)

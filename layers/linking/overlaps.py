@@ -55,8 +55,42 @@ def _resolve_cluster(hits: list[Hit], reading_of: Callable[[Hit], Reading | None
     return standing
 
 
+SHAPES = 4096  # clusters whose outcome a Linker remembers by their shape (bounds its memory)
+_UNSEEN = object()
+
+
+def _cluster_by_shape(hits: list[Hit], keys: Keys, reading_of: Callable[[Hit], Reading | None],
+                      shapes: dict | None) -> list[tuple[int, int, int]]:
+    """`_resolve_cluster` as (start, end, reading number), remembered by the cluster's shape.
+
+    Where the rule reads no context, what stands follows from the forms and where they lie
+    relative to each other alone (a corridor over the places it names, 中新(重庆) over its
+    park, the same wherever they occur): `shapes` keeps that outcome, in offsets from the
+    cluster's first hit, under the forms' numbers and offsets. A cluster whose rule read a
+    context is resolved afresh every time (its shape is marked so).
+    """
+    base = hits[0][0]
+    shape = tuple((start - base, end - base, id(key)) for start, end, key in hits)
+    known = shapes.get(shape, _UNSEEN) if shapes is not None else None
+    if known is not None and known is not _UNSEEN:
+        return [(start + base, end + base, number) for start, end, number in known]
+    read = []
+
+    def reading(hit: Hit) -> Reading | None:
+        read.append(True)
+        return reading_of(hit)
+
+    found = [(start, end, keys.reading_number[id(r)])
+             for start, end, r in _resolve_cluster(hits, reading)]
+    if known is _UNSEEN:
+        if len(shapes) >= SHAPES:
+            shapes.clear()
+        shapes[shape] = None if read else [(s - base, e - base, n) for s, e, n in found]
+    return found
+
+
 def resolve(hits: Hits, keys: Keys, reading_of: Callable[[Hit], Reading | None],
-            settled: np.ndarray | None = None) -> Kept:
+            settled: np.ndarray | None = None, shapes: dict | None = None) -> Kept:
     """The hits that stand, with their readings, in text order.
 
     Hits are taken in clusters that overlap among themselves and nothing outside (hits
@@ -70,6 +104,8 @@ def resolve(hits: Hits, keys: Keys, reading_of: Callable[[Hit], Reading | None],
     same result for those kinds; `reading_of` is asked only for forms with context rules.
     settled: per hit, True where its reading is known to be its plain one although its
     form has context rules (context.settled): such a hit counts as one without.
+    shapes: where the outcomes of clusters that read no context are remembered
+    (`_cluster_by_shape`), one dict per `keys`; None resolves every cluster afresh.
     """
     starts, ends, numbers = hits
     total = len(starts)
@@ -113,9 +149,8 @@ def resolve(hits: Hits, keys: Keys, reading_of: Callable[[Hit], Reading | None],
                 start, end, _ = left[head + at]
                 rest.append((start, end, keys.reading_number[id(reading)]))
             elif length > 1:
-                rest.extend((start, end, keys.reading_number[id(reading)])
-                            for start, end, reading
-                            in _resolve_cluster(left[head:head + length], reading_of))
+                rest.extend(_cluster_by_shape(left[head:head + length], keys, reading_of,
+                                              shapes))
             head += length
     if rest:
         extra = np.array(rest, dtype=np.int64)
