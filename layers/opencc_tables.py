@@ -18,6 +18,7 @@ tables, and every text goes to OpenCC.
 
 from __future__ import annotations
 
+import codecs
 import json
 import subprocess
 import sys
@@ -55,8 +56,16 @@ def code_points(text: str) -> np.ndarray:
 
 
 def from_code_points(codes: np.ndarray) -> str:
-    """The text of an array of code points (the inverse of `code_points`)."""
-    return codes.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    """The text of an array of code points (the inverse of `code_points`).
+
+    Decoded from the array's own memory (a 32-bit array is not copied first: the copies
+    took six times as long as the decoding).
+    """
+    codes = np.asarray(codes)
+    if codes.dtype == np.int32:
+        codes = codes.view(np.uint32)  # code points are never negative: the same bits
+    codes = np.ascontiguousarray(codes, dtype=np.uint32)
+    return codecs.utf_32_le_decode(codes, "surrogatepass", True)[0]
 
 
 @cache

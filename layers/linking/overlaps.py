@@ -8,6 +8,7 @@ places named wholly inside it count as well, but never itself again.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from operator import itemgetter
 
 import numpy as np
@@ -59,18 +60,18 @@ SHAPES = 4096  # clusters whose outcome a Linker remembers by their shape (bound
 _UNSEEN = object()
 
 
-def _cluster_by_shape(hits: list[Hit], keys: Keys, reading_of: Callable[[Hit], Reading | None],
-                      shapes: dict | None) -> list[tuple[int, int, int]]:
+def _cluster_by_shape(shape: bytes, base: int, hits: Callable[[], list[Hit]], keys: Keys,
+                      reading_of: Callable[[Hit], Reading | None], shapes: dict | None
+                      ) -> list[tuple[int, int, int]]:
     """`_resolve_cluster` as (start, end, reading number), remembered by the cluster's shape.
 
     Where the rule reads no context, what stands follows from the forms and where they lie
     relative to each other alone (a corridor over the places it names, 中新(重庆) over its
     park, the same wherever they occur): `shapes` keeps that outcome, in offsets from the
-    cluster's first hit, under the forms' numbers and offsets. A cluster whose rule read a
-    context is resolved afresh every time (its shape is marked so).
+    cluster's first hit (at `base`), under `shape` (the hits' offsets from that first hit
+    and their key numbers, as bytes). A cluster whose rule read a context is resolved
+    afresh every time (its shape is marked so); `hits` gives its hits when it is resolved.
     """
-    base = hits[0][0]
-    shape = tuple((start - base, end - base, id(key)) for start, end, key in hits)
     known = shapes.get(shape, _UNSEEN) if shapes is not None else None
     if known is not None and known is not _UNSEEN:
         return [(start + base, end + base, number) for start, end, number in known]
@@ -81,7 +82,7 @@ def _cluster_by_shape(hits: list[Hit], keys: Keys, reading_of: Callable[[Hit], R
         return reading_of(hit)
 
     found = [(start, end, keys.reading_number[id(r)])
-             for start, end, r in _resolve_cluster(hits, reading)]
+             for start, end, r in _resolve_cluster(hits(), reading)]
     if known is _UNSEEN:
         if len(shapes) >= SHAPES:
             shapes.clear()
@@ -134,24 +135,40 @@ def resolve(hits: Hits, keys: Keys, reading_of: Callable[[Hit], Reading | None],
     rest: list[tuple[int, int, int]] = []
     if not at_once.all():
         members = np.repeat(~at_once, size)  # the hits of the clusters left
-        left = list(zip(starts[members].tolist(), ends[members].tolist(),
-                        map(keys.keys.__getitem__, numbers[members].tolist()), strict=True))
+        left_start, left_end, left_key = starts[members], ends[members], numbers[members]
+        lengths = size[~at_once]
+        first_hit = np.cumsum(lengths) - lengths  # where each cluster left begins among them
+        # A cluster's shape: its hits' offsets from its first hit and their key numbers,
+        # three int64 per hit, cut from one string of bytes (no tuples built per hit).
+        base = np.repeat(left_start[first_hit], lengths)
+        blob = np.stack([left_start - base, left_end - base, left_key], axis=1).tobytes()
+        left_start, left_end = left_start.tolist(), left_end.tolist()
+        left_key = left_key.tolist()
+        key_of, number_of = keys.keys, keys.reading_number
+
+        def hits_of(head: int, length: int) -> list[Hit]:
+            return [(left_start[k], left_end[k], key_of[left_key[k]])
+                    for k in range(head, head + length)]
+
         # A hit alone (of a form with context rules), or the longest hit of a cluster when
         # it overlaps all the others and has context rules: read it first. Alone, it stands
         # if it has a reading; the longest stands alone if its reading does not keep what
         # it holds (the rule hit by hit gives the same). Other clusters go hit by hit.
         by_lead = ((size == 1) | (covered & conditional[lead]))[~at_once].tolist()
         lead_at = (lead - heads)[~at_once].tolist()  # where the lead is in its cluster
-        head = 0
-        for length, first, at in zip(size[~at_once].tolist(), by_lead, lead_at, strict=True):
-            reading = reading_of(left[head + at]) if first else None
-            if reading is not None and (length == 1 or not reading.keep_inner):
-                start, end, _ = left[head + at]
-                rest.append((start, end, keys.reading_number[id(reading)]))
-            elif length > 1:
-                rest.extend(_cluster_by_shape(left[head:head + length], keys, reading_of,
-                                              shapes))
-            head += length
+        for head, length, first, at in zip(first_hit.tolist(), lengths.tolist(), by_lead,
+                                           lead_at, strict=True):
+            if first:
+                k = head + at
+                start, end = left_start[k], left_end[k]
+                reading = reading_of((start, end, key_of[left_key[k]]))
+                if reading is not None and (length == 1 or not reading.keep_inner):
+                    rest.append((start, end, number_of[id(reading)]))
+                    continue
+            if length > 1:
+                rest.extend(_cluster_by_shape(
+                    blob[24 * head:24 * (head + length)], left_start[head],
+                    partial(hits_of, head, length), keys, reading_of, shapes))
     if rest:
         extra = np.array(rest, dtype=np.int64)
         kept_start.append(extra[:, 0])
