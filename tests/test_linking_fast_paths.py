@@ -190,3 +190,29 @@ def test_clusters_remembered_by_shape_link_as_read_afresh(linker, monkeypatch):
         pd.testing.assert_frame_equal(links.unit_places, plain.unit_places)
     named = plain.unit_places.groupby("unit_id")["place_id"].apply(set).to_dict()
     assert "xian" in named["xixian-2023:f1"] and "xian" not in named.get("ndrc-2024:f11", set())
+
+
+def test_settled_reads_the_character_before_each_guarded_form_as_the_rule(linker):
+    # context.settled picks the characters before all guarded hits at once; it must say
+    # what rules.may_end_a_name says hit by hit: at a text's start, one character in,
+    # after a name's last character (汕头, 宁波), after any other, alone or among many.
+    from layers.linking import automaton, context
+    from layers.linking.matching import matching_form
+    from layers.linking.rules import may_end_a_name
+
+    keys = linker.keys["zh"]
+    groups = [["滨海新区"], ["汕滨海新区"], ["a滨海新区", "汕头滨海新区、宁波江北新区"],
+              ["贵安新区与贵州贵安新区", "", "市江北新区", "头滨海新区"],
+              [unit.text["zh-Hans"] for unit in load_units() if unit.text.get("zh-Hans")]]
+    checked = 0
+    for texts in groups:
+        form = matching_form(texts, "zh-Hans")
+        hits = automaton.scan(linker.automata["zh"], keys, form.text, words=False)
+        found = context.settled(keys, form.text, hits, form.starts)
+        for k in np.flatnonzero(keys.guarded[hits[2]]).tolist():
+            start = int(hits[0][k])
+            low = form.starts[int(form.texts_at(np.array([start]))[0])]
+            assert found[k] == (not may_end_a_name(form.text, start, low, keys.guard_ends))
+            checked += 1
+        assert not found[~keys.guarded[hits[2]]].any()
+    assert checked > 10
