@@ -216,3 +216,47 @@ def test_settled_reads_the_character_before_each_guarded_form_as_the_rule(linker
             checked += 1
         assert not found[~keys.guarded[hits[2]]].any()
     assert checked > 10
+
+
+@pytest.mark.parametrize("separator", ["\x00", "\ue000"])
+def test_general_patterns_over_joined_texts_find_what_each_text_alone_finds(linker, separator):
+    # speaking_to_all reads a pattern without anchors or lookarounds over all texts at
+    # once and reads again alone any text a match crosses into or out of: patterns that
+    # match a separator, empty strings, word edges, and ones read text by text.
+    import re
+
+    from layers.linking.general import speaking_to_all
+
+    patterns = ["新区", "新区.{0,3}", ".新区", "x*", r"\b", r"\bnew (?:areas?|districts?)\b",
+                "(?<=a)新区", "^新区", "新区$", "[^新]区", r"区\s*新", "a|新区\\s*"]
+    rng = np.random.default_rng(15)
+    pieces = ["新", "区", "新区", "a", " ", "\n", "x", "new areas", "new", "区新"]
+    # written: a match from a text not asked about running into the next one asked about
+    written = [(["a", "新区", "新区"], [0, 2], [1]), (["新区", "", "区"], [0, 2], [3]),
+               (["x新", "区新", "区"], [0, 1, 2], [10])]
+    for trial in range(600):
+        if trial < len(written):
+            texts, chosen, chosen_patterns = written[trial]
+        else:
+            texts = ["".join(rng.choice(pieces, rng.integers(0, 8)).tolist())
+                     for _ in range(rng.integers(1, 9))]
+            chosen = sorted(set(rng.integers(0, len(texts), rng.integers(1, len(texts) + 1))
+                                .tolist()))
+            chosen_patterns = rng.choice(len(patterns), rng.integers(1, 3),
+                                         replace=False).tolist()
+        text = separator.join(texts)
+        at = np.cumsum([0] + [len(t) + 1 for t in texts])
+        bounds = [(int(at[i]), int(at[i + 1] - 1)) for i in chosen]
+        spans = []  # standing forms lie inside a text
+        for i in rng.integers(0, len(texts), rng.integers(0, 4)).tolist():
+            if texts[i]:
+                s = int(at[i] + rng.integers(0, len(texts[i])))
+                spans.append((s, int(min(s + rng.integers(1, 4), at[i] + len(texts[i])))))
+        spans.sort()
+        starts = np.array([s for s, _ in spans], dtype=np.int64)
+        ends = np.array([e for _, e in spans], dtype=np.int64)
+        rules = dataclasses.replace(linker.rules, general_patterns={
+            "zh": tuple(re.compile(patterns[i]) for i in chosen_patterns)})
+        assert speaking_to_all(rules, "zh", text, bounds, starts, ends) == \
+            straightforward_general(rules, "zh", text, bounds, starts, ends), (texts, chosen,
+                                                                               chosen_patterns)
