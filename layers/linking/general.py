@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import cache
-from itertools import chain
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -36,15 +36,20 @@ def _spans(pattern: re.Pattern, text: str, lows: np.ndarray, highs: np.ndarray
     """Every match of `pattern` in each text text[lows[k]:highs[k]] (each followed by a
     separator), as arrays (text number k, start, end) in `text`'s offsets.
 
-    A pattern that reads only its match reads all texts in one pass (from the first low
-    to the last high); a text that a match there crosses into or out of, or that one
-    starts at its edge, is read again on its own, as is every text for other patterns.
+    A pattern that reads only its match reads each run of texts that follow each other
+    in one pass; a text that a match there crosses into or out of, or that one starts at
+    its edge, is read again on its own, as is every text for other patterns.
     """
     alone = np.ones(len(lows), dtype=bool)
     found: list[tuple[np.ndarray, ...]] = []
     if len(lows) > 1 and _reads_only_its_match(pattern):
-        flat = np.fromiter(chain.from_iterable(map(_SPAN, pattern.finditer(
-            text, int(lows[0]), int(highs[-1])))), dtype=np.int64)
+        # runs of texts that follow each other in `text`, each read in one pass
+        heads = np.flatnonzero(np.r_[True, lows[1:] != highs[:-1] + 1])
+        tails = np.r_[heads[1:], len(lows)] - 1
+        finditer = pattern.finditer
+        flat = np.fromiter(chain.from_iterable(
+            map(_SPAN, chain.from_iterable(map(finditer, repeat(text), lows[heads].tolist(),
+                                               highs[tails].tolist())))), dtype=np.int64)
         start, end = flat[0::2], flat[1::2]
         k = np.searchsorted(lows, start, side="right") - 1
         high = highs[np.maximum(k, 0)]
