@@ -60,9 +60,9 @@ SHAPES = 4096  # clusters whose outcome a Linker remembers by their shape (bound
 _UNSEEN = object()
 
 
-def _cluster_by_shape(shape: bytes, base: int, hits: Callable[[], list[Hit]], keys: Keys,
-                      reading_of: Callable[[Hit], Reading | None], shapes: dict | None
-                      ) -> list[tuple[int, int, int]]:
+def _cluster_by_shape(shape: bytes, base: int, hits: Callable[[], list[tuple[Hit, bool]]],
+                      keys: Keys, reading_of: Callable[[Hit], Reading | None],
+                      shapes: dict | None) -> list[tuple[int, int, int]]:
     """`_resolve_cluster` as (start, end, reading number), remembered by the cluster's shape.
 
     Where the rule reads no context, what stands follows from the forms and where they lie
@@ -70,19 +70,25 @@ def _cluster_by_shape(shape: bytes, base: int, hits: Callable[[], list[Hit]], ke
     park, the same wherever they occur): `shapes` keeps that outcome, in offsets from the
     cluster's first hit (at `base`), under `shape` (the hits' offsets from that first hit
     and their key numbers, as bytes). A cluster whose rule read a context is resolved
-    afresh every time (its shape is marked so); `hits` gives its hits when it is resolved.
+    afresh every time (its shape is marked so); `hits` gives its hits when it is resolved,
+    each with whether its reading is settled (context.settled: its plain one, known
+    without reading; the shape says which are).
     """
     known = shapes.get(shape, _UNSEEN) if shapes is not None else None
     if known is not None and known is not _UNSEEN:
         return [(start + base, end + base, number) for start, end, number in known]
     read = []
+    listed = hits()
+    plain = {id(hit) for hit, known in listed if known}
 
     def reading(hit: Hit) -> Reading | None:
+        if id(hit) in plain:
+            return hit[2].plain
         read.append(True)
         return reading_of(hit)
 
     found = [(start, end, keys.reading_number[id(r)])
-             for start, end, r in _resolve_cluster(hits(), reading)]
+             for start, end, r in _resolve_cluster([hit for hit, _ in listed], reading)]
     if known is _UNSEEN:
         if len(shapes) >= SHAPES:
             shapes.clear()
@@ -138,16 +144,20 @@ def resolve(hits: Hits, keys: Keys, reading_of: Callable[[Hit], Reading | None],
         left_start, left_end, left_key = starts[members], ends[members], numbers[members]
         lengths = size[~at_once]
         first_hit = np.cumsum(lengths) - lengths  # where each cluster left begins among them
-        # A cluster's shape: its hits' offsets from its first hit and their key numbers,
-        # three int64 per hit, cut from one string of bytes (no tuples built per hit).
+        left_settled = (settled[members] if settled is not None
+                        else np.zeros(len(left_key), dtype=bool))
+        # A cluster's shape: its hits' offsets from its first hit, their key numbers and
+        # whether each is settled, three int64 per hit, cut from one string of bytes (no
+        # tuples built per hit).
         base = np.repeat(left_start[first_hit], lengths)
-        blob = np.stack([left_start - base, left_end - base, left_key], axis=1).tobytes()
+        blob = np.stack([left_start - base, left_end - base, 2 * left_key + left_settled],
+                        axis=1).tobytes()
         left_start, left_end = left_start.tolist(), left_end.tolist()
-        left_key = left_key.tolist()
+        left_key, left_settled = left_key.tolist(), left_settled.tolist()
         key_of, number_of = keys.keys, keys.reading_number
 
-        def hits_of(head: int, length: int) -> list[Hit]:
-            return [(left_start[k], left_end[k], key_of[left_key[k]])
+        def hits_of(head: int, length: int) -> list[tuple[Hit, bool]]:
+            return [((left_start[k], left_end[k], key_of[left_key[k]]), left_settled[k])
                     for k in range(head, head + length)]
 
         # A hit alone (of a form with context rules), or the longest hit of a cluster when
