@@ -130,7 +130,11 @@ def resolve(hits: Hits, keys: Keys, reading_of: Callable[[Hit], Reading | None],
     heads = np.flatnonzero(opens)
     cluster = np.cumsum(opens) - 1
     size = np.diff(np.append(heads, total))
-    lead = np.lexsort((starts, starts - ends, cluster))[heads]
+    # each cluster's longest hit, leftmost among equals: the first (hits are in order of
+    # start) of its hits as long as its longest (one O(n) pass each, not a sort)
+    length = ends - starts
+    longest = np.flatnonzero(length == np.maximum.reduceat(length, heads)[cluster])
+    lead = longest[np.searchsorted(longest, heads)]
     lead_start, lead_end, lead_key = starts[lead], ends[lead], numbers[lead]
     covered = np.logical_and.reduceat(
         (starts < lead_end[cluster]) & (lead_start[cluster] < ends), heads)
