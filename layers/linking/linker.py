@@ -84,7 +84,9 @@ class Linker:
         self.rules = rules
         self.keys = {family: automaton.Keys.of(lexicon.keys[family]) for family in FAMILIES}
         self.automata = {family: automaton.build(self.keys[family]) for family in FAMILIES}
-        # Outcomes of clusters of overlapping forms, by their shape (overlaps.resolve).
+        # Outcomes of clusters of overlapping forms, by their shape (overlaps.resolve). A
+        # Linker shared by threads (the service's cached one) shares them safely: entries
+        # are only added whole, read, or all cleared, each one dict operation.
         self.shapes: dict[str, dict] = {family: {} for family in FAMILIES}
         # Every place by number, and per family the number of each of Keys.place_ids:
         # mentions are found and grouped as numbers, their ids looked up once at the end.
