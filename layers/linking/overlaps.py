@@ -57,6 +57,7 @@ def _resolve_cluster(hits: list[Hit], reading_of: Callable[[Hit], Reading | None
 
 
 SHAPES = 4096  # clusters whose outcome a Linker remembers by their shape (bounds its memory)
+SHAPE_HITS = 64  # ...each of at most this many hits (a cluster's shape takes 24 bytes a hit)
 _UNSEEN = object()
 
 
@@ -89,7 +90,7 @@ def _cluster_by_shape(shape: bytes, base: int, hits: Callable[[], list[tuple[Hit
 
     found = [(start, end, keys.reading_number[id(r)])
              for start, end, r in _resolve_cluster([hit for hit, _ in listed], reading)]
-    if known is _UNSEEN:
+    if known is _UNSEEN and len(shape) <= 24 * SHAPE_HITS:
         if len(shapes) >= SHAPES:
             shapes.clear()
         shapes[shape] = None if read else [(s - base, e - base, n) for s, e, n in found]
