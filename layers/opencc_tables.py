@@ -18,6 +18,7 @@ tables, and every text goes to OpenCC.
 
 from __future__ import annotations
 
+import codecs
 import json
 import subprocess
 import sys
@@ -55,8 +56,16 @@ def code_points(text: str) -> np.ndarray:
 
 
 def from_code_points(codes: np.ndarray) -> str:
-    """The text of an array of code points (the inverse of `code_points`)."""
-    return codes.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    """The text of an array of code points (the inverse of `code_points`).
+
+    Decoded from the array's own memory (a 32-bit array is not copied first: the copies
+    took six times as long as the decoding).
+    """
+    codes = np.asarray(codes)
+    if codes.dtype == np.int32:
+        codes = codes.view(np.uint32)  # code points are never negative: the same bits
+    codes = np.ascontiguousarray(codes, dtype=np.uint32)
+    return codecs.utf_32_le_decode(codes, "surrogatepass", True)[0]
 
 
 @cache
@@ -106,8 +115,10 @@ class Tables:
         """Positions of `text` (its code points `codes`, their `images`) where its
         conversion may not be the images of its characters; empty when it is that."""
         bad = np.flatnonzero(images < 0)
-        flags = self.flags[codes]
-        pairs = np.flatnonzero((flags[:-1] & 1) & (flags[1:] >> 1))  # first, then second
+        flags = np.take(self.flags, codes)  # twice as fast as self.flags[codes]
+        # first, then second; the bits are 0 or 1, read as booleans (flatnonzero is ten
+        # times faster on a boolean array than on bytes)
+        pairs = np.flatnonzero(((flags[:-1] & 1) & (flags[1:] >> 1)).view(bool))
         pairs = pairs[np.isin(codes[pairs].astype(np.int64) * _PAIR + codes[pairs + 1],
                               self.starts)]
         hits = [p for p in pairs.tolist()

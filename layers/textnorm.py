@@ -13,6 +13,7 @@ on it; one text is the case of one.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,13 +56,17 @@ def _code_units(text: str) -> np.ndarray:
 
 
 def _from_code_units(units: np.ndarray) -> str:
-    return units.tobytes().decode("utf-16-le", "surrogatepass")
+    """The text of UTF-16 code units, decoded from the array's own memory (no copy)."""
+    units = np.ascontiguousarray(units, dtype=np.uint16)
+    return codecs.utf_16_le_decode(units, "surrogatepass", True)[0]
 
 
 class CharacterMap:
     """A one-for-one replacement of characters of the BMP, applied in C to a whole text:
     str.translate for short or ASCII texts (which have a fast path), an array look-up
-    for long ones (15 times faster past a few hundred characters)."""
+    for long ones (15 times faster past a few hundred characters). Look-ups use np.take,
+    twice as fast as indexing with an array of unsigned code units (which numpy first
+    converts to signed indices)."""
 
     def __init__(self, mapping: dict[str, str]):
         table = np.arange(_BMP, dtype=np.uint16)
@@ -73,7 +78,7 @@ class CharacterMap:
     def __call__(self, text: str) -> str:
         if len(text) < _SHORT or text.isascii():
             return text.translate(self._list)
-        return _from_code_units(self.table[_code_units(text)])
+        return _from_code_units(np.take(self.table, _code_units(text)))
 
 
 _SHORT = 128  # characters: below this, str.translate beats the array look-up
@@ -196,7 +201,7 @@ def _convert_many(texts: Sequence[str], config: str, fold: bool = False
         converted, offsets = _by_opencc(texts, joined, config)
         return fold_width(converted) if fold else converted, offsets
     codes = code_points(joined)
-    images = (_folded_images(config) if fold else found.images)[codes]  # -1 alike
+    images = np.take(_folded_images(config) if fold else found.images, codes)  # -1 alike
     doubtful = found.doubtful(joined, codes, images)
     if not len(doubtful):
         return from_code_points(images), [None] * len(texts)

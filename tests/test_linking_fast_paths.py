@@ -24,7 +24,7 @@ from layers.linking import linker as linker_module
 from layers.linking.overlaps import _resolve_cluster
 
 
-def straightforward_resolve(hits, keys, reading_of, settled=None):
+def straightforward_resolve(hits, keys, reading_of, settled=None, shapes=None):
     """Every cluster of overlapping hits through the rule hit by hit."""
     starts, ends, numbers = hits
     order = np.argsort(starts, kind="stable")
@@ -165,3 +165,98 @@ def test_english_folds_ascii_text_in_one_pass_as_any_text():
         if collapsed is not None:
             np.testing.assert_array_equal(collapsed.folded_at, general_collapsed.folded_at)
             np.testing.assert_array_equal(collapsed.dropped, general_collapsed.dropped)
+
+
+def test_clusters_remembered_by_shape_link_as_read_afresh(linker, monkeypatch):
+    # The same clusters of overlapping forms in many texts and documents, some whose rule
+    # reads a context (两江新区 has one; 长安 reads as Xi'an only in xixian-2023) and
+    # some that read none (a corridor over its places): the second and later ones come
+    # from the Linker's memory of shapes, and must link as the rule read each afresh.
+    texts = ["西安—咸阳一体化与两江新区与天府新区协同", "“双安”(长安、贵安)协同发展",
+             "福州新区与平潭综合实验区，两江新区与天府新区", "推进西安—咸阳一体化"]
+    units = [made_up(10 * n + k, document, zh_Hans=text, zh_Hant=text)
+             for n, document in enumerate(("xixian-2023", "ndrc-2024", "mofcom-2025"))
+             for k, text in enumerate(texts)]
+    fresh = Linker.load(load_gazetteer())
+    first = fresh.link(units)
+    again = fresh.link(units)  # every shape now known
+    shapes = fresh.shapes["zh"]
+    assert any(v is None for v in shapes.values())  # a shape whose rule read a context
+    assert any(v for v in shapes.values())  # a shape remembered with what stands
+    monkeypatch.setattr(linker_module, "resolve", straightforward_resolve)
+    plain = fresh.link(units)
+    for links in (first, again):
+        pd.testing.assert_frame_equal(links.mentions, plain.mentions)
+        pd.testing.assert_frame_equal(links.unit_places, plain.unit_places)
+    named = plain.unit_places.groupby("unit_id")["place_id"].apply(set).to_dict()
+    assert "xian" in named["xixian-2023:f1"] and "xian" not in named.get("ndrc-2024:f11", set())
+
+
+def test_settled_reads_the_character_before_each_guarded_form_as_the_rule(linker):
+    # context.settled picks the characters before all guarded hits at once; it must say
+    # what rules.may_end_a_name says hit by hit: at a text's start, one character in,
+    # after a name's last character (汕头, 宁波), after any other, alone or among many.
+    from layers.linking import automaton, context
+    from layers.linking.matching import matching_form
+    from layers.linking.rules import may_end_a_name
+
+    keys = linker.keys["zh"]
+    groups = [["滨海新区"], ["汕滨海新区"], ["a滨海新区", "汕头滨海新区、宁波江北新区"],
+              ["贵安新区与贵州贵安新区", "", "市江北新区", "头滨海新区"],
+              [unit.text["zh-Hans"] for unit in load_units() if unit.text.get("zh-Hans")]]
+    checked = 0
+    for texts in groups:
+        form = matching_form(texts, "zh-Hans")
+        hits = automaton.scan(linker.automata["zh"], keys, form.text, words=False)
+        found = context.settled(keys, form.text, hits, form.starts)
+        for k in np.flatnonzero(keys.guarded[hits[2]]).tolist():
+            start = int(hits[0][k])
+            low = form.starts[int(form.texts_at(np.array([start]))[0])]
+            assert found[k] == (not may_end_a_name(form.text, start, low, keys.guard_ends))
+            checked += 1
+        assert not found[~keys.guarded[hits[2]]].any()
+    assert checked > 10
+
+
+@pytest.mark.parametrize("separator", ["\x00", "\ue000"])
+def test_general_patterns_over_joined_texts_find_what_each_text_alone_finds(linker, separator):
+    # speaking_to_all reads a pattern without anchors or lookarounds over all texts at
+    # once and reads again alone any text a match crosses into or out of: patterns that
+    # match a separator, empty strings, word edges, and ones read text by text.
+    import re
+
+    from layers.linking.general import speaking_to_all
+
+    patterns = ["新区", "新区.{0,3}", ".新区", "x*", r"\b", r"\bnew (?:areas?|districts?)\b",
+                "(?<=a)新区", "^新区", "新区$", "[^新]区", r"区\s*新", "a|新区\\s*"]
+    rng = np.random.default_rng(15)
+    pieces = ["新", "区", "新区", "a", " ", "\n", "x", "new areas", "new", "区新"]
+    # written: a match from a text not asked about running into the next one asked about
+    written = [(["a", "新区", "新区"], [0, 2], [1]), (["新区", "", "区"], [0, 2], [3]),
+               (["x新", "区新", "区"], [0, 1, 2], [10])]
+    for trial in range(600):
+        if trial < len(written):
+            texts, chosen, chosen_patterns = written[trial]
+        else:
+            texts = ["".join(rng.choice(pieces, rng.integers(0, 8)).tolist())
+                     for _ in range(rng.integers(1, 9))]
+            chosen = sorted(set(rng.integers(0, len(texts), rng.integers(1, len(texts) + 1))
+                                .tolist()))
+            chosen_patterns = rng.choice(len(patterns), rng.integers(1, 3),
+                                         replace=False).tolist()
+        text = separator.join(texts)
+        at = np.cumsum([0] + [len(t) + 1 for t in texts])
+        bounds = [(int(at[i]), int(at[i + 1] - 1)) for i in chosen]
+        spans = []  # standing forms lie inside a text
+        for i in rng.integers(0, len(texts), rng.integers(0, 4)).tolist():
+            if texts[i]:
+                s = int(at[i] + rng.integers(0, len(texts[i])))
+                spans.append((s, int(min(s + rng.integers(1, 4), at[i] + len(texts[i])))))
+        spans.sort()
+        starts = np.array([s for s, _ in spans], dtype=np.int64)
+        ends = np.array([e for _, e in spans], dtype=np.int64)
+        rules = dataclasses.replace(linker.rules, general_patterns={
+            "zh": tuple(re.compile(patterns[i]) for i in chosen_patterns)})
+        assert speaking_to_all(rules, "zh", text, bounds, starts, ends) == \
+            straightforward_general(rules, "zh", text, bounds, starts, ends), (texts, chosen,
+                                                                               chosen_patterns)

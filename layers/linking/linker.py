@@ -84,6 +84,10 @@ class Linker:
         self.rules = rules
         self.keys = {family: automaton.Keys.of(lexicon.keys[family]) for family in FAMILIES}
         self.automata = {family: automaton.build(self.keys[family]) for family in FAMILIES}
+        # Outcomes of clusters of overlapping forms, by their shape (overlaps.resolve). A
+        # Linker shared by threads (the service's cached one) shares them safely: entries
+        # are only added whole, read, or all cleared, each one dict operation.
+        self.shapes: dict[str, dict] = {family: {} for family in FAMILIES}
         # Every place by number, and per family the number of each of Keys.place_ids:
         # mentions are found and grouped as numbers, their ids looked up once at the end.
         ids = sorted({place for keys in self.keys.values() for place in keys.place_ids.tolist()})
@@ -100,10 +104,11 @@ class Linker:
         return cls(load_lexicon(gazetteer, rules, linking_dir), rules)
 
     def _link_version(self, lang: str, documents: list[str], texts: list[str],
-                      general: list[bool]) -> tuple[np.ndarray, ...]:
+                      ask: np.ndarray) -> tuple[np.ndarray, ...]:
         """The mentions in one language version of many units, as arrays (text index,
-        place number, start, end) in text order; sets general[i] for a text that speaks to
-        all new areas (not looked for where another version already said so)."""
+        place number, start, end) in text order, and of the texts numbered in `ask` (those
+        not known to be general from another version), the ones that speak to all new
+        areas."""
         family = family_of(lang)
         keys = self.keys[family]
         form = matching_form(texts, lang)
@@ -119,52 +124,60 @@ class Linker:
 
         hits = automaton.scan(self.automata[family], keys, text, words=family == "en")
         starts, ends, readings = resolve(hits, keys, reading_of,
-                                         settled(keys, text, hits, form.starts))
+                                         settled(keys, text, hits, form.starts),
+                                         self.shapes[family])
         count = keys.count[readings]  # a row per place: 港澳 names two
         row = np.repeat(np.arange(len(readings)), count)
         nth = np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)
         places = self.place_numbers[family][keys.first[readings][row] + nth]
         which = form.texts_at(starts[row])
         first, last = form.display_spans(which, starts[row], ends[row])
-        candidates = [i for i, document in enumerate(documents)
-                      if not general[i] and document in rules.general_documents]
-        if candidates:  # the texts that speak to all new areas, found at once
-            bounds = [form.bounds(i) for i in candidates]
-            for i, flag in zip(candidates, speaking_to_all(rules, family, text, bounds, starts,
-                                                           ends), strict=True):
-                general[i] = flag
-        return which, places, first, last
+        general = ask[:0]
+        if len(ask):  # the texts that speak to all new areas, found at once
+            lows = np.asarray(form.starts)[ask]
+            highs = np.asarray(form.starts)[ask + 1] - 1
+            flags = speaking_to_all(rules, family, text,
+                                    list(zip(lows.tolist(), highs.tolist(), strict=True)),
+                                    starts, ends)
+            general = ask[np.array(flags, dtype=bool)]
+        return which, places, first, last, general
 
-    def _link_batch(self, units: list) -> tuple[dict[str, np.ndarray], list[bool]]:
+    def _link_batch(self, units: list) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
         """The mentions of a batch of units as MENTION_COLUMNS arrays (unit by unit, each in
-        LANGS order, spans in text order), and which units are general.
+        LANGS order, spans in text order), which units are general (per unit) and their ids.
 
         Three more arrays number what the mentions name: `_unit` (index in `units`),
         `_place` (in place_ids) and `_version` (in LANGS).
         """
-        general = [False] * len(units)
+        ids = np.array([unit.id for unit in units], dtype=object)
+        documents = [unit.document for unit in units]
+        general_document = self.rules.general_documents
+        general = np.zeros(len(units), dtype=bool)
+        may_be = np.fromiter(map(general_document.__contains__, documents), dtype=bool,
+                             count=len(units))  # a text of such a unit is asked
         found: list[tuple[np.ndarray, ...]] = []
         for number, lang in enumerate(LANGS):
-            chosen = [i for i, unit in enumerate(units) if unit.text.get(lang)]
-            if not chosen:
+            texts = [unit.text.get(lang) for unit in units]
+            chosen = np.flatnonzero(np.fromiter(map(bool, texts), dtype=bool, count=len(texts)))
+            if not len(chosen):
                 continue
-            flags = [general[i] for i in chosen]
-            texts = [units[i].text[lang] for i in chosen]
-            which, places, first, last = self._link_version(
-                lang, [units[i].document for i in chosen], texts, flags)
-            for i, flag in zip(chosen, flags, strict=True):
-                general[i] = flag
-            found.append((np.array(chosen, dtype=np.int64)[which],
-                          np.full(len(which), number), first, last, places,
+            version_documents = documents
+            if len(chosen) < len(units):
+                texts = [texts[i] for i in chosen.tolist()]
+                version_documents = [documents[i] for i in chosen.tolist()]
+            which, places, first, last, said = self._link_version(
+                lang, version_documents, texts, np.flatnonzero((may_be & ~general)[chosen]))
+            general[chosen[said]] = True
+            found.append((chosen[which], np.full(len(which), number), first, last, places,
                           _slices(texts, which, first, last)))
         if not found:
-            return _no_mentions(), general
+            return _no_mentions(), general, ids
         owner, version, first, last, places, surfaces = (
             np.concatenate(column) for column in zip(*found, strict=True))
         order = np.lexsort((np.arange(len(owner)), version, owner))  # stable: LANGS order
         owner, version, places = owner[order], version[order], places[order]
         return {
-            "unit_id": np.array([unit.id for unit in units], dtype=object)[owner],
+            "unit_id": ids[owner],
             "place_id": self.place_ids[places],
             "lang": _LANG_NAMES[version],
             "start": first[order].astype(np.int64, copy=False),
@@ -173,25 +186,26 @@ class Linker:
             "_unit": owner,
             "_place": places,
             "_version": version,
-        }, general
+        }, general, ids
 
     def iter_unit(self, unit) -> tuple[list[Mention], bool]:
         """The mentions of one unit in all its versions, and whether it is general."""
-        columns, general = self._link_batch([unit])
-        return _mentions(columns), general[0]
+        columns, general, _ = self._link_batch([unit])
+        return _mentions(columns), bool(general[0])
 
     def link(self, units: Iterable) -> Links:
         """Link every unit; see Links for what comes back."""
         found: list[dict[str, np.ndarray]] = []
         general_units: list[str] = []
-        unit_ids: list[str] = []
+        unit_ids: list[np.ndarray] = []
+        done = 0
         for batch in batches(units):
-            columns, general = self._link_batch(batch)
-            columns["_unit"] = columns["_unit"] + len(unit_ids)
+            columns, general, ids = self._link_batch(batch)
+            columns["_unit"] = columns["_unit"] + done
+            done += len(batch)
             found.append(columns)
-            unit_ids.extend(unit.id for unit in batch)
-            general_units.extend(unit.id for unit, flag in zip(batch, general, strict=True)
-                                 if flag)
+            unit_ids.append(ids)
+            general_units.extend(ids[general].tolist())
         if not found or not sum(len(part["_unit"]) for part in found):
             mentions = pd.DataFrame([], columns=MENTION_COLUMNS)  # as a table of no rows was
             return Links(mentions.astype({"start": "int64", "end": "int64"}),
@@ -199,7 +213,7 @@ class Linker:
         columns = {name: np.concatenate([part[name] for part in found])
                    for name in (*MENTION_COLUMNS, "_unit", "_place", "_version")}
         mentions = pd.DataFrame({name: columns[name] for name in MENTION_COLUMNS})
-        same_id, _ = pd.factorize(np.array(unit_ids, dtype=object))  # units of one id are one
+        same_id, _ = pd.factorize(np.concatenate(unit_ids))  # units of one id are one
         return Links(mentions, unit_places(same_id[columns["_unit"]], columns["_place"],
                                            columns["_version"], columns["unit_id"],
                                            columns["place_id"]), general_units)

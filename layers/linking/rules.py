@@ -66,10 +66,12 @@ class ContextRule:
                 return False
         if not before_any and not after_any:
             return True
-        for pattern in before_any:
-            if pattern.search(before):
+        # after first: either one holding is enough, and a pattern anchored at the form's
+        # end fails at once where one anchored at the window's end tries every position
+        for pattern in after_any:
+            if pattern.search(after):
                 return True
-        return any(pattern.search(after) for pattern in after_any)
+        return any(pattern.search(before) for pattern in before_any)
 
 
 @dataclass(frozen=True)
