@@ -19,7 +19,9 @@ over the workers, after a warm-up and again after the load; it counts pages stil
 with the master since the fork), and with wrk (benchmarks/peers.py: Chrome's request
 headers, a Lua script that takes the paths in turn) p50, p99 and requests/s of a bbox
 items page of ~100 sites, a unit page, a place page and a search (the paths are drawn from
-the corpus by benchmarks/store_workload.py).
+the corpus by benchmarks/store_workload.py), at each number of connections asked for:
+by default as many as workers (each request has a worker: its latency) and four times as
+many (requests queue for the workers and the cores: p99 is mostly the queue).
 
     python benchmarks/store_scale.py                   # 1× and 100×: about 5 minutes
     python benchmarks/store_scale.py --scale 1000      # long: on 2 busy cores, generating
@@ -70,7 +72,7 @@ class Row:
     rss_warm_mb: float | None = None
     rss_load_mb: float | None = None
     settle_s: float | None = None  # VACUUM (ANALYZE) after the load, before measuring
-    runs: dict[str, dict] = field(default_factory=dict)
+    runs: dict[int, dict[str, dict]] = field(default_factory=dict)  # connections -> kind -> run
     note: str = ""
 
 
@@ -144,24 +146,28 @@ def check_answers(srv: Server, load_: Workload) -> str:
     return "; ".join([note, *(f"not 200: {', '.join(bad)}" if bad else [])]).strip("; ")
 
 
-def measure(row: Row, srv: Server, load_: Workload, seconds: float, connections: int,
+def measure(row: Row, srv: Server, load_: Workload, seconds: float, connections: list[int],
             workers: int, timeout: float) -> None:
-    """Start `srv`, warm it, measure every request type with wrk, stop it."""
+    """Start `srv`, warm it, measure every request type with wrk at each number of
+    connections, stop it."""
     try:
         step(f"{row.scale}×, {row.backend}: starting xinqu serve")
         row.start_s = start(srv, timeout=timeout)
         row.note = check_answers(srv, load_)
         step(f"{row.scale}×, {row.backend}: warming up")
         mix = [p for paths in load_.paths.values() for p in paths]
-        wrk(srv, mix, "plain", min(seconds, 5), connections)
+        wrk(srv, mix, "plain", min(seconds, 5), max(connections))
         settle(srv, workers)
         only_workers_left(srv.process.pid, workers)
         row.rss_warm_mb = workers_rss_mb(srv.process.pid)
-        for kind in KINDS:
-            step(f"{row.scale}×, {row.backend}: {kind} ({seconds:g} s)")
-            row.runs[kind] = {**wrk(srv, load_.paths[kind], "plain", seconds, connections),
+        for count in connections:
+            runs = row.runs.setdefault(count, {})
+            for kind in KINDS:
+                step(f"{row.scale}×, {row.backend}: {kind} at {count} connections "
+                     f"({seconds:g} s)")
+                runs[kind] = {**wrk(srv, load_.paths[kind], "plain", seconds, count),
                               "seconds": seconds}
-            settle(srv, workers)
+                settle(srv, workers)
         row.rss_load_mb = workers_rss_mb(srv.process.pid)
     except (RuntimeError, subprocess.CalledProcessError, OSError) as error:
         row.note = (f"{row.note}; failed: {error} (to see why: XINQU_HOME={srv.env['XINQU_HOME']} "
@@ -205,8 +211,8 @@ def drop_database(name: str) -> None:
 # --- the table ---------------------------------------------------------------------------
 
 def header() -> str:
-    top = f"{'':6} {'':9} {'load':>6} {'start':>6} {'RSS/worker MB':>13}"
-    sub = f"{'scale':>6} {'backend':<9} {'s':>6} {'s':>6} {'warm':>6} {'load':>6}"
+    top = f"{'':6} {'':9} {'load':>6} {'start':>6} {'RSS/worker MB':>13} {'wrk':>5}"
+    sub = f"{'scale':>6} {'backend':<9} {'s':>6} {'s':>6} {'warm':>6} {'load':>6} {'conns':>5}"
     for kind in KINDS:
         top += f" | {kind + ': p50 / p99 ms, req/s':<23}"
         sub += f" | {'p50':>7} {'p99':>7} {'req/s':>7}"
@@ -217,23 +223,29 @@ def line(row: Row) -> str:
     def num(value: float | None, width: int, digits: int = 1) -> str:
         return f"{value:>{width}.{digits}f}" if value is not None else f"{'-':>{width}}"
 
-    text = (f"{row.scale:>5}× {row.backend:<9} {num(row.load_s, 6)} {num(row.start_s, 6)} "
+    head = (f"{row.scale:>5}× {row.backend:<9} {num(row.load_s, 6)} {num(row.start_s, 6)} "
             f"{num(row.rss_warm_mb, 6, 0)} {num(row.rss_load_mb, 6, 0)}")
-    for kind in KINDS:
-        run = row.runs.get(kind)
-        text += (f" | {num(run['p50_ms'], 7)} {num(run['p99_ms'], 7)} {num(run['rps'], 7)}"
-                 if run and run["requests"] else f" | {'-':>7} {'-':>7} {'-':>7}")
-    errors = {k: r["errors"] for k, r in row.runs.items() if r["errors"]}
+    lines = []
+    for count, runs in (row.runs or {0: {}}).items():
+        text = (head if not lines else " " * len(head)) + f" {count or '-':>5}"
+        for kind in KINDS:
+            run = runs.get(kind)
+            text += (f" | {num(run['p50_ms'], 7)} {num(run['p99_ms'], 7)} {num(run['rps'], 7)}"
+                     if run and run["requests"] else f" | {'-':>7} {'-':>7} {'-':>7}")
+        lines.append(text)
+    every = [(f"{kind} at {count}", run) for count, runs in row.runs.items()
+             for kind, run in runs.items()]
+    errors = {k: r["errors"] for k, r in every if r["errors"]}
     notes = [row.note] if row.note else []
     if row.settle_s is not None:
         notes.append(f"VACUUM (ANALYZE) after the load, before measuring (what autovacuum "
                      f"would do meanwhile): {row.settle_s:.0f} s")
     notes += [f"{kind}: no answer within the {run['seconds']:g} s run"
-              for kind, run in row.runs.items() if not run["requests"]]
+              for kind, run in every if not run["requests"]]
     if errors:
         notes.append("wrk errors (non-2xx, timeouts): " + ", ".join(
             f"{k} {n}" for k, n in errors.items()))
-    return text + ("".join(f"\n{'':16}{n}" for n in notes))
+    return "\n".join(lines) + ("".join(f"\n{'':16}{n}" for n in notes))
 
 
 # --- main ----------------------------------------------------------------------------------
@@ -247,13 +259,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--duration", type=float, default=10,
                         help="seconds of wrk per request type (default 10)")
-    parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
+    parser.add_argument("--connections", type=int, action="append",
+                        help="wrk connections (repeatable; default the workers and 4x them)")
     parser.add_argument("--corpus-dir", type=Path,
                         help="keep the corpus GeoPackages here and reuse them in later runs")
     parser.add_argument("--start-timeout", type=float, default=1800,
                         help="seconds a server may take to answer first (default 1800)")
     args = parser.parse_args(argv)
     scales = args.scale or [1, 100]
+    args.connections = args.connections or [args.workers, 4 * args.workers]
     backends = args.backend or ["gpkg", "postgis"]
     try:
         subprocess.run(["wrk", "--version"], capture_output=True)
@@ -268,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
         step("starting the project's PostgreSQL cluster")
         subprocess.run([*db, "start"], check=True, capture_output=True)
     print(f"xinqu serve, {args.workers} workers, on 127.0.0.1; wrk {args.duration:g} s per "
-          f"request type at {args.connections} connections with Chrome's headers "
+          f"request type at {' and '.join(map(str, args.connections))} connections with "
+          f"Chrome's headers "
           f"(Accept-Encoding: {CHROME_HEADERS['Accept-Encoding']})")
     rows: list[Row] = []
     began_load = os.getloadavg()[0]
