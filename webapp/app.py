@@ -24,7 +24,7 @@ from webapp.compression import Compressor
 from webapp.geojson import build_catalogue
 from webapp.i18n import load_strings
 from webapp.limits import HeavyRequests
-from webapp.map import PAGE_LIMIT_ENV, load_style, page_limit
+from webapp.map_style import PAGE_LIMIT_ENV, load_style, page_limit
 from webapp.security import SecurityHeaders
 from webapp.service import OPENAPI_PATHS, Service, current_service
 from webapp.static_assets import StaticAssets
