@@ -319,11 +319,13 @@ def load_mix() -> list[str]:
 
 
 def fill_kept(server: Server) -> None:
-    """What a server that has run a while leaves in its instance folder: the strong
-    compressions of its fixed bodies at its address (its background process makes those
-    after a first start; a server stopped at once, as here, kills it), so that the next
-    starts are restarts."""
-    code = "import sys\nfrom webapp.app import create_app, warm\nwarm(create_app(), sys.argv[1])"
+    """What a server that has run a while leaves in its instance folder: the snapshot of
+    the opened store and the strong compressions of its fixed bodies at its address (its
+    background process makes those after a first start; a server stopped at once, as here,
+    kills it), so that the next starts are restarts."""
+    code = ("import sys\nfrom layers import stores\nfrom webapp.app import create_app, warm\n"
+            "app = create_app()\nstores.keep(app.extensions['xinqu'].store)\n"
+            "warm(app, sys.argv[1])")
     subprocess.run([sys.executable, "-c", code, server.base], cwd=server.cwd, env=server.env,
                    check=True, capture_output=True)
 

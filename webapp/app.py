@@ -164,12 +164,13 @@ def warm(app: Flask, base_url: str = "http://localhost", wait: bool = True,
 
 
 def warm_elsewhere(app: Flask, base_url: str) -> int | None:
-    """warm() in a child process at low priority, waiting for the strong levels, so that
+    """In a child process at low priority: keep a snapshot of the opened store for the
+    next start (layers.stores.keep), then warm(), waiting for the strong levels, so that
     what no earlier start kept lands in the compressed files while the server already
     answers (its workers warm with `later=False` and take the files up). Call it before
     the server forks its workers, with no other thread running; the child's pid (None:
-    there is no folder to fill, or no fork here)."""
-    if app.extensions["xinqu"].compressor.files is None or not hasattr(os, "fork"):
+    no fork here)."""
+    if not hasattr(os, "fork"):
         return None
     pid = os.fork()
     if pid:
@@ -178,7 +179,9 @@ def warm_elsewhere(app: Flask, base_url: str) -> int | None:
     try:  # the child: never returns, runs no exit handler of the parent's
         with contextlib.suppress(OSError):
             os.nice(10)
-        warm(app, base_url, wait=True)
+        stores.keep(app.extensions["xinqu"].store)  # the next start reads one file
+        if app.extensions["xinqu"].compressor.files is not None:  # else no folder to fill
+            warm(app, base_url, wait=True)
         status = 0
     except Exception:  # a child that failed only leaves the cheap levels in service
         logging.getLogger(__name__).exception("warming in the background failed")
