@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import socket
 import threading
+import time
 
 from layers import tempfiles
 from webapp.commands import store_option
@@ -26,6 +27,10 @@ DEFAULT_THREADS = 8
 KEEPALIVE = 5  # seconds an idle keep-alive connection is kept open
 TIMEOUT = 60  # seconds without a heartbeat before the master restarts a worker
 GRACEFUL_TIMEOUT = 20  # seconds a stopping worker gets to finish its requests
+# A worker warms (renders the map pages, reads the kept compressions) this long after it
+# starts, in a thread: its first answers do not share the interpreter with that work, and
+# a map page asked for sooner is rendered for that request (the same body and ETag).
+WARM_AFTER_S = 1.0
 
 
 def register(sub) -> None:
@@ -100,8 +105,15 @@ def run(args) -> int:
     warm_elsewhere(app, address)
 
     def warm_worker(worker) -> None:
-        threading.Thread(target=warm, args=(app, address), kwargs={"wait": False, "later": False},
-                         name="xinqu-warm", daemon=True).start()
+        def later() -> None:
+            time.sleep(WARM_AFTER_S)  # the first requests first: warm() would share the GIL
+            try:
+                warm(app, address, wait=False, later=False)
+            except Exception:  # the pages are then rendered when first asked for
+                worker.log.exception("warming the map pages failed")
+
+        threading.Thread(target=later, name="xinqu-warm", daemon=True).start()
+
     _drop_server_header(wsgi.Response)  # before the workers fork: they all answer without it
 
     class Server(BaseApplication):
