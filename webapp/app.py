@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -163,13 +164,13 @@ def warm(app: Flask, base_url: str = "http://localhost", wait: bool = True,
         compressor.files.prune()
 
 
-def warm_elsewhere(app: Flask, base_url: str) -> int | None:
+def warm_elsewhere(app: Flask, base_url: str, after: float = 0.0) -> int | None:
     """In a child process at low priority: keep a snapshot of the opened store for the
     next start (layers.stores.keep), then warm(), waiting for the strong levels, so that
     what no earlier start kept lands in the compressed files while the server already
     answers (its workers warm with `later=False` and take the files up). Call it before
-    the server forks its workers, with no other thread running; the child's pid (None:
-    no fork here)."""
+    the server forks its workers, with no other thread running; `after`: seconds the child
+    waits first (the server's first answers first); the child's pid (None: no fork here)."""
     if not hasattr(os, "fork"):
         return None
     pid = os.fork()
@@ -179,6 +180,7 @@ def warm_elsewhere(app: Flask, base_url: str) -> int | None:
     try:  # the child: never returns, runs no exit handler of the parent's
         with contextlib.suppress(OSError):
             os.nice(10)
+        time.sleep(after)
         stores.keep(app.extensions["xinqu"].store)  # the next start reads one file
         if app.extensions["xinqu"].compressor.files is not None:  # else no folder to fill
             warm(app, base_url, wait=True)

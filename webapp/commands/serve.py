@@ -29,7 +29,9 @@ TIMEOUT = 60  # seconds without a heartbeat before the master restarts a worker
 GRACEFUL_TIMEOUT = 20  # seconds a stopping worker gets to finish its requests
 # A worker warms (renders the map pages, reads the kept compressions) this long after it
 # starts, in a thread: its first answers do not share the interpreter with that work, and
-# a map page asked for sooner is rendered for that request (the same body and ETag).
+# a map page asked for sooner is rendered for that request (the same body and ETag). The
+# background process that keeps the store's snapshot and the strong compressions waits
+# as long.
 WARM_AFTER_S = 1.0
 
 
@@ -102,7 +104,7 @@ def run(args) -> int:
     # worker renders the pages and takes up the kept compressions in a thread of its own
     # while it already answers (a request meanwhile renders or compresses for itself:
     # the same bodies, the same ETags).
-    warm_elsewhere(app, address)
+    warm_elsewhere(app, address, after=WARM_AFTER_S)
 
     def warm_worker(worker) -> None:
         def later() -> None:
