@@ -8,9 +8,10 @@ throughput per request type, and a long load at many connections.
 - Cold start: from starting the process to the first 200 of /collections?f=json, for
   `xinqu serve` and `gunicorn pygeoapi.flask_app:APP`, interleaved, median of --starts;
   xinqu both on a restart (its instance folder as the previous start left it) and on the
-  first start after a build (a fresh instance folder holding a new copy of the store and
-  of the instance's kept compressions, as a build leaves them: the store's new time
-  changes the layers' bodies, so only the static files' compressions are found).
+  first start after a build (a fresh instance folder holding a new copy of the store, the
+  snapshot of it that `xinqu build` keeps, and the instance's kept compressions, as a
+  build leaves them: the store's new time changes the layers' bodies, so only the static
+  files' compressions are found).
 - Throughput: wrk (Debian) with a Lua script that sends the request headers Chrome sends
   (Accept-Encoding: gzip, deflate, br, zstd) and varies the request: items pages, one
   feature (ids in turn), bbox pages (a random box in China per request) and the map page
@@ -134,13 +135,19 @@ def xinqu_server(workers: int, home: Path | None = None) -> Server:
 @contextmanager
 def built_home():
     """A fresh instance folder as a build leaves it: a new copy of the store (a new file
-    time, so the layers' bodies are new) and the instance's kept compressions."""
+    time, so the layers' bodies are new), its snapshot and the instance's kept
+    compressions."""
     with tempfile.TemporaryDirectory(prefix="xinqu-cold-") as folder:
         home = Path(folder)
         shutil.copyfile(STORE_PATH, home / STORE_PATH.name)
         kept = HOME_DIR / "cache"
         if kept.is_dir():
             shutil.copytree(kept, home / "cache")
+        # what `xinqu build` leaves besides: the snapshot of the store it wrote
+        subprocess.run([sys.executable, "-c", "import sys\nfrom layers import stores\n"
+                        "from layers.store import open_stable\n"
+                        "stores.keep(open_stable(sys.argv[1]))", str(home / STORE_PATH.name)],
+                       cwd=REPO, check=True, capture_output=True)
         yield home
 
 
@@ -319,11 +326,13 @@ def load_mix() -> list[str]:
 
 
 def fill_kept(server: Server) -> None:
-    """What a server that has run a while leaves in its instance folder: the strong
-    compressions of its fixed bodies at its address (its background process makes those
-    after a first start; a server stopped at once, as here, kills it), so that the next
-    starts are restarts."""
-    code = "import sys\nfrom webapp.app import create_app, warm\nwarm(create_app(), sys.argv[1])"
+    """What a server that has run a while leaves in its instance folder: the snapshot of
+    the opened store and the strong compressions of its fixed bodies at its address (its
+    background process makes those after a first start; a server stopped at once, as here,
+    kills it), so that the next starts are restarts."""
+    code = ("import sys\nfrom layers import stores\nfrom webapp.app import create_app, warm\n"
+            "app = create_app()\nstores.keep(app.extensions['xinqu'].store)\n"
+            "warm(app, sys.argv[1])")
     subprocess.run([sys.executable, "-c", code, server.base], cwd=server.cwd, env=server.env,
                    check=True, capture_output=True)
 

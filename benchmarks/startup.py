@@ -3,12 +3,14 @@
 - `xinqu --help` and `xinqu export --help` as whole processes (wall and CPU seconds,
   median of a few runs): a command that only parses its arguments loads no heavy library;
 - the app in a fresh process, by phase (CPU seconds): importing webapp.app, create_app
-  (store, serialised layers, blueprints) and warm (the map page and its compressed data,
-  done before gunicorn forks), as `xinqu serve` runs them (`warm(app, wait=False)`): the
-  first start over a store (no compressions kept yet: the cheap levels now, the strong
-  ones in a background process, not counted here) and a restart (warm reads them from
-  the folder the first start filled, webapp.compressed_files); also warm() waiting for
-  the strong levels itself, as webapp.wsgi does;
+  (store, serialised layers, blueprints): what `xinqu serve` does before its workers fork
+  and answer; then warm() as each of its workers runs it after the fork, in a thread,
+  while it already answers (`warm(app, wait=False, later=False)`: the map pages rendered,
+  the kept compressions read, cheap ones for what is not kept yet). On a first start over
+  a store (a copy of it in a fresh folder: no snapshot of the opened store, no kept
+  compressions; afterwards both are kept, as the server's background process does) and
+  a restart (the snapshot and compressions read); also warm() waiting for the strong
+  levels itself before the fork, as webapp.wsgi does;
 - `python -X importtime` of `xinqu export --help` and of `create_app()`: the modules
   that cost most, cumulative.
 
@@ -20,12 +22,15 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from layers import stores
 
 REPO = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -35,13 +40,21 @@ import sys, time
 cpu = time.process_time
 t = cpu()
 from webapp.app import create_app, warm
+from layers import stores
 a = cpu()
-app = create_app({"XINQU_COMPRESSED_DIR": sys.argv[1] + "/compressed",
+app = create_app({"STORE_PATH": sys.argv[1] + "/xinqu.gpkg",
+                  "XINQU_COMPRESSED_DIR": sys.argv[1] + "/compressed",
                   "XINQU_TEMPLATE_CACHE_DIR": sys.argv[1] + "/templates"})
 b = cpu()
-warm(app, wait=sys.argv[2] == "wait")
+if sys.argv[2] == "wait":
+    warm(app, wait=True)  # webapp.wsgi, before the fork
+else:
+    warm(app, wait=False, later=False)  # a worker of xinqu serve, after the fork
 c = cpu()
 print(f"{a - t:.3f} {b - a:.3f} {c - b:.3f}")
+# what xinqu serve's background process keeps for the next start (not timed)
+stores.keep(app.extensions["xinqu"].store)
+warm(app, wait=True)
 """
 
 
@@ -82,9 +95,10 @@ def main(runs: int = 5) -> int:
         wall, cpu = whole(command, runs)
         print(f"  {label:<22} {wall:6.2f} {cpu:6.2f}", flush=True)
     names = ("import webapp.app", "create_app", "warm")
+    store = stores.location()
     # (label, how warm() is called, a fresh folder or the previous kind's): a first start
-    # fills the folder (its background process has finished when the run returns: it holds
-    # the output open), the restart reads it
+    # fills the folder (the store's snapshot and the strong compressions), the restart
+    # reads it
     kinds = (("first start", "serve", True), ("restart", "serve", False),
              ("first start, warm() waiting", "wait", True))
     phases: dict[str, list[list[float]]] = {kind: [] for kind, _, _ in kinds}
@@ -92,7 +106,10 @@ def main(runs: int = 5) -> int:
         for turn in range(max(1, runs // 2)):
             folder = Path(scratch)
             for n, (kind, how, fresh) in enumerate(kinds):
-                folder = Path(scratch) / f"{turn}-{n}" if fresh else folder
+                if fresh:
+                    folder = Path(scratch) / f"{turn}-{n}"
+                    folder.mkdir()
+                    shutil.copyfile(store, folder / "xinqu.gpkg")
                 out = subprocess.run([python, "-c", PHASES, str(folder), how], cwd=REPO,
                                      env=ENV, check=True, capture_output=True,
                                      text=True).stdout.split()

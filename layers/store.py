@@ -26,7 +26,7 @@ import json
 import os
 import shutil
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -36,7 +36,7 @@ import pandas as pd
 import pyogrio
 
 from geo.formats.config import gdal_date, gdal_options
-from layers import cql, tempfiles
+from layers import cql, store_snapshot, tempfiles
 from layers.frame_reader import FrameReader
 from layers.paths import STORE_PATH
 from layers.store_place import file_stamp
@@ -276,7 +276,9 @@ def open_stable(path: Path | str = STORE_PATH, previous: Store | None = None) ->
 
     The reads are repeated when the file was replaced while they ran, so the tables never
     come from two versions. When `previous` was built by the same build (same `build_id`),
-    only the attribute tables are read and the geometry is shared with it.
+    only the attribute tables are read and the geometry is shared with it. Without
+    `previous`, a snapshot made from this very file (`keep_snapshot`,
+    layers.store_snapshot) is read in place of the GeoPackage's tables.
     """
     path = Path(path)
     for _ in range(STABLE_TRIES):
@@ -284,11 +286,30 @@ def open_stable(path: Path | str = STORE_PATH, previous: Store | None = None) ->
         if previous is not None and _same_build(path, previous):
             store = _with_new_documents(path, previous)
         else:
-            store = Store.open(path)
+            kept = None if previous is not None else store_snapshot.read(path, before)
+            store = _from_state(kept, path) if kept is not None else Store.open(path)
         if before is not None and file_stamp(path) == before:
             store.stamp = before
             return store
     raise StoreError(f"{path}: replaced {STABLE_TRIES} times while being read")
+
+
+def keep_snapshot(store: Store) -> Path | None:
+    """Keep a snapshot of `store` as opened by `open_stable` (its fields and queryables,
+    none of what was derived since), so that the next opening of the same file reads one
+    file (layers.store_snapshot); its path, or None when it was not kept."""
+    state = {f.name: getattr(store, f.name) for f in fields(store)}
+    state["_queryables"] = store.__dict__.get("_queryables")
+    return store_snapshot.write(store.path, store.stamp, state)
+
+
+def _from_state(state: dict[str, Any], path: Path) -> Store:
+    """The Store a snapshot's state stands for, at the path it was read from."""
+    queryables = state.pop("_queryables", None)
+    store = Store(**{**state, "path": path, "stamp": None})
+    if queryables is not None:
+        store._queryables = queryables
+    return store
 
 
 def _build_info(table: pd.DataFrame) -> dict[str, str]:

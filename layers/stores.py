@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from layers import store_snapshot
 from layers.pgstore.errors import PgStoreError, StoreUnavailable
-from layers.store import Store, StoreError, open_stable
+from layers.store import Store, StoreError, keep_snapshot, open_stable
 from layers.store_place import ENV, file_stamp, is_database, location
 
-__all__ = ["ENV", "PgStoreError", "StoreUnavailable", "is_database", "location", "open_at",
-           "publisher", "reopen", "stamp"]
+__all__ = ["ENV", "PgStoreError", "StoreUnavailable", "is_database", "keep", "location",
+           "open_at", "publisher", "reopen", "stamp"]
 
 
 def open_at(where: str | Path):
@@ -44,6 +45,17 @@ def reopen(store):
     if _is_database_store(store):  # the same class at the same place
         return type(store).open(store.url, store.schema)
     return open_stable(store.path, previous=store)
+
+
+def keep(store) -> bool:
+    """Keep a snapshot of a GeoPackage store for the next start (layers.store_snapshot),
+    unless the one in place is of this very file; True when one was written. A database
+    store keeps nothing per feature: nothing to keep."""
+    if not isinstance(store, Store) or store.stamp is None:
+        return False
+    if store_snapshot.is_current(store.path, store.stamp):
+        return False
+    return keep_snapshot(store) is not None
 
 
 def _is_database_store(store) -> bool:

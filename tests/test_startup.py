@@ -25,14 +25,20 @@ PARSER = "pygeofilter.parsers.cql2_text"
 
 def imported_after(code: str) -> set[str]:
     """The HEAVY modules a fresh interpreter has loaded after running `code`."""
+    return probe_modules(code, HEAVY)[0]
+
+
+def probe_modules(code: str, names: tuple[str, ...]) -> tuple[set[str], str]:
+    """Which of `names` a fresh interpreter has loaded after running `code`, and what it
+    printed."""
     probe = (f"import sys\n{code}\n"
-             f"print('LOADED:', *(m for m in {HEAVY!r} if m in sys.modules))")
+             f"print('LOADED:', *(m for m in {names!r} if m in sys.modules))")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     line = next(x for x in result.stdout.splitlines() if x.startswith("LOADED:"))
-    return set(line.split()[1:])
+    return set(line.split()[1:]), result.stdout
 
 
 def test_the_parser_of_every_command_loads_no_heavy_library():
@@ -71,6 +77,23 @@ def test_export_command_does_not_load_the_web_app(store_path, tmp_path):
 def test_the_app_starts_without_mapclassify_matplotlib_or_pygeofilter(store_path):
     loaded = imported_after("from webapp import create_app\ncreate_app()")
     assert {"mapclassify", "scipy", "matplotlib", PARSER}.isdisjoint(loaded)
+
+
+def test_the_first_answer_needs_no_map_library_nor_the_opencc_converter(store_path):
+    """`/collections` is answered without folium (and what it brings: branca, xyzservices,
+    requests) and without building OpenCC's converter; the map page then loads them."""
+    maps = ("folium", "branca", "xyzservices", "requests")
+    probe = ("from layers import opencc_tables\nfrom webapp import create_app\n"
+             "client = create_app().test_client()\n"
+             "assert client.get('/collections?f=json').status_code == 200\n"
+             "print('CONVERTERS', opencc_tables.converter.cache_info().currsize)\n")
+    loaded, output = probe_modules(probe, maps)
+    assert loaded == set() and "CONVERTERS 0" in output
+    loaded, output = probe_modules(
+        probe + "page = client.get('/?lang=zh-Hant', headers={'Accept': 'text/html'})\n"
+        "assert page.status_code == 200 and page.mimetype == 'text/html'\n"
+        "print('CONVERTERS', opencc_tables.converter.cache_info().currsize)\n", maps)
+    assert loaded == set(maps) and "CONVERTERS 1" in output.splitlines()[-2]
 
 
 def test_a_service_over_a_geopackage_starts_and_answers_without_the_database_driver(

@@ -7,8 +7,11 @@ order. Static files are served from memory by webapp.static_assets.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,7 @@ from webapp.compression import Compressor
 from webapp.geojson import build_catalogue
 from webapp.i18n import load_strings
 from webapp.limits import HeavyRequests
-from webapp.map import PAGE_LIMIT_ENV, load_style, page_limit
+from webapp.map_style import PAGE_LIMIT_ENV, load_style, page_limit
 from webapp.security import SecurityHeaders
 from webapp.service import OPENAPI_PATHS, Service, current_service
 from webapp.static_assets import StaticAssets
@@ -110,7 +113,8 @@ def _keep_compiled_templates(app: Flask, folder: Path | None) -> None:
     app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(folder))
 
 
-def warm(app: Flask, base_url: str = "http://localhost", wait: bool = True) -> None:
+def warm(app: Flask, base_url: str = "http://localhost", wait: bool = True,
+         later: bool = True) -> None:
     """Render the map once per language and compress, once per encoding and at the strong
     levels, what stays fixed: the map pages, the static files they name, their layers and
     /basemap. Call it before a server forks its workers, so they share the result and no
@@ -122,7 +126,9 @@ def warm(app: Flask, base_url: str = "http://localhost", wait: bool = True) -> N
     only a body asked for at the same address is the one compressed here. `wait` False
     (`xinqu serve`): a body whose strong compressions no earlier start kept (the layers'
     after a build) is kept at the cheap levels for now, and a background process makes the
-    strong ones, which the workers take up as they land (webapp.compression)."""
+    strong ones, which the workers take up as they land (webapp.compression); `later`
+    False: another process makes those (`warm_elsewhere`), this one only takes them up
+    (a worker of `xinqu serve` warming while it serves, in one thread)."""
     service = app.extensions["xinqu"]
     compressor = service.compressor
     client = app.test_client()
@@ -145,14 +151,44 @@ def warm(app: Flask, base_url: str = "http://localhost", wait: bool = True) -> N
     # Largest first, so that the threads finish together.
     jobs = [(data, etag, encoding) for data, etag in sorted(fixed, key=lambda f: -len(f[0]))
             for encoding in compression.ENCODINGS]
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+    threads = min(4, os.cpu_count() or 1) if later else 1  # a serving worker: one
+    with ThreadPoolExecutor(max_workers=threads) as pool:
         # The compressors release the GIL: use the cores while nothing is served yet.
-        later = [job for job in pool.map(lambda job: compressor.keep_fixed(*job, wait=wait),
-                                         jobs) if job is not None]
-    if later:  # the pool's threads are gone: a fork copies this one thread only
-        compressor.compress_later(later)
+        jobs_later = [job for job in pool.map(
+            lambda job: compressor.keep_fixed(*job, wait=wait), jobs) if job is not None]
+    if not later:
+        return
+    if jobs_later:  # the pool's threads are gone: a fork copies this one thread only
+        compressor.compress_later(jobs_later)
     elif compressor.files is not None:
         compressor.files.prune()
+
+
+def warm_elsewhere(app: Flask, base_url: str, after: float = 0.0) -> int | None:
+    """In a child process at low priority: keep a snapshot of the opened store for the
+    next start (layers.stores.keep), then warm(), waiting for the strong levels, so that
+    what no earlier start kept lands in the compressed files while the server already
+    answers (its workers warm with `later=False` and take the files up). Call it before
+    the server forks its workers, with no other thread running; `after`: seconds the child
+    waits first (the server's first answers first); the child's pid (None: no fork here)."""
+    if not hasattr(os, "fork"):
+        return None
+    pid = os.fork()
+    if pid:
+        return pid
+    status = 1
+    try:  # the child: never returns, runs no exit handler of the parent's
+        with contextlib.suppress(OSError):
+            os.nice(10)
+        time.sleep(after)
+        stores.keep(app.extensions["xinqu"].store)  # the next start reads one file
+        if app.extensions["xinqu"].compressor.files is not None:  # else no folder to fill
+            warm(app, base_url, wait=True)
+        status = 0
+    except Exception:  # a child that failed only leaves the cheap levels in service
+        logging.getLogger(__name__).exception("warming in the background failed")
+    finally:
+        os._exit(status)
 
 
 def _finish(response: Response) -> Response:

@@ -1,7 +1,8 @@
 """Response compression that never makes a client wait on a slow level.
 
 Bodies fixed from start-up (static files, the map page, its layers, /basemap) are
-compressed once by `warm()` at strong levels before the workers fork, and kept for the
+compressed once by `warm()` at strong levels (before the workers fork under webapp.wsgi;
+in each worker of `xinqu serve`, in a thread, once it answers), and kept for the
 process's life (and on disk for the next start: webapp.compressed_files). Every other
 body is compressed while its client waits, at a level that costs milliseconds, and kept in
 a byte-bounded LRU. Keys are (ETag, encoding): a body
@@ -68,7 +69,7 @@ def negotiate(request: Request) -> str | None:
 class CompressedBodies:
     """Compressed bodies by (ETag, encoding), bounded by bytes and safe across threads.
 
-    Fixed bodies are never evicted (they are added before serving starts); the others
+    Fixed bodies are never evicted (warm() adds them, once per process); the others
     share what the fixed ones leave of the limit, least recently used out first. The lock
     guards the dicts only: no compression runs while it is held.
     """
@@ -176,7 +177,8 @@ class Compressor:
     def keep_fixed(self, data: bytes, etag: str, encoding: str,
                    wait: bool = True) -> tuple[bytes, str, int] | None:
         """Compress a fixed body at the strong level (or read that from the files kept by
-        an earlier start) and keep it for good (start-up only, before any request).
+        an earlier start) and keep it for good, in place of a per-request compression of
+        the same body (warm() only).
 
         With `wait` False, a body whose strong compression is not on disk is kept at the
         cheap level for now (`pending`); the job `(data, encoding, level)` for

@@ -49,6 +49,9 @@ def decimals_for(tolerance: float) -> int:
     return max(1, min(DISPLAY_DECIMALS, math.ceil(-math.log10(tolerance / 5))))
 
 
+MULTIPOLYGON = 6  # shapely.get_type_id of a MultiPolygon
+
+
 def without_small_parts(geometry, min_area: float):
     """A (multi)polygon without the parts under min_area (the largest part always stays)."""
     if geometry is None or geometry.geom_type != "MultiPolygon" or min_area <= 0:
@@ -56,6 +59,23 @@ def without_small_parts(geometry, min_area: float):
     parts = sorted(geometry.geoms, key=lambda part: -part.area)
     keep = [part for part in parts if part.area >= min_area] or parts[:1]
     return MultiPolygon(keep) if len(keep) > 1 else keep[0]
+
+
+def many_without_small_parts(multipolygons: np.ndarray, min_area: float) -> np.ndarray:
+    """`without_small_parts` of an array of MultiPolygons in a few vectorised calls (the
+    same parts in the same order: largest first, ties as they were)."""
+    parts, owner = shapely.get_parts(multipolygons, return_index=True)
+    areas = shapely.area(parts)
+    order = np.lexsort((np.arange(len(parts)), -areas, owner))
+    parts, owner, areas = parts[order], owner[order], areas[order]
+    largest = np.r_[True, owner[1:] != owner[:-1]]  # the first part of each: always kept
+    keep = largest | (areas >= min_area)
+    parts, owner = parts[keep], owner[keep]
+    out = shapely.multipolygons(parts, indices=owner)
+    counts = np.bincount(owner, minlength=len(multipolygons))
+    single = np.flatnonzero(counts == 1)
+    out[single] = parts[np.searchsorted(owner, single)]
+    return out
 
 
 @dataclass(frozen=True)
@@ -75,10 +95,11 @@ class WebCopy:
         the coordinates of all are rounded in one call."""
         geometries = np.asarray(geometries, dtype=object).copy()
         present = ~(shapely.is_missing(geometries) | shapely.is_empty(geometries))
-        if self.tolerance > 0:
-            min_area = (self.min_part_factor * self.tolerance) ** 2
-            for i in np.flatnonzero(present).tolist():
-                geometries[i] = without_small_parts(geometries[i], min_area)
+        min_area = (self.min_part_factor * self.tolerance) ** 2 if self.tolerance > 0 else 0
+        if min_area > 0:
+            multi = np.flatnonzero(present & (shapely.get_type_id(geometries) == MULTIPOLYGON))
+            if multi.size:
+                geometries[multi] = many_without_small_parts(geometries[multi], min_area)
         geometries[present] = rounded(geometries[present], decimals_for(self.tolerance))
         return geometries
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import folium
 from branca.element import MacroElement
@@ -25,16 +23,10 @@ from folium.template import Template
 from markupsafe import Markup
 from shapely.ops import polylabel
 
-from layers import yamlio
 from layers.admin_names import admin_names
-from layers.paths import DATA_DIR
-from layers.query import LIMIT_MAX, suffix
-from webapp.errors import UsageError
+from layers.query import suffix
+from webapp.map_style import PAGE_LIMIT_ENV, STYLE_PATH, load_style, page_limit  # noqa: F401
 from webapp.security import inline_script_hashes, script_hash
-
-STYLE_PATH = DATA_DIR / "map_style.yaml"
-# Overrides data/map_style.yaml `web.map_page_limit` (tests lower it to page a small layer).
-PAGE_LIMIT_ENV = "XINQU_MAP_PAGE_LIMIT"
 
 # China's mainland with room for the partners to the south and west.
 CHINA_BOUNDS = [[17.0, 73.0], [54.0, 136.0]]
@@ -72,24 +64,6 @@ def _assets(names: list, static_url: Callable[[str], str]) -> list[tuple[str, st
         name, path = entry if isinstance(entry, tuple) else (entry, LOCAL_ASSETS[entry])
         out.append((name, static_url(path)))
     return out
-
-
-def load_style(path: Path = STYLE_PATH) -> dict[str, Any]:
-    """data/map_style.yaml: how each layer is drawn."""
-    return yamlio.read(path)
-
-
-def page_limit(web: dict[str, Any], override: str | int | None = None) -> int:
-    """Features per map request: `override` (an app config key or $XINQU_MAP_PAGE_LIMIT)
-    or `web.map_page_limit`, within 1..the API's LIMIT_MAX, else a UsageError."""
-    value = web.get("map_page_limit", LIMIT_MAX) if override in (None, "") else override
-    try:
-        limit = int(value)
-    except (TypeError, ValueError):
-        raise UsageError(f"map page limit: not a whole number: {value!r}") from None
-    if not 1 <= limit <= LIMIT_MAX:
-        raise UsageError(f"map page limit must lie within 1..{LIMIT_MAX}, not {limit}")
-    return limit
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from flask import Flask, g, has_request_context
 from layers import stores
 from webapp.built import data_time
 from webapp.geojson import build_catalogue
-from webapp.map import load_style
+from webapp.map_style import load_style
 
 log = logging.getLogger(__name__)
 

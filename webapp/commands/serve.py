@@ -2,7 +2,9 @@
 
 The app (and so the built store) is loaded once in the master process before the
 workers fork, so a missing store is reported as one line before anything listens, and
-the workers share the loaded data and the bodies warm() compressed.
+the workers share the loaded data. The map pages and the strong compressions of the fixed
+bodies are made after that (webapp.app.warm_elsewhere, and warm() in a thread of each
+worker), so the first answer waits for neither.
 
 Workers are gunicorn's `gthread`: each runs a pool of threads, and a connection idle
 between keep-alive requests waits in the worker's poller, not in a thread, so idle or
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import socket
+import threading
+import time
 
 from layers import tempfiles
 from webapp.commands import store_option
@@ -23,6 +27,12 @@ DEFAULT_THREADS = 8
 KEEPALIVE = 5  # seconds an idle keep-alive connection is kept open
 TIMEOUT = 60  # seconds without a heartbeat before the master restarts a worker
 GRACEFUL_TIMEOUT = 20  # seconds a stopping worker gets to finish its requests
+# A worker warms (renders the map pages, reads the kept compressions) this long after it
+# starts, in a thread: its first answers do not share the interpreter with that work, and
+# a map page asked for sooner is rendered for that request (the same body and ETag). The
+# background process that keeps the store's snapshot and the strong compressions waits
+# as long.
+WARM_AFTER_S = 1.0
 
 
 def register(sub) -> None:
@@ -68,7 +78,7 @@ def run(args) -> int:
     from gunicorn.http import wsgi
 
     from webapp import create_app  # Flask and the store: off the CLI's start-up path
-    from webapp.app import warm
+    from webapp.app import warm, warm_elsewhere
     from webapp.limits import WorkerTokens
 
     # Half the threads of a worker, and one worker, stay free of exports and map images
@@ -85,11 +95,27 @@ def run(args) -> int:
         config["XINQU_CACHE_BYTES"] = args.cache_mb << 20
     app = create_app(config)  # raises UsageError when there is no built store
     _check_free(args.host, args.port)
-    # the address its links name; what no earlier start compressed is made strong meanwhile
-    warm(app, f"http://{_bind_host(args.host)}:{args.port}", wait=False)
+    address = f"http://{_bind_host(args.host)}:{args.port}"  # the one its layers' links name
     close = getattr(app.extensions["xinqu"].store, "close", None)
     if close is not None:  # the workers make their own database connections after the fork
         close()
+    # The map pages and their compressions are not needed for the first answer: one
+    # low-priority process writes the strong compressions no earlier start kept, and each
+    # worker renders the pages and takes up the kept compressions in a thread of its own
+    # while it already answers (a request meanwhile renders or compresses for itself:
+    # the same bodies, the same ETags).
+    warm_elsewhere(app, address, after=WARM_AFTER_S)
+
+    def warm_worker(worker) -> None:
+        def later() -> None:
+            time.sleep(WARM_AFTER_S)  # the first requests first: warm() would share the GIL
+            try:
+                warm(app, address, wait=False, later=False)
+            except Exception:  # the pages are then rendered when first asked for
+                worker.log.exception("warming the map pages failed")
+
+        threading.Thread(target=later, name="xinqu-warm", daemon=True).start()
+
     _drop_server_header(wsgi.Response)  # before the workers fork: they all answer without it
 
     class Server(BaseApplication):
@@ -102,6 +128,7 @@ def run(args) -> int:
             self.cfg.set("timeout", TIMEOUT)
             self.cfg.set("graceful_timeout", GRACEFUL_TIMEOUT)
             self.cfg.set("preload_app", True)
+            self.cfg.set("post_worker_init", warm_worker)
             self.cfg.set("proc_name", "xinqu")
             if "control_socket_disable" in self.cfg.settings:  # no admin socket in $HOME
                 self.cfg.set("control_socket_disable", True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, current_app, request, url_for
 
 from layers import query
-from webapp import map as maps
 from webapp import params
 from webapp.highlight import highlight
+from webapp.map_style import load_style
 from webapp.views.common import (
     html_reply,
     json_reply,
@@ -20,6 +21,9 @@ from webapp.views.common import (
     text,
     text_reply,
 )
+
+if TYPE_CHECKING:
+    from webapp import map as maps
 
 blueprint = Blueprint("pages", __name__)
 
@@ -41,6 +45,8 @@ def _layer_url(layer: str, **filters) -> str:
 
 
 def _map_layers(store, **filters) -> list[maps.MapLayer]:
+    from webapp import map as maps  # folium, when a map is first drawn: off start-up
+
     return [maps.MapLayer(id=layer, name=pick(query.layer(store, layer)["title"]),
                           url=_layer_url(layer, **filters))
             for layer in query.layer_ids(store)]
@@ -55,13 +61,15 @@ def _map_kwargs() -> dict:
 def _style() -> dict:
     cache = service().cache
     if "style" not in cache:
-        cache["style"] = maps.load_style()
+        cache["style"] = load_style()
     return cache["style"]
 
 
 def _small_map(key: tuple, layers) -> maps.MapParts:
     """A unit's or place's small map, rendered by folium once per language (folium names
     its elements at random, so rendering again would also change the page's ETag)."""
+    from webapp import map as maps  # folium, when a map is first drawn: off start-up
+
     cache = service().cache
     key = ("small-map", *key, lang())
     if key not in cache:  # two threads may both render: every request gets the first kept
@@ -72,6 +80,8 @@ def _small_map(key: tuple, layers) -> maps.MapParts:
 
 def map_page():
     """The full map; folium renders it once per interface language."""
+    from webapp import map as maps  # folium, when a map is first drawn: off start-up
+
     cache = service().cache
     key = ("map", lang())
     if key not in cache:
@@ -166,6 +176,8 @@ def _grouped(units: list[dict]) -> OrderedDict:
 
 
 def place_page(id: str):
+    from webapp import map as maps  # folium, when a map is first drawn: off start-up
+
     store = service().store
     data = query.place(store, id)
     parts = _small_map(("place", id), lambda: [maps.MapLayer(
