@@ -74,6 +74,33 @@ def test_units_filter_by_text_in_any_script(client):
     assert "ndrc-2024:5" in html
 
 
+def test_units_come_a_page_at_a_time(client, web_store):
+    """/units is paged as items are (limit, offset, next and prev links), at most
+    UNIT_PAGE_MAX units in full to a page: a corpus of thousands is not sent at once."""
+    every = [u for u in web_store.units.index]
+    first = _json(client.get("/units?f=json&limit=7"))
+    assert first["numberMatched"] == len(every) > 14 and first["numberReturned"] == 7
+    assert [u["id"] for u in first["units"]] == every[:7]
+    walked, url = [], "/units?f=json&limit=7"
+    while url:
+        page = _json(client.get(url))
+        walked += [u["id"] for u in page["units"]]
+        rels = {link["rel"]: link["href"] for link in page["links"]}
+        assert ("prev" in rels) == bool(walked[:-len(page["units"])])
+        url = rels.get("next", "").replace("http://localhost", "")
+    assert walked == every
+    filtered = _json(client.get("/units?f=json&q=浦東&limit=1&offset=1"))
+    assert filtered["numberMatched"] > 2 and filtered["numberReturned"] == 1
+    assert "q=%E6%B5%A6%E6%9D%B1" in {link["rel"]: link["href"]
+                                      for link in filtered["links"]}["next"]
+    for bad in ("limit=501", "limit=0", "offset=-1", "limit=two"):
+        answer = client.get(f"/units?f=json&{bad}")
+        assert answer.status_code == 400 and _json(answer)["parameter"] == bad.split("=")[0]
+    html = client.get("/units?f=html&lang=en&limit=7&offset=7").get_data(as_text=True)
+    assert html.count("<li>") == 7 and 'start="8"' in html and every[7] in html
+    assert 'rel="next"' in html and 'rel="prev"' in html and f"{len(every)} units" in html
+
+
 def test_place_page_groups_units_by_document(client):
     html = client.get("/places/pudong?lang=en").get_data(as_text=True)
     assert "Shanghai Pudong New Area" in html and "上海浦东新区" in html

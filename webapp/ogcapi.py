@@ -174,8 +174,18 @@ def table_collection(id: str, base: str, lang: str) -> dict[str, Any]:
 def items_links(base: str, layer: str, filters: dict[str, Any], number_matched: int,
                 limit: int, offset: int, format: str = "json") -> list[dict[str, str]]:
     """self, alternate, collection, next and prev links of a page of items."""
-    path = f"/collections/{layer}/items"
-    this, other = (GEOJSON, HTML) if format == "json" else (HTML, GEOJSON)
+    links = page_links(base, f"/collections/{layer}/items", filters, number_matched, limit,
+                       offset, format, GEOJSON)
+    links.insert(2, link(url(base, f"/collections/{layer}", f="json"), "collection", JSON,
+                         "the collection"))
+    return links
+
+
+def page_links(base: str, path: str, filters: dict[str, Any], number_matched: int,
+               limit: int, offset: int, format: str = "json", json_type: str = JSON,
+               ) -> list[dict[str, str]]:
+    """self, alternate, next and prev links of a page of `path` (JSON as `json_type`)."""
+    this, other = (json_type, HTML) if format == "json" else (HTML, json_type)
     other_f = "html" if format == "json" else "json"
 
     def page(f: str, at: int) -> str:
@@ -184,7 +194,6 @@ def items_links(base: str, layer: str, filters: dict[str, Any], number_matched: 
     links = [
         link(page(format, offset), "self", this, "this page"),
         link(page(other_f, offset), "alternate", other, "this page as " + other_f.upper()),
-        link(url(base, f"/collections/{layer}", f="json"), "collection", JSON, "the collection"),
     ]
     if offset + limit < number_matched:
         links.append(link(page(format, offset + limit), "next", this, "next page"))

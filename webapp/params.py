@@ -18,7 +18,7 @@ from werkzeug.http import parse_accept_header
 from geo.crs import DEFAULT_CRS, CRSError, bbox_to_lonlat, crs_of, ogc_code, ogc_uri
 from layers.cql import DRAFT_LANGS as DRAFT_FILTER_LANGS
 from layers.cql import LANGS as FILTER_LANGS
-from layers.query import LIMIT_DEFAULT, QueryError, check_bbox, check_page
+from layers.query import LIMIT_DEFAULT, LIMIT_MAX, QueryError, check_bbox, check_page
 from webapp import i18n
 
 JSON_TYPES = ("application/json", "application/geo+json", "application/vnd.oai.openapi+json")
@@ -98,9 +98,10 @@ def _integer(source: Any, name: str, default: int) -> int:
         raise QueryError(name, f"must be a whole number, not {raw[:40]!r}") from None
 
 
-def page(source: Any) -> tuple[int, int]:
-    """limit (default 100, 1..10000) and offset (>= 0)."""
-    return check_page(_integer(source, "limit", LIMIT_DEFAULT), _integer(source, "offset", 0))
+def page(source: Any, most: int = LIMIT_MAX) -> tuple[int, int]:
+    """limit (default 100, 1..most, 10000 unless said) and offset (>= 0)."""
+    return check_page(_integer(source, "limit", LIMIT_DEFAULT), _integer(source, "offset", 0),
+                      most)
 
 
 def bbox(source: Any, offered: list[str] | None = None) -> tuple[float, ...] | None:

@@ -27,6 +27,7 @@ from layers.query.links import LINKED, RELATIONS, filtered_units, places_linked,
 from layers.query.params import (
     LIMIT_DEFAULT,
     LIMIT_MAX,
+    UNIT_PAGE_MAX,
     check_bbox,
     check_chapter,
     check_kind,
@@ -45,7 +46,7 @@ from layers.query.places import (
 from layers.query.reader import LinkFilter, Reader
 from layers.query.search import SEARCH_LIMIT, search, search_key
 from layers.query.selection import Selection, selection, strategy_regions
-from layers.query.units import chapters, summaries, unit, unit_summary, units
+from layers.query.units import chapters, summaries, unit, unit_ids, unit_summary, units
 from layers.query.values import (
     id_list,
     lang_fields,
@@ -57,12 +58,13 @@ from layers.query.values import (
 
 __all__ = [
     "FACT_LISTS", "FEATURE_EXTRAS", "LIMIT_DEFAULT", "LIMIT_MAX", "LINKED", "RELATIONS",
-    "SEARCH_LIMIT", "Items", "LinkFilter", "NotFound", "QueryError", "Reader", "Selection",
+    "SEARCH_LIMIT", "UNIT_PAGE_MAX", "Items", "LinkFilter", "NotFound", "QueryError", "Reader",
+    "Selection",
     "apply_filter", "apply_order", "apply_sortby", "chapters", "check_bbox",
     "check_chapter", "check_kind", "check_layer", "check_page", "check_properties",
     "documents", "feature", "filtered_units", "find_place", "id_list", "items", "lang_fields",
     "layer", "layer_ids", "link_filter", "names", "parse_filter", "parse_sortby", "place",
     "place_attributes", "place_ref", "place_refs", "places_linked", "queryables", "scalar",
     "search", "search_key", "selection", "spatial_facts", "strategy_regions", "suffix", "summaries",
-    "unit", "unit_summary", "units", "units_of_places",
+    "unit", "unit_ids", "unit_summary", "units", "units_of_places",
 ]

@@ -13,6 +13,9 @@ from layers.query.reader import LinkFilter
 
 LIMIT_DEFAULT = 100
 LIMIT_MAX = 10000
+# /units answers each unit in full (its places, links, chapter): about 5 ms a unit on
+# PostGIS at 1000x, so a page holds at most this many (2.5 s), not LIMIT_MAX.
+UNIT_PAGE_MAX = 500
 
 
 def check_bbox(bbox) -> tuple[float, float, float, float] | None:
@@ -48,14 +51,14 @@ def bbox_parts(bbox: tuple[float, float, float, float]) -> list[tuple[float, ...
     return [(minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy)]
 
 
-def check_page(limit, offset) -> tuple[int, int]:
-    """Validate limit (1..LIMIT_MAX) and offset (>= 0)."""
+def check_page(limit, offset, most: int = LIMIT_MAX) -> tuple[int, int]:
+    """Validate limit (1..most) and offset (>= 0)."""
     if isinstance(limit, bool) or not isinstance(limit, int):
         raise QueryError("limit", "must be a whole number")
     if isinstance(offset, bool) or not isinstance(offset, int):
         raise QueryError("offset", "must be a whole number")
-    if not 1 <= limit <= LIMIT_MAX:
-        raise QueryError("limit", f"must lie within 1..{LIMIT_MAX}")
+    if not 1 <= limit <= most:
+        raise QueryError("limit", f"must lie within 1..{most}")
     if offset < 0:
         raise QueryError("offset", "must not be negative")
     return limit, offset

@@ -49,8 +49,16 @@ def text_key(q: str) -> str:
 
 def units(store, document: str | None = None, place: str | None = None,
           q: str | None = None, chapter=None, kind: str | None = None) -> list[dict[str, Any]]:
-    """Unit summaries in document order, filtered by document (and one of its chapters),
-    linked place, linked place kind (a layer id: units linked to any place of it) and text.
+    """Unit summaries in document order, filtered as `unit_ids` filters."""
+    return summaries(store, unit_ids(store, document=document, place=place, q=q,
+                                     chapter=chapter, kind=kind))
+
+
+def unit_ids(store, document: str | None = None, place: str | None = None,
+             q: str | None = None, chapter=None, kind: str | None = None) -> list[str]:
+    """Unit ids in document order, filtered by document (and one of its chapters), linked
+    place, linked place kind (a layer id: units linked to any place of it) and text (a
+    page of them is then read, not every unit's row).
 
     `q` matches in any script: both sides are normalised (traditional to simplified,
     full-width folded, case folded), so 浦東 finds 浦东.
@@ -72,7 +80,7 @@ def units(store, document: str | None = None, place: str | None = None,
         check_kind(store, kind)
         keep = set(store.links_where(layer=kind, relations=LINKED)["unit_id"])
         ids = [u for u in ids if u in keep]
-    return summaries(store, ids)
+    return list(ids)
 
 
 def summaries(store, ids: list[str]) -> list[dict[str, Any]]:

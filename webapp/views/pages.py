@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, current_app, request, url_for
 
 from layers import query
-from webapp import params
+from webapp import ogcapi, params
 from webapp.highlight import highlight
 from webapp.map_style import load_style
 from webapp.views.common import (
+    base_url,
     html_reply,
     json_reply,
     lang,
@@ -116,26 +117,33 @@ def units():
     chapter = params.text(request, "chapter")
     kind = params.text(request, "kind")
     unit = params.text(request, "unit")
+    # A page of units (each answered in full in JSON): a corpus of thousands is not read,
+    # nor sent, at once.
+    limit, offset = params.page(request, query.UNIT_PAGE_MAX)
     try:
-        found = query.units(store, document=document, place=place, q=q, chapter=chapter,
-                            kind=kind)
+        found = query.unit_ids(store, document=document, place=place, q=q, chapter=chapter,
+                               kind=kind)
     except query.NotFound as missing:
         raise query.QueryError(missing.kind, str(missing)) from None
     if unit is not None:  # the map's unit filter, read as items and the map images read it
         kept = set(query.filtered_units(store, unit, document, chapter))
-        found = [u for u in found if u["id"] in kept]
+        found = [u for u in found if u in kept]
+    shown = found[offset:offset + limit]
+    filters = {"document": document, "chapter": chapter, "place": place, "kind": kind, "q": q}
+    links = ogcapi.page_links(base_url(), "/units",
+                              {**filters, "unit": unit, "lang": request.args.get("lang")},
+                              len(found), limit, offset, f)
     if f == "json":
-        return json_reply({"units": [query.unit(store, u["id"]) for u in found],
-                           "numberMatched": len(found),
-                           "filters": {"document": document, "chapter": chapter,
-                                       "place": place, "kind": kind, "q": q, "unit": unit}})
+        return json_reply({"units": [query.unit(store, u) for u in shown],
+                           "numberMatched": len(found), "numberReturned": len(shown),
+                           "links": links, "filters": {**filters, "unit": unit}})
     places = sorted(
         ((pid, query.names(row)) for layer in query.layer_ids(store)
          for pid, row in store.layers[layer].iterrows()),
         key=lambda item: pick(item[1]))
-    return html_reply(render("units.html", units=found, documents=_documents(), places=places,
-                             filters={"document": document, "chapter": chapter,
-                                      "place": place, "kind": kind, "q": q}))
+    return html_reply(render("units.html", units=query.summaries(store, shown),
+                             number_matched=len(found), offset=offset, links=links,
+                             documents=_documents(), places=places, filters=filters))
 
 
 def _place_href(place_id: str) -> str:
