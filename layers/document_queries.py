@@ -49,18 +49,25 @@ def _extra(store, doc_id: str) -> dict[str, Any]:
     return out
 
 
-def _summary(store, doc: dict[str, Any], count: int, linked: list[str]) -> dict[str, Any]:
-    return {**doc, **_extra(store, doc["id"]), "units": count,
-            "places": query.place_refs(store, linked)}
+def _summary(store, doc: dict[str, Any], count: int, places: list[dict[str, Any]],
+             ) -> dict[str, Any]:
+    return {**doc, **_extra(store, doc["id"]), "units": count, "places": places}
 
 
-def document_list(store) -> list[dict[str, Any]]:
-    """Every document: id, title, publisher, date, number, URL, origin (shipped|added),
-    language versions, how many units, and the places it is linked to."""
+def document_list(store, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+    """Every document (or `limit` of them from `offset`, in store order): id, title,
+    publisher, date, number, URL, origin (shipped|added), language versions, how many
+    units, and the places it is linked to."""
+    ids = [str(id) for id in store.document_rows().index]
+    shown = ids[offset:None if limit is None else offset + limit]
     counts = _unit_counts(store)
     places = _places_by_document(store)
-    return [_summary(store, doc, int(counts.get(doc["id"], 0)), places.get(doc["id"], []))
-            for doc in query.documents(store)]
+    # The shown documents' places read at once (one query on a database, not one each).
+    refs = {ref["id"]: ref for ref in query.place_refs(
+        store, [place for id in shown for place in places.get(id, [])])}
+    return [_summary(store, doc, int(counts.get(doc["id"], 0)),
+                     [refs[place] for place in places.get(doc["id"], [])])
+            for doc in query.documents(store, shown)]
 
 
 def document_detail(store, id: str) -> dict[str, Any]:
@@ -75,5 +82,5 @@ def document_detail(store, id: str) -> dict[str, Any]:
         units.append({**unit, "text": full["text"], "places": full["places"],
                       "general": full["general"]})
     counts = _unit_counts(store, id)
-    return {**_summary(store, doc, int(counts.get(id, 0)),
-                       _places_by_document(store, id).get(id, [])), "unit_list": units}
+    return {**_summary(store, doc, int(counts.get(id, 0)), query.place_refs(
+        store, _places_by_document(store, id).get(id, []))), "unit_list": units}

@@ -76,7 +76,7 @@ def test_units_filter_by_text_in_any_script(client):
 
 def test_units_come_a_page_at_a_time(client, web_store):
     """/units is paged as items are (limit, offset, next and prev links), at most
-    UNIT_PAGE_MAX units in full to a page: a corpus of thousands is not sent at once."""
+    FULL_PAGE_MAX units in full to a page: a corpus of thousands is not sent at once."""
     every = [u for u in web_store.units.index]
     first = _json(client.get("/units?f=json&limit=7"))
     assert first["numberMatched"] == len(every) > 14 and first["numberReturned"] == 7
@@ -99,6 +99,28 @@ def test_units_come_a_page_at_a_time(client, web_store):
     html = client.get("/units?f=html&lang=en&limit=7&offset=7").get_data(as_text=True)
     assert html.count("<li>") == 7 and 'start="8"' in html and every[7] in html
     assert 'rel="next"' in html and 'rel="prev"' in html and f"{len(every)} units" in html
+
+
+def test_documents_come_a_page_at_a_time(client, web_store):
+    """/documents is paged as /units is; a page's documents are those of the whole list,
+    places and all."""
+    every = [str(id) for id in web_store.documents.index]
+    whole = _json(client.get("/documents?f=json"))["documents"]
+    assert [d["id"] for d in whole] == every and len(every) >= 3
+    page = _json(client.get("/documents?f=json&limit=1&offset=1"))
+    assert page["numberMatched"] == len(every) and page["numberReturned"] == 1
+    assert page["documents"] == whole[1:2] and any(d["places"] for d in whole)
+    for offset, document in enumerate(whole):  # each page's places are the whole list's
+        assert _json(client.get(f"/documents?f=json&limit=1&offset={offset}"))[
+            "documents"] == [document]
+    rels = {link["rel"]: link["href"] for link in page["links"]}
+    assert "offset=2" in rels["next"] and "prev" in rels
+    last = _json(client.get(f"/documents?f=json&limit=2&offset={len(every) - 1}"))
+    assert [d["id"] for d in last["documents"]] == every[-1:]
+    assert "next" not in {link["rel"] for link in last["links"]}
+    assert client.get("/documents?f=json&limit=501").status_code == 400
+    html = client.get("/documents?f=html&lang=en&limit=2").get_data(as_text=True)
+    assert html.count('<tr id="doc-') == 2 and 'rel="next"' in html and every[1] in html
 
 
 def test_place_page_groups_units_by_document(client):

@@ -229,6 +229,9 @@ LIMIT_PARAM = param("limit", "query", "number of items per page", {
     "default": query.LIMIT_DEFAULT}, style="form", explode=False)
 OFFSET_PARAM = param("offset", "query", "number of matching items to skip",
                       {"type": "integer", "minimum": 0, "default": 0})
+FULL_PAGE_LIMIT_PARAM = param("limit", "query", "number of entries per page (each in full)", {
+    "type": "integer", "minimum": 1, "maximum": query.FULL_PAGE_MAX,
+    "default": query.LIMIT_DEFAULT}, style="form", explode=False)
 BBOX_PARAM = param(
     "bbox", "query", "only items whose geometry intersects this box (CRS84: "
     "minlon,minlat,maxlon,maxlat; a minlon above maxlon crosses the antimeridian)",
@@ -343,7 +346,8 @@ def openapi(base: str, title: str, description: str, layer_ids: list[str],
              param("kind", "query", "a place kind (layer id) the unit is linked to a place of",
                    {"type": "string"}),
              param("q", "query", "text to find (traditional and simplified match alike)",
-                   {"type": "string", "maxLength": 200}), F_PARAM, LANG_PARAM],
+                   {"type": "string", "maxLength": 200}), FULL_PAGE_LIMIT_PARAM, OFFSET_PARAM,
+             F_PARAM, LANG_PARAM],
             content(JSON, HTML), "getUnits", ["Units"]),
         "/units/{unitId}": operation(
             "one unit: its texts, mentions and places", [UNIT_ID, F_PARAM, LANG_PARAM],

@@ -13,9 +13,10 @@ from layers.query.reader import LinkFilter
 
 LIMIT_DEFAULT = 100
 LIMIT_MAX = 10000
-# /units answers each unit in full (its places, links, chapter): about 5 ms a unit on
-# PostGIS at 1000x, so a page holds at most this many (2.5 s), not LIMIT_MAX.
-UNIT_PAGE_MAX = 500
+# /units and /documents answer each entry in full (a unit's places, links, chapter; a
+# document's places): about 5 ms a unit on PostGIS at 1000x, so a page holds at most this
+# many (2.5 s), not LIMIT_MAX.
+FULL_PAGE_MAX = 500
 
 
 def check_bbox(bbox) -> tuple[float, float, float, float] | None:

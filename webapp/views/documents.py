@@ -20,6 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from layers import paths, stores
 from layers.document_queries import document_detail, document_list
 from layers.documents.model import LANGS
+from layers.query import FULL_PAGE_MAX
 from layers.userdocs import (
     MAX_BYTES,
     IntakeError,
@@ -30,8 +31,19 @@ from layers.userdocs import (
 )
 from layers.userdocs.intake import check_file_name
 from webapp import params
-from webapp.ogcapi import F_PARAM, HTML, JSON, LANG_PARAM, content, operation, param
-from webapp.views.common import html_reply, json_reply, lang, render, service
+from webapp.ogcapi import (
+    F_PARAM,
+    FULL_PAGE_LIMIT_PARAM,
+    HTML,
+    JSON,
+    LANG_PARAM,
+    OFFSET_PARAM,
+    content,
+    operation,
+    page_links,
+    param,
+)
+from webapp.views.common import base_url, html_reply, json_reply, lang, render, service
 from webapp.views.pages import _map_layers, _small_map
 
 blueprint = Blueprint("documents", __name__)
@@ -64,10 +76,18 @@ def _fresh(response: Response) -> Response:
 
 @blueprint.get("/documents")
 def documents():
-    found = document_list(service().store)
-    if params.output_format(request) == "json":
-        return _fresh(json_reply({"documents": found, "numberMatched": len(found)}))
-    return _fresh(html_reply(render("documents.html", documents=found,
+    store = service().store
+    f = params.output_format(request)
+    limit, offset = params.page(request, FULL_PAGE_MAX)  # a desk of thousands: a page
+    found = document_list(store, limit, offset)
+    matched = len(store.document_rows().index)
+    links = page_links(base_url(), "/documents", {"lang": request.args.get("lang")},
+                              matched, limit, offset, f)
+    if f == "json":
+        return _fresh(json_reply({"documents": found, "numberMatched": matched,
+                                  "numberReturned": len(found), "links": links}))
+    return _fresh(html_reply(render("documents.html", documents=found, links=links,
+                                    number_matched=matched,
                                     uploads=bool(current_app.config.get(TOKEN_CONFIG)))))
 
 
@@ -267,7 +287,8 @@ def _post_operation() -> dict:
 openapi_paths = {
     "/documents": {
         **operation("every document: title, date, publisher, number, languages, units, "
-                    "places", [F_PARAM, LANG_PARAM], content(JSON, HTML), "getDocuments",
+                    "places", [FULL_PAGE_LIMIT_PARAM, OFFSET_PARAM, F_PARAM, LANG_PARAM],
+                    content(JSON, HTML), "getDocuments",
                     ["Documents"]),
         **_post_operation()},
     "/documents/new": _with_forbidden(operation(

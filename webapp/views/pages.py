@@ -119,7 +119,7 @@ def units():
     unit = params.text(request, "unit")
     # A page of units (each answered in full in JSON): a corpus of thousands is not read,
     # nor sent, at once.
-    limit, offset = params.page(request, query.UNIT_PAGE_MAX)
+    limit, offset = params.page(request, query.FULL_PAGE_MAX)
     try:
         found = query.unit_ids(store, document=document, place=place, q=q, chapter=chapter,
                                kind=kind)
