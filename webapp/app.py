@@ -7,8 +7,6 @@ order. Static files are served from memory by webapp.static_assets.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 import re
 import time
@@ -21,7 +19,7 @@ from jinja2 import FileSystemBytecodeCache
 from werkzeug.http import parse_etags
 
 from layers import paths, stores, yamlio
-from webapp import compression, errors, exports, planner, planner_map
+from webapp import background, compression, errors, exports, planner, planner_map
 from webapp.built import data_time, open_store
 from webapp.compression import Compressor
 from webapp.geojson import build_catalogue
@@ -171,24 +169,16 @@ def warm_elsewhere(app: Flask, base_url: str, after: float = 0.0) -> int | None:
     answers (its workers warm with `later=False` and take the files up). Call it before
     the server forks its workers, with no other thread running; `after`: seconds the child
     waits first (the server's first answers first); the child's pid (None: no fork here)."""
-    if not hasattr(os, "fork"):
+    if not background.can_fork():
         return None
-    pid = os.fork()
-    if pid:
-        return pid
-    status = 1
-    try:  # the child: never returns, runs no exit handler of the parent's
-        with contextlib.suppress(OSError):
-            os.nice(10)
+
+    def keep_and_warm() -> None:
         time.sleep(after)
         stores.keep(app.extensions["xinqu"].store)  # the next start reads one file
         if app.extensions["xinqu"].compressor.files is not None:  # else no folder to fill
             warm(app, base_url, wait=True)
-        status = 0
-    except Exception:  # a child that failed only leaves the cheap levels in service
-        logging.getLogger(__name__).exception("warming in the background failed")
-    finally:
-        os._exit(status)
+
+    return background.in_child(keep_and_warm, "warming")
 
 
 def _finish(response: Response) -> Response:

@@ -17,10 +17,8 @@ body, the same ETag, fewer bytes).
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import logging
-import os
 import sys
 import threading
 import time
@@ -32,6 +30,7 @@ from typing import Any
 import brotli
 from flask import Request, Response
 
+from webapp import background
 from webapp.compressed_files import CompressedFiles
 
 if sys.version_info >= (3, 14):
@@ -209,23 +208,16 @@ class Compressor:
         no other thread (warm() does, before the server forks its workers)."""
         if not jobs or self.files is None:
             return None
-        if not hasattr(os, "fork"):
-            for data, encoding, level in jobs:
-                self._strong_to_files(data, encoding, level)
-            return None
-        pid = os.fork()
-        if pid:
-            return pid
-        status = 1
-        try:  # the child: never returns, runs no exit handler of the parent's
-            with contextlib.suppress(OSError):
-                os.nice(10)
+
+        def compress() -> None:
             for data, encoding, level in jobs:
                 self._strong_to_files(data, encoding, level)
             self.files.prune()
-            status = 0
-        finally:
-            os._exit(status)
+
+        if not background.can_fork():
+            compress()
+            return None
+        return background.in_child(compress, "compressing at the strong levels")
 
     def _strong_to_files(self, data: bytes, encoding: str, level: int) -> None:
         self.files.put(data, encoding, level, _compress(data, encoding, level))
