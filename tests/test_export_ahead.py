@@ -10,7 +10,6 @@ Real runs of the CLI in temporary instance folders (XINQU_HOME).
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 from test_build import _point_outside_district
 from test_documents_add import PUDONG_TEXT
-from test_export_cache import HEAVY, REPO, entries, written, xinqu
+from test_export_cache import REPO, data_with_setting, entries, export_alone, written, xinqu
 from web_fixtures import serving
 
 from layers import export
@@ -42,14 +41,9 @@ def ahead_names(store_path: Path) -> set[str]:
 def first_export(home: Path, layer: str, out: Path) -> list[str]:
     """`xinqu export --layer LAYER --format gpkg` in a process of its own; the heavy
     modules it loaded (none when the export was copied from the cache)."""
-    probe = ("import sys\nfrom webapp.cli import main\n"
-             f"assert main(['export', '--layer', {layer!r}, '--format', 'gpkg', '--out', "
-             f"{str(out)!r}]) == 0\n"
-             f"print('LOADED:', *(m for m in {HEAVY!r} if m in sys.modules))")
-    run = xinqu(home, code=probe)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.splitlines()[0].startswith(f"wrote {out} (EPSG:4326; features: ")
-    return run.stdout.splitlines()[-1].split()[1:]
+    lines, loaded = export_alone(home, layer, out)
+    assert lines[0].startswith(f"wrote {out} (EPSG:4326; features: ")
+    return loaded
 
 
 @pytest.fixture(scope="module")
@@ -135,16 +129,7 @@ def add_with_settings(home: Path, tmp_path: Path, data_dir: Path,
                       setting: str, value: str) -> subprocess.CompletedProcess:
     """`xinqu documents add` with a copy of the data folder (XINQU_DATA) whose
     data/export.yaml has `setting: value`."""
-    data = tmp_path / "data"
-    data.mkdir()
-    for path in data_dir.iterdir():
-        if path.name != "export.yaml":
-            (data / path.name).symlink_to(path)
-    settings = (data_dir / "export.yaml").read_text(encoding="utf-8")
-    assert f"\n{setting}: " in settings
-    (data / "export.yaml").write_text(
-        re.sub(rf"\n{setting}: .*\n", f"\n{setting}: {value}\n", settings),
-        encoding="utf-8")
+    data = data_with_setting(data_dir, tmp_path, setting, value)
     source = tmp_path / "措施.txt"
     source.write_text(PUDONG_TEXT, encoding="utf-8")
     env = {**os.environ, "XINQU_HOME": str(home), "XINQU_DATA": str(data), "CI": "true"}

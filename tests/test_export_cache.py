@@ -34,6 +34,34 @@ def xinqu(home: Path, *args: str, code: str | None = None) -> subprocess.Complet
                           capture_output=True, text=True, timeout=300)
 
 
+def export_alone(home: Path, layer: str, out: Path) -> tuple[list[str], list[str]]:
+    """`xinqu export --layer LAYER --format gpkg --out OUT` in a process of its own: its
+    output lines, and the heavy modules it loaded (none when it copied a kept export)."""
+    probe = ("import sys\nfrom webapp.cli import main\n"
+             f"assert main(['export', '--layer', {layer!r}, '--format', 'gpkg', '--out', "
+             f"{str(out)!r}]) == 0\n"
+             f"print('LOADED:', *(m for m in {HEAVY!r} if m in sys.modules))")
+    run = xinqu(home, code=probe)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    return lines, lines[-1].split()[1:]
+
+
+def data_with_setting(data_dir: Path, tmp_path: Path, setting: str, value: str) -> Path:
+    """A copy of the data folder (for XINQU_DATA, its files linked) whose
+    data/export.yaml has `setting: value`."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for path in data_dir.iterdir():
+        if path.name != "export.yaml":
+            (data / path.name).symlink_to(path)
+    settings = (data_dir / "export.yaml").read_text(encoding="utf-8")
+    assert f"\n{setting}: " in settings
+    (data / "export.yaml").write_text(
+        re.sub(rf"\n{setting}: .*\n", f"\n{setting}: {value}\n", settings), encoding="utf-8")
+    return data
+
+
 def entries(home: Path) -> list[Path]:
     folder = home / "cache" / "exports"
     return sorted(folder.glob(f"*{export_cache.SUFFIX}")) if folder.is_dir() else []
@@ -51,14 +79,9 @@ def test_a_repeat_is_the_same_bytes_copied_without_the_heavy_libraries(home, tmp
     run = xinqu(home, "export", "--layer", "new-areas", "--format", "gpkg", "--out", first)
     assert run.returncode == 0, run.stderr
     assert len(entries(home)) == 1
-    probe = ("import sys\nfrom webapp.cli import main\n"
-             f"assert main(['export', '--layer', 'new-areas', '--format', 'gpkg', '--out', "
-             f"{str(second)!r}]) == 0\n"
-             f"print('LOADED:', *(m for m in {HEAVY!r} if m in sys.modules))")
-    run = xinqu(home, code=probe)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.splitlines()[0] == f"wrote {second} (EPSG:4326; features: new-areas 19)"
-    assert run.stdout.splitlines()[-1] == "LOADED:"  # none of them
+    lines, loaded = export_alone(home, "new-areas", second)
+    assert lines[0] == f"wrote {second} (EPSG:4326; features: new-areas 19)"
+    assert loaded == []  # none of them
     assert second.read_bytes() == first.read_bytes()
     assert first.read_bytes() == written(home / "xinqu.gpkg", "new-areas", "gpkg")
 
@@ -174,16 +197,8 @@ def test_the_server_answers_from_what_the_cli_kept(home, tmp_path):
 def test_cli_exports_keep_the_cache_within_its_bytes(home, tmp_path, data_dir):
     """`cache_mb` of a copy of the data folder (XINQU_DATA) holds two small layers, not
     three: the least recently used go, and what is left is still served."""
-    data = tmp_path / "data"
-    data.mkdir()
-    for path in data_dir.iterdir():
-        if path.name != "export.yaml":
-            (data / path.name).symlink_to(path)
-    settings = (data_dir / "export.yaml").read_text(encoding="utf-8")
-    assert "\ncache_mb: " in settings
     limit = 0.3  # MB: sites and corridors (about 150 and 140 kB), not with a third
-    (data / "export.yaml").write_text(
-        re.sub(r"\ncache_mb: .*\n", f"\ncache_mb: {limit}\n", settings), encoding="utf-8")
+    data = data_with_setting(data_dir, tmp_path, "cache_mb", str(limit))
 
     def run(layer: str) -> Path:
         out = tmp_path / f"{layer}.gpkg"
