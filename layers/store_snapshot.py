@@ -7,8 +7,9 @@ folder>/cache/store/`), and is only ever used for the very file it was made from
 
 - its header names the store file's stamp (inode, mtime, size: every writer replaces the
   file, so an update or a rebuild changes it), the store's path, this module's format,
-  the source of layers/store.py (how a store is read) and the versions of Python and the
-  libraries whose objects it holds; a snapshot whose header differs is ignored;
+  the fingerprint the export cache keys on too (the source of geo/ and layers/, which
+  read the store, data/*.yaml and the libraries' versions: layers.export_cache) and
+  Python's version; a snapshot whose header differs is ignored;
 - the pickled part carries its length and CRC-32 in the header: a damaged or cut file is
   ignored (and replaced by the next `write`);
 - it is written to a temporary file next to it and renamed into place, so a reader sees
@@ -21,7 +22,6 @@ service's user writes (as it does the store itself).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -29,11 +29,11 @@ import pickle
 import struct
 import sys
 import zlib
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from layers import tempfiles
+from layers.export_cache import fingerprint
 from layers.store_place import file_stamp
 
 log = logging.getLogger(__name__)
@@ -43,9 +43,6 @@ MAGIC = b"XQSNAP01"
 SUFFIX = ".snapshot"
 FOLDER = Path("cache") / "store"
 _HEAD = struct.Struct("<8sI")  # magic, length of the JSON header
-# The libraries whose objects the pickle holds (their versions are part of the key).
-LIBRARIES = ("numpy", "pandas", "geopandas", "shapely", "pyogrio")
-_STORE_SOURCE = Path(__file__).with_name("store.py")
 
 
 def path_for(store_path: Path | str) -> Path:
@@ -57,16 +54,7 @@ def path_for(store_path: Path | str) -> Path:
 def _key(store_path: Path, stamp: tuple[int, int, int]) -> dict:
     """What a snapshot must have been made from to stand for the store file now."""
     return {"format": FORMAT, "store": str(Path(store_path).resolve()), "stamp": list(stamp),
-            "reader": hashlib.sha256(_STORE_SOURCE.read_bytes()).hexdigest(),
-            "python": sys.version,
-            "libraries": {name: _version(name) for name in LIBRARIES}}
-
-
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return ""
+            "code": fingerprint(), "python": sys.version}
 
 
 def read(store_path: Path | str, stamp: tuple[int, int, int] | None) -> dict[str, Any] | None:

@@ -53,6 +53,18 @@ def test_a_kept_snapshot_opens_as_the_same_store(home):
     assert store_snapshot.read(path, (read.stamp[0], read.stamp[1] + 1, read.stamp[2])) is None
 
 
+def test_a_snapshot_made_by_other_code_is_not_used(home, monkeypatch):
+    """The code that reads a store (geo/, layers/), the data settings and the libraries
+    are part of the key: after an update, the next start reads the GeoPackage again."""
+    path = home / "xinqu.gpkg"
+    read = open_stable(path)
+    stores.keep(read)
+    assert store_snapshot.is_current(path, read.stamp)
+    monkeypatch.setattr(store_snapshot, "fingerprint", lambda: "other code")
+    assert not store_snapshot.is_current(path, read.stamp)
+    assert store_snapshot.read(path, read.stamp) is None
+
+
 @pytest.mark.parametrize("damage", ["flipped byte", "cut short", "not a snapshot", "empty"])
 def test_a_damaged_snapshot_is_ignored_and_written_anew(home, damage, caplog):
     path = home / "xinqu.gpkg"
