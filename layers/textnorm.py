@@ -276,9 +276,10 @@ def normalize_many(texts: Sequence[str], lang: str) -> NormalForms:
     else:
         converted, offsets = fold_width(PLAIN_SEPARATOR.join(texts)), [None] * len(texts)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    for i, mapped in enumerate(offsets):
-        if mapped is not None:
-            lengths[i] = len(mapped) - 1
+    if any(offsets):  # a text whose normal form is not its length (rare): its own
+        for i, mapped in enumerate(offsets):
+            if mapped is not None:
+                lengths[i] = len(mapped) - 1
     starts = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(lengths + 1, out=starts[1:])
     return NormalForms(converted, starts.tolist(), offsets)

@@ -33,8 +33,9 @@ class Keys:
     guarded[k] (its only rule is a guard: it reads as its plain reading unless a name
     before it voids it) and plain_hides[k] (its plain reading, standing, hides all it
     overlaps). guard_ends: the last characters of every guard's names.
-    Per reading number r: readings[r], and its places place_ids[first[r]:first[r]+count[r]];
-    reading_number maps id(reading) to r.
+    Per reading number r: readings[r], its places place_ids[first[r]:first[r]+count[r]],
+    keep_inner[r] (the places inside it count too; one more entry, False, is what -1, no
+    reading, reads); reading_number maps id(reading) to r.
     """
 
     keys: list[Key]
@@ -45,8 +46,11 @@ class Keys:
     guarded: np.ndarray
     plain_hides: np.ndarray
     guard_ends: frozenset[str]
+    has_guard: np.ndarray
+    slots: tuple[tuple[np.ndarray, dict[str, np.ndarray]], ...]
     readings: list[Reading]
     reading_number: dict[int, int]
+    keep_inner: np.ndarray
     first: np.ndarray
     count: np.ndarray
     place_ids: np.ndarray
@@ -72,12 +76,26 @@ class Keys:
             plain_hides=np.array([key.plain is not None and not key.plain.keep_inner
                                   for key in listed], dtype=bool),
             guard_ends=frozenset().union(*(key.guard.ends for key in listed if key.guard)),
+            has_guard=np.array([key.guard is not None for key in listed], dtype=bool),
+            slots=tuple(_slot(listed, j, number) for j in range(
+                max((len(key.conditional) for key in listed), default=0))),
             readings=readings,
             reading_number=number,
+            keep_inner=np.array([r.keep_inner for r in readings] + [False], dtype=bool),
             first=np.cumsum(count) - count,
             count=count,
             place_ids=place_ids,
         )
+
+
+def _slot(keys: list[Key], j: int, number: dict[int, int]
+          ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Keys.slots[j]: each key's j-th conditional reading and the rules it names."""
+    nth = [key.conditional[j] if j < len(key.conditional) else None for key in keys]
+    names = sorted({name for reading in nth if reading is not None for name in reading.when})
+    return (np.array([-1 if r is None else number[id(r)] for r in nth], dtype=np.int64),
+            {name: np.array([r is not None and name in r.when for r in nth], dtype=bool)
+             for name in names})
 
 
 def build(keys: Keys) -> ahocorasick.Automaton:

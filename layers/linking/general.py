@@ -103,6 +103,6 @@ def speaking_to_all(rules: Rules, family: str, text: str, bounds: Sequence[tuple
         last = np.searchsorted(starts, start, side="right") - 1
         reach = np.maximum.accumulate(ends)
         inside = (last >= 0) & (reach[np.maximum(last, 0)] >= end)
-    for n in np.unique(number[~inside]).tolist():
-        general[n] = True
-    return general
+    flags = np.zeros(len(bounds), dtype=bool)
+    flags[number[~inside]] = True
+    return flags.tolist()

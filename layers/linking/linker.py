@@ -10,7 +10,6 @@ overlapping forms is kept, and the survivors are mapped back to display-text off
 from __future__ import annotations
 
 import operator
-from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +20,11 @@ import pandas as pd
 
 from layers.documents import LANGS
 from layers.linking import automaton
-from layers.linking.context import reading_at, settled
+from layers.linking.context import readings_at, settled
 from layers.linking.general import speaking_to_all
-from layers.linking.lexicon import Lexicon, Reading, load_lexicon
+from layers.linking.lexicon import Lexicon, load_lexicon
 from layers.linking.matching import matching_form
-from layers.linking.overlaps import Hit, resolve
+from layers.linking.overlaps import resolve
 from layers.linking.rules import FAMILIES, Rules, family_of, load_rules
 from layers.paths import LINKING_DIR
 
@@ -114,16 +113,11 @@ class Linker:
         form = matching_form(texts, lang)
         text, rules = form.text, self.rules
 
-        starts_of = form.starts
-
-        def reading_of(hit: Hit) -> Reading | None:  # for forms with context rules only
-            start, end, key = hit
-            i = bisect_right(starts_of, start) - 1  # the text it lies in (form.text_at)
-            return reading_at(key, rules, documents[i], family, text, start, end,
-                              (starts_of[i], starts_of[i + 1] - 1))
+        def read(hits: automaton.Hits) -> np.ndarray:  # forms with context rules only
+            return readings_at(keys, rules, family, text, form.starts, documents, hits)
 
         hits = automaton.scan(self.automata[family], keys, text, words=family == "en")
-        starts, ends, readings = resolve(hits, keys, reading_of,
+        starts, ends, readings = resolve(hits, keys, read,
                                          settled(keys, text, hits, form.starts),
                                          self.shapes[family])
         count = keys.count[readings]  # a row per place: 港澳 names two

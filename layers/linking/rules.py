@@ -10,10 +10,12 @@ settings say which point places can carry a unit into the new area they lie in.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from layers.linking.errors import LinkingError
@@ -45,33 +47,45 @@ class ContextRule:
             family: tuple(self.patterns.get(family, {}).get(key, ()) for key in _PATTERN_KEYS)
             for family in FAMILIES})
 
-    def holds(self, document: str, family: str, text: str, start: int, end: int,
-              window: int, bounds: tuple[int, int] | None = None) -> bool:
-        """True when the rule allows the form at text[start:end] in a unit of `document`.
+    def holds_at(self, documents: Sequence[str], family: str, text: str, starts: np.ndarray,
+                 ends: np.ndarray, window: int, lows: np.ndarray, highs: np.ndarray
+                 ) -> np.ndarray:
+        """Per form at text[starts[k]:ends[k]] in a unit of documents[k], whose own text
+        lies at text[lows[k]:highs[k]] (the window never reaches past it): True where the
+        rule allows it.
 
-        bounds: where the unit's own text lies in `text`, when it holds several (the
-        window never reaches past them).
+        Its document must be one of the rule's; then no not_after / not_before pattern
+        may be found in the window after / before it, and where the rule has after or
+        before patterns, one of them must be found there. Each pattern searches the
+        windows of all forms still undecided at once (the loops run in C); after first,
+        as one anchored at the form's end fails at once where one anchored at the
+        window's end tries every position.
         """
-        if self.documents is not None and document not in self.documents:
-            return False
+        allowed = (np.ones(len(starts), dtype=bool) if self.documents is None else
+                   np.fromiter(map(self.documents.__contains__, documents), dtype=bool,
+                               count=len(starts)))
         before_any, after_any, not_before, not_after = self.by_family.get(family, _NO_PATTERNS)
-        low, high = bounds or (0, len(text))
-        before = text[max(low, start - window) : start] if before_any or not_before else ""
-        after = text[end : min(high, end + window)] if after_any or not_after else ""
-        for pattern in not_before:
-            if pattern.search(before):
-                return False
-        for pattern in not_after:
-            if pattern.search(after):
-                return False
-        if not before_any and not after_any:
-            return True
-        # after first: either one holding is enough, and a pattern anchored at the form's
-        # end fails at once where one anchored at the window's end tries every position
-        for pattern in after_any:
-            if pattern.search(after):
-                return True
-        return any(pattern.search(before) for pattern in before_any)
+        after = (ends, np.minimum(highs, ends + window))
+        before = (np.maximum(lows, starts - window), starts)
+        at = np.flatnonzero(allowed)
+        for pattern, (low, high) in [*((p, after) for p in not_after),
+                                     *((p, before) for p in not_before)]:
+            found = _search(pattern, text, low[at], high[at])
+            allowed[at[found]] = False
+            at = at[~found]
+        if before_any or after_any:
+            for pattern, (low, high) in [*((p, after) for p in after_any),
+                                         *((p, before) for p in before_any)]:
+                at = at[~_search(pattern, text, low[at], high[at])]
+            allowed[at] = False  # none of them found
+        return allowed
+
+
+def _search(pattern: re.Pattern, text: str, lows: np.ndarray, highs: np.ndarray
+            ) -> np.ndarray:
+    """Per k, whether `pattern` is found in text[lows[k]:highs[k]]."""
+    windows = map(text.__getitem__, map(slice, lows.tolist(), highs.tolist()))
+    return np.fromiter(map(bool, map(pattern.search, windows)), dtype=bool, count=len(lows))
 
 
 @dataclass(frozen=True)
