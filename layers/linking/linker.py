@@ -30,7 +30,7 @@ from layers.paths import LINKING_DIR
 
 MENTION_COLUMNS = ["unit_id", "place_id", "lang", "start", "end", "surface"]
 UNIT_PLACE_COLUMNS = ["unit_id", "place_id", "langs"]
-BATCH_CHARACTERS = 1_000_000  # text linked in one pass: bounds the memory a batch takes
+BATCH_CHARACTERS = 2_000_000  # text linked in one pass: bounds the memory a batch takes
 
 
 class Mention(NamedTuple):

@@ -43,7 +43,8 @@ class MatchingForm:
             starts, ends = self.collapsed.original(starts), self.collapsed.original(ends)
         base = np.asarray(self.normal.starts)[texts]
         starts, ends = starts - base, ends - base
-        mapped = [i for i, offsets in enumerate(self.normal.offsets) if offsets is not None]
+        mapped = ([i for i, offsets in enumerate(self.normal.offsets) if offsets is not None]
+                  if any(self.normal.offsets) else [])  # usually none: one pass in C says so
         for m in np.flatnonzero(np.isin(texts, mapped)).tolist() if mapped else ():
             offsets = self.normal.offsets[texts[m]]
             starts[m], ends[m] = offsets[starts[m]], offsets[ends[m]]
