@@ -15,7 +15,6 @@ from itertools import chain, repeat
 import numpy as np
 
 from layers.linking.rules import Rules
-from layers.textnorm import PLAIN_SEPARATOR, SEPARATOR
 
 _SPAN = re.Match.span  # (start, end) of a match, called from C by map
 # What lets a pattern read past the characters it matches (anchors, lookarounds): such a
@@ -30,47 +29,6 @@ def _reads_only_its_match(pattern: re.Pattern) -> bool:
     separator that is no word character, finds in each text what it finds in its slice:
     only \\b and \\B look beyond a match, and they see the separator as a text's edge."""
     return not any(token in pattern.pattern for token in _READS_AROUND)
-
-
-@cache
-def _literal(pattern: re.Pattern) -> str | None:
-    """The text `pattern` matches when it is plain text (no special character, no flag
-    that changes matching, no separator), else None."""
-    source = pattern.pattern
-    if (not isinstance(source, str) or not source or pattern.flags & ~re.UNICODE
-            or any(char in _SPECIAL for char in source)):
-        return None
-    return source
-
-
-_SPECIAL = frozenset(".^$*+?{}[]\\|()#" + SEPARATOR + PLAIN_SEPARATOR)
-
-
-def _matches(pattern: re.Pattern, text: str, lows: np.ndarray, highs: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """The starts and ends of the matches of `pattern` in each text[lows[r]:highs[r]], in
-    order. Plain text (新区) is found by splitting at it: the pieces' lengths give where
-    each occurrence lies (finditer's leftmost, non-overlapping matches, at a fraction of
-    the cost of a match object each)."""
-    literal = _literal(pattern)
-    if literal is None:
-        flat = np.fromiter(chain.from_iterable(map(_SPAN, chain.from_iterable(
-            map(pattern.finditer, repeat(text), lows.tolist(), highs.tolist())))),
-            dtype=np.int64)
-        return flat[0::2], flat[1::2]
-    size = len(literal)
-    pieces = [text[low:high].split(literal) for low, high in zip(lows.tolist(), highs.tolist(),
-                                                                 strict=True)]
-    parts = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
-    reach = np.cumsum(np.fromiter(map(len, chain.from_iterable(pieces)), dtype=np.int64,
-                                  count=int(parts.sum())) + size)  # past each piece's match
-    first = np.cumsum(parts) - parts  # each run's first piece
-    run = np.repeat(np.arange(len(pieces)), parts)
-    before = np.r_[0, reach][first][run]  # reach before each run's first piece
-    followed = np.ones(len(run), dtype=bool)  # every piece but a run's last is followed
-    followed[first + parts - 1] = False
-    start = (lows[run] + reach - size - before)[followed]
-    return start, start + size
 
 
 def _spans(pattern: re.Pattern, text: str, lows: np.ndarray, highs: np.ndarray
@@ -88,7 +46,11 @@ def _spans(pattern: re.Pattern, text: str, lows: np.ndarray, highs: np.ndarray
         # runs of texts that follow each other in `text`, each read in one pass
         heads = np.flatnonzero(np.r_[True, lows[1:] != highs[:-1] + 1])
         tails = np.r_[heads[1:], len(lows)] - 1
-        start, end = _matches(pattern, text, lows[heads], highs[tails])
+        finditer = pattern.finditer
+        flat = np.fromiter(chain.from_iterable(
+            map(_SPAN, chain.from_iterable(map(finditer, repeat(text), lows[heads].tolist(),
+                                               highs[tails].tolist())))), dtype=np.int64)
+        start, end = flat[0::2], flat[1::2]
         k = np.searchsorted(lows, start, side="right") - 1
         high = highs[np.maximum(k, 0)]
         clean = (k >= 0) & (start < high) & (end <= high)
