@@ -293,6 +293,7 @@ def test_general_patterns_over_joined_texts_find_what_each_text_alone_finds(link
     from layers.linking.general import speaking_to_all
 
     patterns = ["新区", "新区.{0,3}", ".新区", "x*", r"\b", r"\bnew (?:areas?|districts?)\b",
+                r"new(?<!\wnew) (?:areas?|districts?)\b",
                 "(?<=a)新区", "^新区", "新区$", "[^新]区", r"区\s*新", "a|新区\\s*"]
     rng = np.random.default_rng(15)
     pieces = ["新", "区", "新区", "a", " ", "\n", "x", "new areas", "new", "区新"]
@@ -325,3 +326,31 @@ def test_general_patterns_over_joined_texts_find_what_each_text_alone_finds(link
         assert speaking_to_all(rules, "zh", text, bounds, starts, ends) == \
             straightforward_general(rules, "zh", text, bounds, starts, ends), (texts, chosen,
                                                                                chosen_patterns)
+
+
+def test_the_rules_literal_first_english_patterns_match_as_their_word_boundary_forms(linker):
+    # rules.yaml writes "\bnew" as "new(?<!\wnew)" so that the regex engine can search for
+    # the literal: both must find the same matches, at a text's start, after a letter, a
+    # digit, an underscore, a separator or punctuation, in the real English texts and in
+    # windows cut anywhere from them.
+    import re
+
+    rules = linker.rules
+    written = [rules.general_patterns["en"][0],
+               rules.contexts["new-area-context"].by_family["en"][0][0]]
+    assert all(p.pattern.startswith("new(?<!\\wnew) ") for p in written)
+    english_texts = [english.fold(unit.text["en"])[0] for unit in load_units()
+                     if unit.text.get("en")]
+    texts = [f"{before}new {noun}{after}" for before in ("", " ", "re", "a", "1", "_", "\x00",
+                                                          "\ue000", "-", "'", "é")
+             for noun in ("areas such as lanzhou, harbin and ", "area", "districts,")
+             for after in ("", " and changchun", "x")]
+    rng = np.random.default_rng(15)
+    joined = " ".join(english_texts)
+    windows = [joined[a:a + 240] for a in rng.integers(0, len(joined), 400).tolist()]
+    for pattern in written:
+        boundary = re.compile(pattern.pattern.replace("new(?<!\\wnew) ", "\\bnew ", 1))
+        for text in texts + english_texts + windows:
+            assert [m.span() for m in pattern.finditer(text)] == \
+                [m.span() for m in boundary.finditer(text)], (pattern.pattern, text)
+    assert sum(bool(written[0].search(t)) for t in english_texts) > 5

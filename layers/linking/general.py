@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, partial
 from itertools import chain, repeat
 
 import numpy as np
@@ -66,11 +66,15 @@ def _spans(pattern: re.Pattern, text: str, lows: np.ndarray, highs: np.ndarray
             alone[a:b] = True
         keep = clean & ~alone[np.maximum(k, 0)]
         found.append((k[keep], start[keep], end[keep]))
-    for n in np.flatnonzero(alone).tolist():
-        low = int(lows[n])
-        flat = np.fromiter(chain.from_iterable(map(_SPAN, pattern.finditer(
-            text[low:int(highs[n])]))), dtype=np.int64)
-        found.append((np.full(len(flat) // 2, n), flat[0::2] + low, flat[1::2] + low))
+    own = np.flatnonzero(alone)  # each read as its own slice, the loops in C
+    if len(own):
+        matches = list(map(list, map(partial(map, _SPAN), map(pattern.finditer, map(
+            text.__getitem__, map(slice, lows[own].tolist(), highs[own].tolist()))))))
+        count = np.fromiter(map(len, matches), dtype=np.int64, count=len(own))
+        flat = np.fromiter(chain.from_iterable(chain.from_iterable(matches)), dtype=np.int64,
+                           count=2 * int(count.sum()))
+        low = np.repeat(lows[own], count)
+        found.append((np.repeat(own, count), flat[0::2] + low, flat[1::2] + low))
     if not found:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
