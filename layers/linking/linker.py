@@ -157,8 +157,8 @@ class Linker:
                 continue
             version_documents = documents
             if len(chosen) < len(units):
-                texts = [texts[i] for i in chosen.tolist()]
-                version_documents = [documents[i] for i in chosen.tolist()]
+                texts = list(map(texts.__getitem__, chosen.tolist()))
+                version_documents = list(map(documents.__getitem__, chosen.tolist()))
             which, places, first, last, said = self._link_version(
                 lang, version_documents, texts, np.flatnonzero((may_be & ~general)[chosen]))
             general[chosen[said]] = True
@@ -168,7 +168,9 @@ class Linker:
             return _no_mentions(), general, ids
         owner, version, first, last, places, surfaces = (
             np.concatenate(column) for column in zip(*found, strict=True))
-        order = np.lexsort((np.arange(len(owner)), version, owner))  # stable: LANGS order
+        # unit by unit; each version's part is in unit order already, and a stable sort
+        # keeps the parts (LANGS order) and the spans in each in their order
+        order = np.argsort(owner, kind="stable")
         owner, version, places = owner[order], version[order], places[order]
         return {
             "unit_id": ids[owner],
