@@ -128,8 +128,8 @@ class Linker:
         first, last = form.display_spans(which, starts[row], ends[row])
         general = ask[:0]
         if len(ask):  # the texts that speak to all new areas, found at once
-            lows = np.asarray(form.starts)[ask]
-            highs = np.asarray(form.starts)[ask + 1] - 1
+            lows = form.starts[ask]
+            highs = form.starts[ask + 1] - 1
             flags = speaking_to_all(rules, family, text,
                                     list(zip(lows.tolist(), highs.tolist(), strict=True)),
                                     starts, ends)

@@ -21,20 +21,16 @@ from layers.textnorm import NormalForms, normalize_many
 @dataclass(frozen=True)
 class MatchingForm:
     """text: the joined matching forms; starts[i]: where the i-th text's begins (one more
-    entry after the last, one past the separator that would follow it)."""
+    entry after the last, one past the separator that would follow it), as an array."""
 
     text: str
-    starts: list[int]
+    starts: np.ndarray
     normal: NormalForms
     collapsed: english.Collapsed | None
 
     def texts_at(self, positions: np.ndarray) -> np.ndarray:
         """Which text each position of `text` lies in."""
         return np.searchsorted(self.starts, positions, side="right") - 1
-
-    def bounds(self, i: int) -> tuple[int, int]:
-        """Where the i-th text's matching form begins and ends in `text`."""
-        return self.starts[i], self.starts[i + 1] - 1
 
     def display_spans(self, texts: np.ndarray, starts: np.ndarray, ends: np.ndarray
                       ) -> tuple[np.ndarray, np.ndarray]:
@@ -55,10 +51,10 @@ def matching_form(texts: Sequence[str], lang: str) -> MatchingForm:
     """The matching form of `texts`, all in language version `lang`."""
     normal = normalize_many(texts, lang)
     if family_of(lang) != "en":
-        return MatchingForm(normal.text, normal.starts, normal, None)
+        return MatchingForm(normal.text, np.array(normal.starts, dtype=np.int64), normal, None)
     folded, collapsed = english.fold(normal.text)
-    starts = normal.starts
+    starts = np.array(normal.starts, dtype=np.int64)
     if collapsed is not None:  # the separators are kept, so each start has its place
-        starts = [*collapsed.folded(np.array(starts[:-1], dtype=np.int64)).tolist(),
-                  len(folded) + 1]
+        starts[:-1] = collapsed.folded(starts[:-1])
+        starts[-1] = len(folded) + 1
     return MatchingForm(folded, starts, normal, collapsed)
