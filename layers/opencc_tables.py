@@ -119,8 +119,12 @@ class Tables:
         # first, then second; the bits are 0 or 1, read as booleans (flatnonzero is ten
         # times faster on a boolean array than on bytes)
         pairs = np.flatnonzero(((flags[:-1] & 1) & (flags[1:] >> 1)).view(bool))
-        pairs = pairs[np.isin(codes[pairs].astype(np.int64) * _PAIR + codes[pairs + 1],
-                              self.starts)]
+        pair = codes[pairs].astype(np.int64) * _PAIR + codes[pairs + 1]
+        if len(self.starts):  # looked up in the sorted starts (np.isin sorts them again)
+            at = np.minimum(np.searchsorted(self.starts, pair), len(self.starts) - 1)
+            pairs = pairs[self.starts[at] == pair]
+        else:
+            pairs = pairs[:0]
         hits = [p for p in pairs.tolist()
                 if any(text.startswith(phrase, p) for phrase in self.phrases[text[p:p + 2]])]
         return np.union1d(bad, np.array(hits, dtype=np.int64)) if hits else bad
