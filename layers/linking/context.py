@@ -1,4 +1,4 @@
-"""Which reading of a form holds at one place in a text (the context rules at work)."""
+"""Which reading of a form holds where it stands (the context rules at work), many hits at once."""
 
 from __future__ import annotations
 
