@@ -11,31 +11,30 @@ from typing import Any
 import pandas as pd
 
 from layers import query
-from layers.query import LINKED, LinkFilter, NotFound
+from layers.query import LINKED, NotFound
 
 # Document columns shown beside the ones query.documents already gives.
 EXTRA_COLUMNS = ("number", "url", "origin")
 
 
-def _places_by_document(store, document: str | None = None) -> dict[str, list[str]]:
-    """Document id -> ids of the places its units are linked to, most often linked first
-    (of every document, or of one)."""
-    linked = None if document is None else LinkFilter(document=document)
-    links = store.links_where(relations=LINKED, linked=linked)
+def _places_by_document(store, owners: pd.Series) -> dict[str, list[str]]:
+    """Document id -> ids of the places its units are linked to, most often linked first,
+    of the units in `owners` (unit id -> its document): only their links are read."""
+    if owners.empty:
+        return {}
+    links = store.links_where(units=owners.index.tolist(), relations=LINKED)
     if links.empty:
         return {}
-    unit_ids = list(dict.fromkeys(links["unit_id"]))
-    documents = store.unit_rows(ids=unit_ids, columns=["document"])["document"]
-    frame = pd.DataFrame({"document": links["unit_id"].map(documents).to_numpy(),
+    frame = pd.DataFrame({"document": links["unit_id"].map(owners).to_numpy(),
                           "place_id": links["place_id"].to_numpy()}).dropna()
     counts = frame.groupby(["document", "place_id"]).size().reset_index(name="n")
     counts = counts.sort_values(["document", "n", "place_id"], ascending=[True, False, True])
     return {str(doc): list(group["place_id"]) for doc, group in counts.groupby("document")}
 
 
-def _unit_counts(store, document: str | None = None) -> pd.Series:
-    """Units per document."""
-    return store.unit_rows(document=document, columns=["document"])["document"].value_counts()
+def _owners(store, document: str | None = None) -> pd.Series:
+    """Unit id -> its document, of every unit (or of one document's)."""
+    return store.unit_rows(document=document, columns=["document"])["document"]
 
 
 def _extra(store, doc_id: str) -> dict[str, Any]:
@@ -60,8 +59,10 @@ def document_list(store, limit: int | None = None, offset: int = 0) -> list[dict
     units, and the places it is linked to."""
     ids = [str(id) for id in store.document_rows().index]
     shown = ids[offset:None if limit is None else offset + limit]
-    counts = _unit_counts(store)
-    places = _places_by_document(store)
+    owners = _owners(store)
+    counts = owners.value_counts()
+    # only the shown documents' links are read
+    places = _places_by_document(store, owners[owners.isin(shown)])
     # The shown documents' places read at once (one query on a database, not one each).
     refs = {ref["id"]: ref for ref in query.place_refs(
         store, [place for id in shown for place in places.get(id, [])])}
@@ -81,6 +82,6 @@ def document_detail(store, id: str) -> dict[str, Any]:
         full = query.unit(store, unit["id"])
         units.append({**unit, "text": full["text"], "places": full["places"],
                       "general": full["general"]})
-    counts = _unit_counts(store, id)
-    return {**_summary(store, doc, int(counts.get(id, 0)), query.place_refs(
-        store, _places_by_document(store, id).get(id, []))), "unit_list": units}
+    owners = _owners(store, id)
+    return {**_summary(store, doc, len(owners), query.place_refs(
+        store, _places_by_document(store, owners).get(id, []))), "unit_list": units}
