@@ -25,6 +25,7 @@ import pytest
 import yaml
 from web_fixtures import BROWSER_ACCEPT, serving
 
+from webapp.commands.serve import GRACEFUL_TIMEOUT
 from webapp.serve_worker import HEAD_TIMEOUT
 
 if sys.version_info >= (3, 14):
@@ -164,7 +165,8 @@ def _answer(s: socket.socket) -> bytes:
 def test_stalled_request_heads_hold_no_thread_and_are_closed_in_time(tmp_path):
     """One worker with two threads: six clients stopped half-way through their request
     head and three silent ones must leave the threads to the others, a head that comes
-    in pieces is still read whole, and a stalled head is dropped after HEAD_TIMEOUT."""
+    in pieces is still read whole, a stalled head is dropped after HEAD_TIMEOUT, and
+    one does not hold up the server's stop."""
     log = tmp_path / "serve.log"
     request = b"GET /conformance?f=json HTTP/1.1\r\nHost: x\r\n"
     with serving(dict(os.environ), log, "--workers", "1", "--threads", "2") as base:
@@ -201,6 +203,12 @@ def test_stalled_request_heads_hold_no_thread_and_are_closed_in_time(tmp_path):
         finally:
             for s in stalled:
                 s.close()
+        lingering = socket.create_connection(address, timeout=STARVED)
+        lingering.sendall(request)  # one more as the server stops:
+        stopping = time.monotonic()
+    # it waits for that head only briefly (plain gthread: the whole graceful timeout)
+    assert time.monotonic() - stopping < GRACEFUL_TIMEOUT / 2
+    lingering.close()
     assert "Traceback" not in log.read_text(errors="replace")
 
 

@@ -13,7 +13,9 @@ thread gets the connection with its whole head already read: idle, half-sent and
 alive connections wait in the loop, not in threads. A head must arrive within
 `HEAD_TIMEOUT` once it has begun (a silent new connection within the keep-alive time),
 else the connection is closed; heads longer than `HEAD_BUFFER` go to a thread as they
-are, where gunicorn's own limits answer them. Bodies are still read in the thread.
+are, where gunicorn's own limits answer them; a stopping worker waits for an unfinished
+head 2 s at most (gunicorn's linger for kept-alive connections), not its whole graceful
+timeout. Bodies are still read in the thread.
 TLS and HTTP/2 connections are left to gunicorn's own way (`xinqu serve` uses neither).
 """
 
@@ -25,7 +27,7 @@ import time
 from functools import partial
 
 from gunicorn.http2 import negotiation
-from gunicorn.workers.gthread import TConn, ThreadWorker
+from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
 HEAD_TIMEOUT = 10.0  # seconds from a head's first byte to its end
 HEAD_BUFFER = 32 * 1024  # bytes of head read here at most before a thread takes over
@@ -53,7 +55,6 @@ class HeadFirstWorker(ThreadWorker):
         self.nr_conns += 1
         conn = TConn(self.cfg, client_sock, client_addr, listener.getsockname())  # non-blocking
         if not self._reads_heads(conn):
-            client_sock.setblocking(True)
             self.enqueue_req(conn)
             return
         conn.data_ready = True  # the thread must not wait for data again
@@ -101,8 +102,12 @@ class HeadFirstWorker(ThreadWorker):
 
     def murder_pending(self) -> None:
         """Close the connections whose head did not come in time (their deadlines differ,
-        so every one is looked at)."""
+        so every one is looked at). A stopping worker waits for them only briefly, as
+        gunicorn for its kept-alive ones."""
         now = time.monotonic()
+        if not self.alive:
+            for conn in self.pending_conns:
+                conn.timeout = min(conn.timeout, now + STOP_KEEPALIVE_LINGER)
         for conn in [c for c in self.pending_conns if c.timeout <= now]:
             try:
                 self._forget(conn)
