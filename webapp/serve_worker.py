@@ -34,7 +34,6 @@ HEAD_BUFFER = 32 * 1024  # bytes of head read here at most before a thread takes
 HEAD_END = b"\r\n\r\n"
 
 
-
 class HeadFirstWorker(ThreadWorker):
     """gthread, with request heads read in the event loop (see the module's docstring)."""
 
