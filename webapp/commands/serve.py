@@ -6,9 +6,11 @@ the workers share the loaded data. The map pages and the strong compressions of 
 bodies are made after that (webapp.app.warm_elsewhere, and warm() in a thread of each
 worker), so the first answer waits for neither.
 
-Workers are gunicorn's `gthread`: each runs a pool of threads, and a connection idle
-between keep-alive requests waits in the worker's poller, not in a thread, so idle or
-slow browsers cannot take every worker. Responses carry no `Server` header.
+Workers are gunicorn's `gthread` with request heads read in the worker's event loop
+(webapp.serve_worker): each runs a pool of threads, and a connection gets a thread only
+once its request head has arrived, so connections that are idle (new or between
+keep-alive requests) or half-way through their head wait in the loop, not in threads, and
+cannot take every thread of a worker. Responses carry no `Server` header.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ def run(args) -> int:
     from webapp import create_app  # Flask and the store: off the CLI's start-up path
     from webapp.app import warm, warm_elsewhere
     from webapp.limits import WorkerTokens
+    from webapp.serve_worker import HeadFirstWorker
 
     # Half the threads of a worker, and one worker, stay free of exports and map images
     # (webapp.limits). The lock files live in this process's temporary folder: removed at
@@ -122,7 +125,7 @@ def run(args) -> int:
         def load_config(self):
             self.cfg.set("bind", f"{_bind_host(args.host)}:{args.port}")
             self.cfg.set("workers", args.workers)
-            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("worker_class", HeadFirstWorker)
             self.cfg.set("threads", args.threads)
             self.cfg.set("keepalive", KEEPALIVE)
             self.cfg.set("timeout", TIMEOUT)
