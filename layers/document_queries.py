@@ -77,11 +77,11 @@ def document_detail(store, id: str) -> dict[str, Any]:
     if id not in store.document_rows().index:
         raise NotFound("document", id)
     doc = query.documents(store, [id])[0]
-    units = []
-    for unit in query.units(store, document=id):
-        full = query.unit(store, unit["id"])
-        units.append({**unit, "text": full["text"], "places": full["places"],
-                      "general": full["general"]})
+    listed = query.units(store, document=id)
+    units = [{**unit, "text": full["text"], "places": full["places"],
+              "general": full["general"]}
+             for unit, full in zip(listed, query.units_in_full(
+                 store, [unit["id"] for unit in listed], mentions=False), strict=True)]
     owners = _owners(store, id)
     return {**_summary(store, doc, len(owners), query.place_refs(
         store, _places_by_document(store, owners).get(id, []))), "unit_list": units}

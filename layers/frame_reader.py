@@ -139,8 +139,8 @@ class FrameReader:
         order = chosen["unit_id"].map(self._unit_order).fillna(1 << 30)
         return chosen.iloc[np.argsort(order.to_numpy(), kind="stable")]
 
-    def mentions_of(self, unit):
-        return self.mentions[self.mentions["unit_id"] == unit]
+    def mentions_of(self, units):
+        return self.mentions[self.mentions["unit_id"].isin(units)]
 
     def units_containing(self, needle, ids=None):
         texts = self._unit_texts

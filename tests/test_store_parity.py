@@ -152,3 +152,20 @@ def test_search_ranks_and_counts_alike(gpkg_store, pg_store):
         assert mine == theirs, needle
         several += mine["placesMatched"] > 3 and mine["unitsMatched"] > 3
     assert several > 10  # the limit cut long lists, so their order was compared
+
+
+def test_units_read_together_are_each_read_alone(gpkg_store, pg_store):
+    # query.units_in_full reads many units' rows, links and places at once (a document's
+    # page, a page of /units): each must be what it is read alone, with its own places,
+    # relations and general flag, on both stores; without mentions it lacks only them.
+    for store in (gpkg_store, pg_store):
+        ids = [u["id"] for u in query.units(store)]
+        together = query.units_in_full(store, ids)
+        assert together == [query.units_in_full(store, [id])[0] for id in ids]
+        assert sum(bool(u["places"]) for u in together) > 20
+        assert any(u["general"] for u in together) and not all(u["general"] for u in together)
+        assert len({p["relation"] for u in together for p in u["places"]}) > 1
+        bare = query.units_in_full(store, ids[::-1], mentions=False)
+        assert bare == [{k: v for k, v in u.items() if k != "mentions"} for u in together[::-1]]
+    with pytest.raises(query.NotFound):
+        query.units_in_full(gpkg_store, [ids[0], "no-such-unit"])

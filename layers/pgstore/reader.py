@@ -377,10 +377,10 @@ class PgStore:
             sql.SQL(" AND ").join(conditions)), params)
         return frame if len(frame.columns) else pd.DataFrame(columns=list(LINK_COLUMNS))
 
-    def mentions_of(self, unit):
-        return self._frame(sql.SQL("SELECT {} FROM {} t WHERE t.unit_id = %s ORDER BY t.fid")
+    def mentions_of(self, units):
+        return self._frame(sql.SQL("SELECT {} FROM {} t WHERE t.unit_id = ANY(%s) ORDER BY t.fid")
                            .format(self._select_list("mentions"), self._table("mentions")),
-                           (unit,))
+                           ([str(u) for u in units],))
 
     def units_containing(self, needle, ids=None):
         holds, value = _holds(SEARCH_KEY_COLUMN, SEARCH_GRAMS_COLUMN, needle)

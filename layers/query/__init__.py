@@ -46,7 +46,15 @@ from layers.query.places import (
 from layers.query.reader import LinkFilter, Reader
 from layers.query.search import SEARCH_LIMIT, search, search_key
 from layers.query.selection import Selection, selection, strategy_regions
-from layers.query.units import chapters, summaries, unit, unit_ids, unit_summary, units
+from layers.query.units import (
+    chapters,
+    summaries,
+    unit,
+    unit_ids,
+    unit_summary,
+    units,
+    units_in_full,
+)
 from layers.query.values import (
     id_list,
     lang_fields,
@@ -112,5 +120,6 @@ __all__ = [
     "unit_ids",
     "unit_summary",
     "units",
+    "units_in_full",
     "units_of_places",
 ]

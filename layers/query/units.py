@@ -14,31 +14,46 @@ from layers.textnorm import normalize
 
 def unit(store, id: str) -> dict[str, Any]:
     """A unit with its text in every language version, its mentions and the places it names."""
-    rows = store.unit_rows(ids=[id])
-    if id not in rows.index:
-        raise NotFound("unit", id)
-    row = rows.loc[id]
-    mentions = store.mentions_of(id).sort_values(["lang", "start", "end"])
-    links = store.links_where(units=[id])
-    chosen: dict[str, str] = {}
-    for relation in LINKED:
-        for pid in sorted(set(links.loc[links["relation"] == relation, "place_id"])):
-            chosen.setdefault(str(pid), relation)
-    refs = place_refs(store, list(chosen))
-    for ref in refs:
+    return units_in_full(store, [id])[0]
+
+
+def units_in_full(store, ids: list[str], mentions: bool = True) -> list[dict[str, Any]]:
+    """`unit` for each of `ids`, in the order given: their rows, links, places and
+    mentions (unless `mentions` is False) each read once for all."""
+    rows = store.unit_rows(ids=ids)
+    for id in ids:
+        if id not in rows.index:
+            raise NotFound("unit", id)
+    links = store.links_where(units=ids)
+    chosen: dict[str, dict[str, str]] = {id: {} for id in ids}  # unit -> place -> relation
+    for relation in LINKED:  # the most direct relation of each place, places sorted
+        of_relation = links.loc[links["relation"] == relation, ["unit_id", "place_id"]]
+        for uid, pid in sorted(set(of_relation.itertuples(index=False, name=None)),
+                               key=lambda pair: pair[1]):
+            chosen[str(uid)].setdefault(str(pid), relation)
+    refs = {ref["id"]: ref for ref in place_refs(
+        store, list(dict.fromkeys(pid for places in chosen.values() for pid in places)))}
+    for ref in refs.values():
         if ref["layer"] is None:
             raise NotFound("place", ref["id"])
-    return {
-        **summary_of(id, row),
-        "text": lang_fields(row, "text"),
-        "mentions": [
-            {"place_id": m.place_id, "lang": m.lang, "start": int(m.start), "end": int(m.end),
-             "surface": m.surface}
-            for m in mentions.itertuples(index=False)
-        ],
-        "places": [{**ref, "relation": chosen[ref["id"]]} for ref in refs],
-        "general": bool((links["relation"] == "general").any()),
-    }
+    general = set(links.loc[links["relation"] == "general", "unit_id"].astype(str))
+    said: dict[str, list[dict[str, Any]]] = {id: [] for id in ids}
+    if mentions:
+        for m in store.mentions_of(ids).sort_values(["unit_id", "lang", "start", "end"]
+                                                    ).itertuples(index=False):
+            said[str(m.unit_id)].append({"place_id": m.place_id, "lang": m.lang,
+                                         "start": int(m.start), "end": int(m.end),
+                                         "surface": m.surface})
+    out = []
+    for id in ids:
+        row = rows.loc[id]
+        found = {**summary_of(id, row), "text": lang_fields(row, "text")}
+        if mentions:
+            found["mentions"] = said[id]
+        out.append({**found, "places": [{**refs[pid], "relation": relation}
+                                        for pid, relation in chosen[id].items()],
+                    "general": id in general})
+    return out
 
 
 def text_key(q: str) -> str:

@@ -134,7 +134,7 @@ def units():
                               {**filters, "unit": unit, "lang": request.args.get("lang")},
                               len(found), limit, offset, f)
     if f == "json":
-        return json_reply({"units": [query.unit(store, u) for u in shown],
+        return json_reply({"units": query.units_in_full(store, shown),
                            "numberMatched": len(found), "numberReturned": len(shown),
                            "links": links, "filters": {**filters, "unit": unit}})
     places = sorted(
