@@ -1,11 +1,12 @@
 """GeoJSON of every place, serialised once per process, not per request.
 
-Each feature is turned into its JSON text once: display-simplified for the map at start,
-at full resolution for the API when a process is first asked for the layer's items; a
-request only picks the texts of the features it returns and joins them, so no geometry is
-serialised per request. A layer is serialised
-a column at a time: every geometry in one GEOS call (shapely.to_geojson on the array),
-coordinates rounded in one call, properties from plain records, not row Series.
+Each feature is turned into its JSON text once per process, when first asked for:
+display-simplified for the map (by a worker's warm thread, or the first map request), at
+full resolution for the API's items; a request only picks the texts of the features it
+returns and joins them, so no geometry is serialised per request, and a starting server
+serialises nothing before its first answer. A layer is serialised a column at a time:
+every geometry in one GEOS call (shapely.to_geojson on the array), coordinates rounded in
+one call, properties from plain records, not row Series.
 """
 
 from __future__ import annotations
@@ -124,28 +125,48 @@ def _feature(id: str, properties: dict[str, Any], geometry_text: str) -> str:
     return f'{head[:-1]},"geometry":{geometry_text}}}'
 
 
+class Once:
+    """A value made by `make` when first asked for, once per process however many threads
+    ask at the same time."""
+
+    def __init__(self, make: Callable[[], Any]):
+        self._make: Callable[[], Any] | None = make
+        self._value: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def made(self) -> bool:
+        return self._make is None
+
+    def __call__(self) -> Any:
+        if self._make is not None:
+            with self._lock:
+                if self._make is not None:
+                    self._value = self._make()
+                    self._make = None
+        return self._value
+
+
 @dataclass
 class LayerFeatures:
     """The features of one layer as JSON texts, by place id, in layer order.
 
-    The display texts (the map's, compressed before a server forks) are made at once; the
-    full-resolution ones (the API's items) when first asked for, by each process: they
-    are most of the serialising, and no server's first answer needs them.
+    Both sets of texts are made when first asked for, by each process: the display ones
+    (the map's) by a worker's warm thread or the first map request, the full-resolution
+    ones (the API's items) by the first items request. No server's first answer waits
+    for either.
     """
 
-    display: dict[str, str] = field(default_factory=dict)
-    bbox: list[float] = field(default_factory=list)
-    make_full: Callable[[], dict[str, str]] | None = None
-    _full: dict[str, str] | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    display_texts: Once
+    full_texts: Once
+
+    @property
+    def display(self) -> dict[str, str]:
+        return self.display_texts()
 
     @property
     def full(self) -> dict[str, str]:
-        if self._full is None:
-            with self._lock:
-                if self._full is None:
-                    self._full = self.make_full() if self.make_full is not None else {}
-        return self._full
+        return self.full_texts()
 
 
 def place_properties(layer: str, id: str, row, units: list[str]) -> dict[str, Any]:
@@ -166,35 +187,35 @@ def layer_features(store, layer: str, web: WebCopy = WebCopy()) -> LayerFeatures
 
 
 def frame_features(layer: str, frame, display, linked: dict[str, list[str]],
-                   web: WebCopy = WebCopy(), with_display: bool = True) -> LayerFeatures:
+                   web: WebCopy = WebCopy()) -> LayerFeatures:
     """Serialise the places of `frame` (rows of one layer, indexed by place id), with their
     display geometry from `display` where it has the place (else their own), and the ids
-    of the units linked to each from `linked`. Without `with_display` (an API page of
-    full features) the display texts are not made: they would be half the work."""
-    out = LayerFeatures()
+    of the units linked to each from `linked`, each set of texts when first asked for (an
+    API page of full features never makes the display texts: they would be half the
+    work)."""
     ids = [str(id) for id in frame.index]
     geometry = np.asarray(frame.geometry.values, dtype=object)
-    everything = [place_properties(layer, id, row, linked.get(id, []))
-                  for id, row in zip(ids, _records(frame), strict=True)]
-    if with_display:
+    everything = Once(lambda: [place_properties(layer, id, row, linked.get(id, []))
+                               for id, row in zip(ids, _records(frame), strict=True)])
+
+    def display_texts() -> dict[str, str]:
         shown = geometry.copy()
         if display is not None and len(display):
             simple = display.geometry.reindex(frame.index)
             has = np.asarray(frame.index.isin(display.index))
             shown[has] = np.asarray(simple.values, dtype=object)[has]
-        for id, properties, display_text in zip(ids, everything,
-                                                geometries_json(web.many(shown)), strict=True):
+        out = {}
+        for id, properties, text in zip(ids, everything(), geometries_json(web.many(shown)),
+                                        strict=True):
             small = {k: properties.get(k) for k in DISPLAY_PROPERTIES if k in properties}
-            out.display[id] = _feature(id, small, display_text)
+            out[id] = _feature(id, small, text)
+        return out
 
-    def full() -> dict[str, str]:
+    def full_texts() -> dict[str, str]:
         return {id: _feature(id, properties, text) for id, properties, text in
-                zip(ids, everything, geometries_json(geometry), strict=True)}
+                zip(ids, everything(), geometries_json(geometry), strict=True)}
 
-    out.make_full = full
-    if len(frame):
-        out.bbox = [round(float(v), 6) for v in frame.total_bounds]
-    return out
+    return LayerFeatures(Once(display_texts), Once(full_texts))
 
 
 def _records(frame) -> list[dict[str, Any]]:
@@ -246,8 +267,12 @@ class Catalogue:
     features of each page are serialised when asked for, with the same `web` copies."""
 
     layers: dict[str, LayerFeatures]
-    basemap: str
+    basemap_text: Once
     web: dict[str, WebCopy] = field(default_factory=dict)
+
+    @property
+    def basemap(self) -> str:
+        return self.basemap_text()
 
     def page_texts(self, store, result: query.Items, display: bool) -> list[str]:
         """The GeoJSON texts of a page of features (full or display geometry)."""
@@ -255,23 +280,22 @@ class Catalogue:
         if serialised is None:
             shown = store.display_rows(result.layer, result.ids) if display else None
             serialised = frame_features(result.layer, result.frame, shown, result.units,
-                                        self.web.get(result.layer, WebCopy()),
-                                        with_display=display)
+                                        self.web.get(result.layer, WebCopy()))
         texts = serialised.display if display else serialised.full
         return [texts[i] for i in result.ids]
 
 
 def build_catalogue(store, min_part_factor: float = 0.0,
                     basemap_tolerances: dict[str, float] | None = None) -> Catalogue:
-    """Serialise the basemap, and every layer of a store that holds its features in memory
-    (done once, at app start)."""
+    """The basemap and every layer of a store that holds its features in memory, each
+    serialised when first asked for (so not on the way to a server's first answer)."""
     tolerances = _display_tolerances(store)
     web = {layer: WebCopy(tolerances.get(layer, 0.0), min_part_factor)
            for layer in query.layer_ids(store)}
     return Catalogue(
         layers={layer: layer_features(store, layer, web[layer])
                 for layer in query.layer_ids(store)} if store.holds_features else {},
-        basemap=basemap_json(store, basemap_tolerances, min_part_factor),
+        basemap_text=Once(lambda: basemap_json(store, basemap_tolerances, min_part_factor)),
         web=web,
     )
 
