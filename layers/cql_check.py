@@ -20,15 +20,13 @@ import shapely
 from pygeofilter import ast, values
 from pygeofilter.backends.evaluator import Evaluator, handle
 
+from layers.cql_error import FilterError
+
 # Dates as clients of the draft quote them (GDAL 3.6 sends '2014-01-01T').
 _QUOTED_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T(00:00(:00)?Z?)?)?$")
 _SPATIAL = {"INTERSECTS": "intersects", "DISJOINT": "disjoint", "CONTAINS": "contains",
             "WITHIN": "within", "TOUCHES": "touches", "CROSSES": "crosses",
             "OVERLAPS": "overlaps", "EQUALS": "geom_equals"}
-
-
-class FilterError(ValueError):
-    """A filter that cannot be read or applied; the message says where and why."""
 
 
 @dataclass(frozen=True)
