@@ -33,7 +33,6 @@ from urllib.parse import quote
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
 from geo.formats.config import gdal_date, gdal_options
 from layers import cql, store_snapshot, tempfiles
@@ -86,6 +85,8 @@ class Store(FrameReader):
         path = Path(path)
         if not path.exists():
             raise StoreError(f"{path}: no built store (run `xinqu build`)")
+        import pyogrio  # GDAL's bindings: for the file itself (a start reads its snapshot)
+
         try:
             present = {name for name, _ in pyogrio.list_layers(path)}
         except pyogrio.errors.DataSourceError as error:
@@ -182,6 +183,8 @@ def queryables_table(path: Path, layers: list[str]) -> pd.DataFrame:
 
 
 def _write(path: Path, name: str, frame: pd.DataFrame) -> None:
+    import pyogrio  # GDAL's bindings: for the file itself (a start reads its snapshot)
+
     frame = _plain_columns(frame)
     if isinstance(frame, gpd.GeoDataFrame):
         pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", promote_to_multi=False,
@@ -213,6 +216,8 @@ def _plain(value: Any) -> Any:
 
 
 def _read(path: Path, name: str) -> pd.DataFrame:
+    import pyogrio  # GDAL's bindings: for the file itself (a start reads its snapshot)
+
     frame = pyogrio.read_dataframe(path, layer=name)
     if "fid" in frame.columns:
         frame = frame.drop(columns="fid")
@@ -318,6 +323,8 @@ def _build_info(table: pd.DataFrame) -> dict[str, str]:
 
 
 def _same_build(path: Path, previous: Store) -> bool:
+    import pyogrio  # GDAL's bindings: for the file itself (a start reads its snapshot)
+
     built = previous.build_info.get("build_id")
     try:
         now = _build_info(_read_attributes(path, ["build_info"])["build_info"])

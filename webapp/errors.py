@@ -35,7 +35,7 @@ def answer(error: Exception) -> tuple[int, dict[str, str], dict[str, Any]]:
     from werkzeug.exceptions import HTTPException
 
     from geo.crs import CRSError
-    from layers.export import ExportError, ExportNotFound
+    from layers.export_settings import ExportError, ExportNotFound
     from layers.pgstore.errors import StoreUnavailable
     from layers.query import NotFound, QueryError
 

@@ -12,15 +12,18 @@ If-None-Match gets 304.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, redirect, request, url_for
 
 from geo.crs import crs_code, crs_uri
-from layers import export, tempfiles
+from layers import export_settings, tempfiles
 from webapp import params
 from webapp.ogcapi import BBOX_PARAM, CHAPTER_PARAM, DOCUMENT_PARAM, UNIT_PARAM, operation, param
 from webapp.service import current_service
+
+if TYPE_CHECKING:
+    from layers.export import ExportRequest
 
 blueprint = Blueprint("exports", __name__)
 
@@ -38,13 +41,16 @@ def split_name(name: str) -> tuple[str, str]:
     """`new-areas.shp.zip` -> ("new-areas", "shp.zip"): layer ids have no dots, formats may."""
     layer, dot, format = name.partition(".")
     if not dot:
-        raise export.ExportNotFound("format", f"{name!r} names no format (layer.format)",
-                                    valid=export.format_ids())
+        raise export_settings.ExportNotFound(
+            "format", f"{name!r} names no format (layer.format)",
+            valid=export_settings.format_ids())
     return layer, format
 
 
-def request_from_args(layer: str, format: str) -> export.ExportRequest:
+def request_from_args(layer: str, format: str) -> ExportRequest:
     """An export request from the query string, filters read as the items endpoint reads them."""
+    from layers import export  # the writers (GDAL): imported by the first export
+
     return export.make_request(
         current_service().store, layer, format, crs=request.args.get("crs"),
         bbox=params.bbox(request), unit=params.text(request, "unit"),
@@ -60,7 +66,7 @@ def menu_submit():
     geometry box counts only for CSV (it may stay ticked when another format is chosen).
     """
     args = {k: v.strip() for k, v in request.args.items() if v.strip()}
-    layer = args.pop("layer", export.ALL)
+    layer = args.pop("layer", export_settings.ALL)
     format = args.pop("format", "")
     if format != "csv":
         args.pop("geometry", None)
@@ -75,6 +81,8 @@ def download(name: str):
     by this or another process), answered from memory."""
     layer, format = split_name(name)
     wanted = request_from_args(layer, format)
+    from layers import export  # the writers (GDAL): imported by the first export
+
     result, content = export.export_bytes(current_service().store, wanted)
     response = Response(content, mimetype=result.media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
@@ -91,8 +99,8 @@ def export_menu_context(layer: str | None, args: Mapping) -> dict[str, Any]:
     """What _export_menu.html needs: the layer ("all" for the map), the filters carried
     over from `args` (the page's query string), every format (each says whether it holds
     all layers) and the CRS choices."""
-    layer = layer or export.ALL
-    settings = export.settings()
+    layer = layer or export_settings.ALL
+    settings = export_settings.settings()
     formats = list(settings.formats.values())
     chosen = (args.get("crs") or settings.default_crs) if args else settings.default_crs
     return {
@@ -124,9 +132,9 @@ def _menu_function() -> dict[str, Any]:
 
 def openapi_paths() -> dict[str, Any]:
     """The download endpoint in the OpenAPI document (formats from data/export.yaml)."""
-    formats = export.format_ids()
-    types = {f.media_type: {} for f in export.settings().formats.values()}
-    name = param("name", "path", f"LAYER.FORMAT: a layer id or `{export.ALL}` (GeoPackage "
+    formats = export_settings.format_ids()
+    types = {f.media_type: {} for f in export_settings.settings().formats.values()}
+    name = param("name", "path", f"LAYER.FORMAT: a layer id or `{export_settings.ALL}` (GeoPackage "
                  f"only), and one of {', '.join(formats)} (e.g. new-areas.shp.zip)",
                  {"type": "string"}, True)
     crs = param("crs", "query", "the output CRS, any pyproj knows (EPSG:4490, EPSG:4548, "
@@ -135,9 +143,10 @@ def openapi_paths() -> dict[str, Any]:
                      "a point per place instead (anchor_lon/anchor_lat; lon/lat for points; "
                      "anchor_x/anchor_y or x/y too in a CRS other than WGS 84). `wkt`: the "
                      f"geometry as WKT too, a 400 naming `geometry` when a place's WKT is "
-                     f"longer than a spreadsheet cell ({export.CELL_MAX} characters). Longer "
-                     "texts are cut with a marker, and the X-Export-Note header names them",
-                     {"type": "string", "enum": list(export.CSV_GEOMETRIES),
+                     "longer than a spreadsheet cell "
+                     f"({export_settings.CELL_MAX} characters). Longer texts are cut with a "
+                     "marker, and the X-Export-Note header names them",
+                     {"type": "string", "enum": list(export_settings.CSV_GEOMETRIES),
                       "default": "none"})
     menu = operation("the export menu's form: redirects to /export/{name}",
                      [param(p, "query", f"the menu's `{p}` field", {"type": "string"})

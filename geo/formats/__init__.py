@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
+CELL_MAX = 32_767  # characters in one Excel cell (Excel specifications and limits)
+
 
 @dataclass(frozen=True)
 class Table:

@@ -13,8 +13,6 @@ import datetime as dt
 import threading
 from collections.abc import Iterator, Mapping
 
-import pyogrio
-
 _changed = threading.Condition()
 _active: dict[str, str] = {}  # the options set now
 _users = 0  # writers running under them
@@ -24,6 +22,8 @@ _previous: dict[str, str | None] = {}  # what to restore when the last one finis
 @contextlib.contextmanager
 def gdal_options(options: Mapping[str, str]) -> Iterator[None]:
     """Run the block with these GDAL configuration options set, restoring them after."""
+    import pyogrio  # GDAL's bindings, imported by the first write (not by a reader's start)
+
     global _users
     wanted = dict(options)
     with _changed:

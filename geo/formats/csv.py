@@ -22,10 +22,9 @@ import pyogrio
 from pyproj import CRS
 
 from geo.crs import reproject
-from geo.formats import Table
+from geo.formats import CELL_MAX, Table
 
 OPTIONS = {"WRITE_BOM": "YES", "LINEFORMAT": "CRLF"}
-CELL_MAX = 32_767  # characters in one Excel cell (Excel specifications and limits)
 WKT_COLUMN = "WKT"  # the column GDAL writes the geometry in
 
 
