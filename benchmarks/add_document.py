@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from layers.paths import STORE_PATH
-from layers.userdocs import Options, add_documents
+from layers.userdocs.intake import Options, add_documents
 
 GOAL_SECONDS = 2.0
 FILL = 1000

@@ -39,7 +39,8 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 
-from layers.documents import LANGS, load_units
+from layers.documents.loading import load_units
+from layers.documents.model import LANGS
 from layers.gazetteer import load_gazetteer
 from layers.linking import Linker
 from layers.linking.linker import batches

@@ -14,7 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from layers.documents import SourceError, read_document
+from layers.documents.errors import SourceError
+from layers.documents.ingest import read_document
 
 USER = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "documents" / "user"
 

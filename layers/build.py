@@ -26,7 +26,9 @@ import shapely
 
 from geo import boundaries
 from geo.simplify import coordinate_count, simplify_for_display
-from layers.documents import SourceError, document_units, load_documents
+from layers.documents.errors import SourceError
+from layers.documents.loading import document_units
+from layers.documents.registry import load_documents
 from layers.gazetteer import LANGS, Gazetteer, GazetteerError, load_gazetteer
 from layers.geometry import build_layer_frames, column_suffix, forms_coverage
 from layers.geometry_basemap import basemap_frame, display_basemap, web_tolerances
@@ -37,7 +39,7 @@ from layers.spatial_facts import as_columns, spatial_facts
 from layers.store import TMP_SUFFIX, write_store
 from layers.tables import ADDED, documents_table, link_frames, units_table
 from layers.tempfiles import sweep_siblings
-from layers.userdocs import added_documents
+from layers.userdocs.registry import added_documents
 
 
 class BuildError(RuntimeError):

@@ -11,7 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from layers.documents import Document, Unit
+from layers.documents.model import Document, Unit
 from layers.gazetteer import LANGS, Gazetteer
 from layers.geometry import column_suffix
 from layers.linking import Linker, link_table, roll_up

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from layers.build import BuildError, build, store_is_stale
-from layers.documents import load_units
+from layers.documents.loading import load_units
 from layers.store import Store
 
 

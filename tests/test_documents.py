@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from layers.documents import load_documents, load_units
+from layers.documents.loading import load_units
+from layers.documents.registry import load_documents
 from layers.paths import SOURCES_DIR
 from layers.textnorm import convert, normalize
 

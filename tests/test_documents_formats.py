@@ -10,8 +10,9 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from layers.documents import ID_PATTERN, SourceError, make_document_id, read_document
 from layers.documents.encoding import decode
+from layers.documents.errors import SourceError
+from layers.documents.ingest import ID_PATTERN, make_document_id, read_document
 from layers.documents.script import detect_script
 
 USER = Path(__file__).parent / "fixtures" / "documents" / "user"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from layers.documents import read_document
+from layers.documents.ingest import read_document
 from layers.documents.numbering import match_marker
 from layers.documents.sentences import sentences
 from layers.gazetteer import load_gazetteer

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from layers.documents import SourceError, document_units, load_documents, load_units
+from layers.documents.errors import SourceError
+from layers.documents.loading import document_units, load_units
 from layers.documents.numbering import match_marker
+from layers.documents.registry import load_documents
 from layers.paths import DATA_DIR, SOURCES_DIR
 
 FIXTURES = Path(__file__).parent / "fixtures" / "documents"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from layers.documents import Unit
+from layers.documents.model import Unit
 from layers.gazetteer import load_gazetteer
 from layers.linking import Linker
 

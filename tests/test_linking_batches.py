@@ -8,7 +8,8 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from layers.documents import Unit, load_units
+from layers.documents.loading import load_units
+from layers.documents.model import Unit
 from layers.gazetteer import load_gazetteer
 from layers.linking import Linker
 from layers.linking import linker as linker_module

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from layers.documents import load_units
+from layers.documents.loading import load_units
 from layers.gazetteer import load_gazetteer
 from layers.linking import link_units
 from webapp.cli import main

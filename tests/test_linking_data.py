@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from layers.documents import load_units
+from layers.documents.loading import load_units
 from layers.gazetteer import load_gazetteer
 from layers.linking import AmbiguousAliasError, Linker, LinkingError, UnknownPlaceError, link_units
 from layers.paths import LINKING_DIR

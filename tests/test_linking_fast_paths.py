@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from layers.documents import Unit, load_units
+from layers.documents.loading import load_units
+from layers.documents.model import Unit
 from layers.gazetteer import load_gazetteer
 from layers.linking import Linker, english
 from layers.linking import linker as linker_module

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from layers.documents import load_units
+from layers.documents.loading import load_units
 from layers.gazetteer import load_gazetteer
 from layers.geometry import build_layer_frames
 from layers.linking import link_units, roll_up

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from layers.documents import Unit, load_units
+from layers.documents.loading import load_units
+from layers.documents.model import Unit
 from layers.gazetteer import load_gazetteer
 from layers.linking import Linker
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from layers.userdocs import Options, add_documents, remove_document
+from layers.userdocs.intake import Options, add_documents, remove_document
 from webapp import create_app
 from webapp.app import current_service
 

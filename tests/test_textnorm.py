@@ -6,7 +6,7 @@ from itertools import pairwise
 
 import pytest
 
-from layers.documents import load_units
+from layers.documents.loading import load_units
 from layers.textnorm import (
     convert,
     convert_with_offsets,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from layers import opencc_tables
-from layers.documents import load_units
+from layers.documents.loading import load_units
 from layers.opencc_tables import code_points, tables
 from layers.textnorm import SEPARATOR, convert, fold_width, normalize_many, normalize_with_offsets
 

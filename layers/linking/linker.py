@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from layers.documents import LANGS
+from layers.documents.model import LANGS
 from layers.linking import automaton
 from layers.linking.context import readings_at, settled
 from layers.linking.general import speaking_to_all

@@ -3,19 +3,10 @@
 `layers.userdocs.registry` keeps the originals and the registry (XINQU_HOME/documents/,
 XINQU_HOME/documents.yaml); `layers.userdocs.intake` parses, links and adds or removes a
 document, updating the store atomically without a rebuild.
+
+The package itself holds only the size bound, so that a service names it (in its upload
+form and its OpenAPI document) without loading the readers and the linker, which only an
+upload needs.
 """
 
-from layers.userdocs.intake import (
-    MAX_BYTES,
-    IntakeError,
-    Options,
-    Prepared,
-    add_documents,
-    instance_lock,
-    remove_document,
-)
-from layers.userdocs.registry import Entry, added_documents, load_registry, original_path
-
-__all__ = ["MAX_BYTES", "Entry", "IntakeError", "Options", "Prepared", "add_documents",
-           "added_documents", "instance_lock", "load_registry", "original_path",
-           "remove_document"]
+MAX_BYTES = 20 * 1024 * 1024  # an upload or a file to add may be this large at most

@@ -23,12 +23,16 @@ from pathlib import Path
 import pandas as pd
 
 from layers import tempfiles
-from layers.documents import ID_PATTERN, Document, SourceError, Unit, load_documents, read_document
+from layers.documents.errors import SourceError
+from layers.documents.ingest import ID_PATTERN, read_document
+from layers.documents.model import Document, Unit
+from layers.documents.registry import load_documents
 from layers.linking import LinkingError
 from layers.paths import DATA_DIR, HOME_DIR
 from layers.store import next_generation, updated_copy
 from layers.store_place import file_stamp
 from layers.tables import ADDED, documents_table, link_frames, units_table
+from layers.userdocs import MAX_BYTES
 from layers.userdocs.context import LinkingContextError, linking_context
 from layers.userdocs.registry import (
     Entry,
@@ -38,7 +42,6 @@ from layers.userdocs.registry import (
     staged_registry,
 )
 
-MAX_BYTES = 20 * 1024 * 1024  # an upload or a file to add may be this large at most
 STORE_NAME = "xinqu.gpkg"
 # Puts an updated store copy (a GeoPackage) into a database store, all or nothing.
 Publish = Callable[[Path], None]

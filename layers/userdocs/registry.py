@@ -14,7 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from layers.documents import Document, SourceError, Unit, read_document
+from layers.documents.errors import SourceError
+from layers.documents.ingest import read_document
+from layers.documents.model import Document, Unit
 from layers.paths import HOME_DIR
 
 REGISTRY_NAME = "documents.yaml"

@@ -35,7 +35,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from layers.build import BuildError, build
-    from layers.userdocs import instance_lock
+    from layers.userdocs.intake import instance_lock
 
     started = time.monotonic()
     url = store_option.database_url(args)

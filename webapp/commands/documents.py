@@ -81,7 +81,7 @@ def _prepared_report(item, verb: str) -> str:
 
 
 def run_add(args) -> int:
-    from layers.userdocs import IntakeError, Options, add_documents
+    from layers.userdocs.intake import IntakeError, Options, add_documents
 
     options = Options(id=args.id, lang=args.lang, title=args.title, date=args.date,
                       publisher=args.publisher, url=args.url, number=args.number)
@@ -139,7 +139,7 @@ def run_show(args) -> int:
 
 
 def run_remove(args) -> int:
-    from layers.userdocs import IntakeError, remove_document
+    from layers.userdocs.intake import IntakeError, remove_document
 
     try:
         entry = remove_document(args.id, home=paths.HOME_DIR, store_path=paths.STORE_PATH,

@@ -18,7 +18,7 @@ from webapp.commands.output import display_width, emit, table
 from webapp.errors import UsageError
 
 if TYPE_CHECKING:
-    from layers.documents import Unit
+    from layers.documents.model import Unit
 
 _TITLE_WIDTH = 48
 
@@ -63,8 +63,10 @@ def run(args) -> int:
     if args.store:
         return _from_store(args)
     # Imported here, not at the top, to keep `xinqu --help` and the other commands light.
-    from layers.documents import SourceError, load_documents, load_units
-    from layers.userdocs import added_documents, load_registry
+    from layers.documents.errors import SourceError
+    from layers.documents.loading import load_units
+    from layers.documents.registry import load_documents
+    from layers.userdocs.registry import added_documents, load_registry
 
     try:
         known = [document.id for document in load_documents()]

@@ -13,6 +13,7 @@ import hmac
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, abort, current_app, request, send_file, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -21,15 +22,7 @@ from layers import paths, stores
 from layers.document_queries import document_detail, document_list
 from layers.documents.model import LANGS
 from layers.query import FULL_PAGE_MAX
-from layers.userdocs import (
-    MAX_BYTES,
-    IntakeError,
-    Options,
-    add_documents,
-    load_registry,
-    original_path,
-)
-from layers.userdocs.intake import check_file_name
+from layers.userdocs import MAX_BYTES
 from webapp import params
 from webapp.ogcapi import (
     F_PARAM,
@@ -45,6 +38,13 @@ from webapp.ogcapi import (
 )
 from webapp.views.common import base_url, html_reply, json_reply, lang, render, service
 from webapp.views.pages import _map_layers, _small_map
+
+if TYPE_CHECKING:
+    from layers.userdocs.intake import Options
+
+# The readers, the linker and the registry (layers.userdocs.intake and .registry, with
+# what they import) are imported by the handlers that use them, when first used: a
+# starting service (and the most of its requests) does without them.
 
 blueprint = Blueprint("documents", __name__)
 
@@ -110,6 +110,8 @@ def document(id: str):
 def original(id: str):
     """The file the document was read from, byte for byte, as a download (never rendered
     here: an uploaded web page must not run as this site)."""
+    from layers.userdocs.registry import load_registry, original_path
+
     store = service().store
     if id not in store.documents.index:
         abort(404, description=f"no document {id!r}")
@@ -169,6 +171,8 @@ def _options() -> Options:
         values[name] = value or None
     if values["lang"] is not None and values["lang"] not in LANGS:
         abort(400, description=f"lang: must be one of {', '.join(LANGS)}")
+    from layers.userdocs.intake import Options
+
     return Options(**values)
 
 
@@ -193,6 +197,8 @@ def _result(item, saved: bool) -> dict:
 
 @blueprint.post("/documents")
 def add():
+    from layers.userdocs.intake import IntakeError, add_documents, check_file_name
+
     token = _configured_token()
     request.max_content_length = MAX_BYTES + FORM_OVERHEAD
     try:
