@@ -74,9 +74,57 @@ def test_export_command_does_not_load_the_web_app(store_path, tmp_path):
             "werkzeug"}.isdisjoint(loaded)
 
 
-def test_the_app_starts_without_mapclassify_matplotlib_or_pygeofilter(store_path):
-    loaded = imported_after("from webapp import create_app\ncreate_app()")
-    assert {"mapclassify", "scipy", "matplotlib", PARSER}.isdisjoint(loaded)
+# What a request may need but no start does: pygeofilter (a filter), GDAL's bindings and the
+# writers (an export, or reading the GeoPackage itself rather than its snapshot), the
+# readers of added documents and the linker (an upload).
+ON_DEMAND = ("pygeofilter", "pyogrio", "layers.export", "layers.linking",
+             "layers.documents.ingest", "layers.userdocs.intake", "charset_normalizer")
+
+
+def test_the_app_starts_without_what_only_some_requests_need(store_path):
+    code = ("from layers import stores\nfrom layers.store import open_stable\n"
+            f"stores.keep(open_stable({str(store_path)!r}))\n")  # a start reads the snapshot
+    prepared = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                              text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert prepared.returncode == 0, prepared.stderr
+    start = "from webapp import create_app\ncreate_app()"
+    assert {"mapclassify", "scipy", "matplotlib", PARSER}.isdisjoint(imported_after(start))
+    loaded, _ = probe_modules(start + "\nc = create_app().test_client()\n"
+                              "assert c.get('/collections?f=json').status_code == 200\n"
+                              "assert c.get('/collections/ports/items?f=json').status_code == 200\n"
+                              "assert c.get('/?lang=en').status_code == 200\n", ON_DEMAND)
+    assert loaded == set()
+
+
+def test_a_filter_an_export_and_an_upload_form_load_what_they_need_when_asked(store_path):
+    start = "from webapp import create_app\nc = create_app().test_client()\n"
+    filtered, _ = probe_modules(
+        start + "assert c.get(\"/collections/ports/items?f=json&filter=id='x'\")"
+        ".status_code == 200", ON_DEMAND)
+    assert {"pygeofilter"} <= filtered and "pyogrio" not in filtered
+    exported, _ = probe_modules(
+        start + "assert c.get('/export/ports.geojson').status_code == 200", ON_DEMAND)
+    assert {"pyogrio", "layers.export"} <= exported and "layers.linking" not in exported
+
+
+def test_loading_for_the_workers_freezes_what_it_loaded_and_collects_again():
+    """`xinqu serve` loads with the collector off; after, the collector is on again and
+    what was loaded is frozen out of it (a collector left off would leak every cycle the
+    workers' requests make)."""
+    code = ("import gc\nfrom webapp.commands.serve import loading_without_gc\n"
+            "frozen = gc.get_freeze_count()\n"
+            "with loading_without_gc():\n"
+            "    assert not gc.isenabled()\n"
+            "    kept = [[i] for i in range(5000)]\n"
+            "assert gc.isenabled() and gc.get_freeze_count() >= frozen + 5000\n"
+            "gc.disable()\n"
+            "with loading_without_gc():\n"
+            "    pass\n"
+            "assert not gc.isenabled()  # left as it was found\n"
+            "print('ok')")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                            text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
 
 
 def test_the_first_answer_needs_no_map_library_nor_the_opencc_converter(store_path):
@@ -139,7 +187,8 @@ def test_the_catalogue_is_the_one_built_row_by_row(store):
         tolerance = tolerances.get(layer, 0.0)
         web = geojson.WebCopy(tolerance, factor)
         built = geojson.layer_features(store, layer, web)
-        assert built._full is None  # the API's texts are made when first asked for
+        # both sets of texts are made when first asked for, not on the way to a first answer
+        assert not built.full_texts.made and not built.display_texts.made
         linked = geojson.query.units_of_places(store, frame.index)
         assert list(built.full) == [str(i) for i in frame.index]
         for id, row in frame.iterrows():

@@ -4,7 +4,8 @@ The app (and so the built store) is loaded once in the master process before the
 workers fork, so a missing store is reported as one line before anything listens, and
 the workers share the loaded data. The map pages and the strong compressions of the fixed
 bodies are made after that (webapp.app.warm_elsewhere, and warm() in a thread of each
-worker), so the first answer waits for neither.
+worker), so the first answer waits for neither. The master loads with the garbage collector off, and
+freezes what it loaded out of it before the workers fork (`loading_without_gc`).
 
 Workers are gunicorn's `gthread` with request heads read in the worker's event loop
 (webapp.serve_worker): each runs a pool of threads, and a connection gets a thread only
@@ -16,9 +17,12 @@ cannot take every thread of a worker. Responses carry no `Server` header.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import socket
 import threading
 import time
+from collections.abc import Iterator
 
 from layers import tempfiles
 from webapp.commands import store_option
@@ -75,22 +79,44 @@ def _bounded(what: str, low: int, high: int):
     return parse
 
 
-def run(args) -> int:
-    from gunicorn.app.base import BaseApplication
-    from gunicorn.http import wsgi
+@contextlib.contextmanager
+def loading_without_gc() -> Iterator[None]:
+    """Load (libraries, the store, the app) with the cyclic garbage collector off, then
+    freeze what was loaded out of it and turn it back on.
 
+    A start allocates a great many objects that live as long as the server: the collector
+    would scan the growing heap again and again (~80 ms of a 0.6 s start). Frozen, they are
+    not scanned by the workers either, whose collections then walk only what requests
+    make, nor written to by those scans (their pages stay shared after the fork)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+
+def run(args) -> int:
+    with loading_without_gc():
+        app, address = _load(args)
+    return _serve(args, app, address)
+
+
+def _load(args):
+    """The app over the store (the master's part before the workers fork), and the address
+    its layers' links name."""
+    from layers.stores import location
     from webapp import create_app  # Flask and the store: off the CLI's start-up path
-    from webapp.app import warm, warm_elsewhere
+    from webapp.app import warm_elsewhere
     from webapp.limits import WorkerTokens
-    from webapp.serve_worker import HeadFirstWorker
 
     # Half the threads of a worker, and one worker, stay free of exports and map images
     # (webapp.limits). The lock files live in this process's temporary folder: removed at
     # exit, or by the next process's sweep when this one is killed.
     locks = tempfiles.process_dir() / "serve-locks"
     locks.mkdir(exist_ok=True)
-    from layers.stores import location
-
     config: dict = {"STORE_PATH": location(args.store),
                     "XINQU_HEAVY_SLOTS": max(1, args.threads // 2),
                     "XINQU_HEAVY_WORKERS": WorkerTokens(locks, max(1, args.workers - 1))}
@@ -108,6 +134,16 @@ def run(args) -> int:
     # while it already answers (a request meanwhile renders or compresses for itself:
     # the same bodies, the same ETags).
     warm_elsewhere(app, address, after=WARM_AFTER_S)
+    return app, address
+
+
+def _serve(args, app, address: str) -> int:
+    """Run gunicorn's master over the loaded app until it is stopped."""
+    from gunicorn.app.base import BaseApplication
+    from gunicorn.http import wsgi
+
+    from webapp.app import warm
+    from webapp.serve_worker import HeadFirstWorker
 
     def warm_worker(worker) -> None:
         def later() -> None:
