@@ -109,7 +109,6 @@ def _load(args):
     its layers' links name."""
     from layers.stores import location
     from webapp import create_app  # Flask and the store: off the CLI's start-up path
-    from webapp.app import warm_elsewhere
     from webapp.limits import WorkerTokens
 
     # Half the threads of a worker, and one worker, stay free of exports and map images
@@ -128,12 +127,6 @@ def _load(args):
     close = getattr(app.extensions["xinqu"].store, "close", None)
     if close is not None:  # the workers make their own database connections after the fork
         close()
-    # The map pages and their compressions are not needed for the first answer: one
-    # low-priority process writes the strong compressions no earlier start kept, and each
-    # worker renders the pages and takes up the kept compressions in a thread of its own
-    # while it already answers (a request meanwhile renders or compresses for itself:
-    # the same bodies, the same ETags).
-    warm_elsewhere(app, address, after=WARM_AFTER_S)
     return app, address
 
 
@@ -142,8 +135,15 @@ def _serve(args, app, address: str) -> int:
     from gunicorn.app.base import BaseApplication
     from gunicorn.http import wsgi
 
-    from webapp.app import warm
+    from webapp.app import warm, warm_elsewhere
     from webapp.serve_worker import HeadFirstWorker
+
+    # The map pages and their compressions are not needed for the first answer: one
+    # low-priority process (forked here, with the collector on again) writes the strong
+    # compressions no earlier start kept, and each worker renders the pages and takes up
+    # the kept compressions in a thread of its own while it already answers (a request
+    # meanwhile renders or compresses for itself: the same bodies, the same ETags).
+    warm_elsewhere(app, address, after=WARM_AFTER_S)
 
     def warm_worker(worker) -> None:
         def later() -> None:
