@@ -105,6 +105,16 @@ def test_a_filter_an_export_and_an_upload_form_load_what_they_need_when_asked(st
     exported, _ = probe_modules(
         start + "assert c.get('/export/ports.geojson').status_code == 200", ON_DEMAND)
     assert {"pyogrio", "layers.export"} <= exported and "layers.linking" not in exported
+    admin = ("from webapp import create_app\n"
+             "c = create_app({'XINQU_ADMIN_TOKEN': 'secret'}).test_client()\n")
+    form, _ = probe_modules(
+        admin + "assert c.get('/documents/new').status_code == 200\n"
+        "assert c.post('/documents', data={'token': 'wrong'}).status_code == 403", ON_DEMAND)
+    assert form == set()  # the form and a refused upload read no document
+    upload, _ = probe_modules(  # no file: a 400 from the upload's own checks
+        admin + "assert c.post('/documents', data={'token': 'secret'}).status_code == 400",
+        ON_DEMAND)
+    assert {"layers.userdocs.intake", "layers.documents.ingest"} <= upload
 
 
 def test_loading_for_the_workers_freezes_what_it_loaded_and_collects_again():

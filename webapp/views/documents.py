@@ -197,8 +197,6 @@ def _result(item, saved: bool) -> dict:
 
 @blueprint.post("/documents")
 def add():
-    from layers.userdocs.intake import IntakeError, add_documents, check_file_name
-
     token = _configured_token()
     request.max_content_length = MAX_BYTES + FORM_OVERHEAD
     try:
@@ -206,6 +204,8 @@ def add():
     except RequestEntityTooLarge:
         abort(413, description=f"the upload is over the limit of {MAX_BYTES} bytes per file")
     _check_token(token)
+    from layers.userdocs.intake import IntakeError, add_documents, check_file_name
+
     uploads = [f for f in request.files.getlist("file") if f and f.filename]
     if not uploads:
         abort(400, description="file: no file uploaded (multipart field 'file')")
