@@ -40,6 +40,9 @@ from layers.frame_reader import FrameReader
 from layers.paths import STORE_PATH
 from layers.store_place import file_stamp
 
+# pyogrio (GDAL's bindings) is imported inside the functions that open, read or write the
+# file itself: a start that reads the store's snapshot needs none of it.
+
 DISPLAY_SUFFIX = "-display"
 BASEMAP_DISPLAY = "basemap" + DISPLAY_SUFFIX
 ATTRIBUTE_TABLES = ("layers", "documents", "units", "mentions", "links", "build_info")
@@ -85,7 +88,7 @@ class Store(FrameReader):
         path = Path(path)
         if not path.exists():
             raise StoreError(f"{path}: no built store (run `xinqu build`)")
-        import pyogrio  # GDAL's bindings: for the file itself (a start reads its snapshot)
+        import pyogrio
 
         try:
             present = {name for name, _ in pyogrio.list_layers(path)}
@@ -183,7 +186,7 @@ def queryables_table(path: Path, layers: list[str]) -> pd.DataFrame:
 
 
 def _write(path: Path, name: str, frame: pd.DataFrame) -> None:
-    import pyogrio  # GDAL's bindings: for the file itself (a start reads its snapshot)
+    import pyogrio
 
     frame = _plain_columns(frame)
     if isinstance(frame, gpd.GeoDataFrame):
@@ -216,7 +219,7 @@ def _plain(value: Any) -> Any:
 
 
 def _read(path: Path, name: str) -> pd.DataFrame:
-    import pyogrio  # GDAL's bindings: for the file itself (a start reads its snapshot)
+    import pyogrio
 
     frame = pyogrio.read_dataframe(path, layer=name)
     if "fid" in frame.columns:
@@ -323,7 +326,7 @@ def _build_info(table: pd.DataFrame) -> dict[str, str]:
 
 
 def _same_build(path: Path, previous: Store) -> bool:
-    import pyogrio  # GDAL's bindings: for the file itself (a start reads its snapshot)
+    import pyogrio
 
     built = previous.build_info.get("build_id")
     try:

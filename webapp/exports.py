@@ -79,10 +79,10 @@ def menu_submit():
 def download(name: str):
     """The file: built in a temporary directory (a whole layer: kept for the next request,
     by this or another process), answered from memory."""
-    layer, format = split_name(name)
-    wanted = request_from_args(layer, format)
     from layers import export  # the writers (GDAL): imported by the first export
 
+    layer, format = split_name(name)
+    wanted = request_from_args(layer, format)
     result, content = export.export_bytes(current_service().store, wanted)
     response = Response(content, mimetype=result.media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'

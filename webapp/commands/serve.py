@@ -4,8 +4,9 @@ The app (and so the built store) is loaded once in the master process before the
 workers fork, so a missing store is reported as one line before anything listens, and
 the workers share the loaded data. The map pages and the strong compressions of the fixed
 bodies are made after that (webapp.app.warm_elsewhere, and warm() in a thread of each
-worker), so the first answer waits for neither. The master loads with the garbage collector off, and
-freezes what it loaded out of it before the workers fork (`loading_without_gc`).
+worker), so the first answer waits for neither. The master loads with the garbage
+collector off, and freezes what it loaded out of it before the workers fork
+(`loading_without_gc`).
 
 Workers are gunicorn's `gthread` with request heads read in the worker's event loop
 (webapp.serve_worker): each runs a pool of threads, and a connection gets a thread only
