@@ -31,7 +31,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from layers import export
+from layers import export, export_settings
 from layers.export_ahead import make_ahead
 from layers.paths import STORE_PATH
 from layers.store import Store
@@ -52,7 +52,7 @@ def median_seconds(action, runs: int) -> float:
 
 def ours(store, format: str, crs: str):
     def run():
-        export.export_bytes(store, export.make_request(store, export.ALL, format, crs=crs))
+        export.export_bytes(store, export.make_request(store, export_settings.ALL, format, crs=crs))
     return run
 
 

@@ -41,16 +41,16 @@ from geo.formats.kml import write_kml
 from geo.formats.shapefile import fits, is_text, write_shapefiles, write_zip
 from layers import export_cache, query, tempfiles
 from layers.export_csv import csv_frame, cut_note
-
-# The settings, and their names as this module's too (export.settings(), export.ALL, ...).
-from layers.export_settings import ALL as ALL
-from layers.export_settings import CELL_MAX as CELL_MAX
-from layers.export_settings import CSV_GEOMETRIES as CSV_GEOMETRIES
-from layers.export_settings import LANGS, Format
-from layers.export_settings import ExportError as ExportError
-from layers.export_settings import ExportNotFound as ExportNotFound
-from layers.export_settings import format_ids as format_ids
-from layers.export_settings import settings as settings
+from layers.export_settings import (
+    ALL,
+    CELL_MAX,
+    CSV_GEOMETRIES,
+    LANGS,
+    ExportError,
+    ExportNotFound,
+    Format,
+    settings,
+)
 from layers.progress import step, track
 
 # Lists in a cell are written as the store writes its own (adcodes, joins): comma-separated.

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from layers import export, export_cache, query
+from layers import export, export_cache, export_settings, query
 from layers.progress import step
 from layers.store import open_stable
 
@@ -37,12 +37,12 @@ class Ahead:
 def requests(store) -> list[export.ExportRequest]:
     """The whole-layer requests made ahead: for each format of `made_ahead`, each layer and
     (a format that holds all layers) `all`, in the default CRS."""
-    formats = export.settings().formats
+    formats = export_settings.settings().formats
     wanted = []
-    for format in export.settings().made_ahead:
+    for format in export_settings.settings().made_ahead:
         layers = list(query.layer_ids(store))
         if format in formats and formats[format].all_layers:
-            layers.append(export.ALL)
+            layers.append(export_settings.ALL)
         wanted += [export.make_request(store, layer, format) for layer in layers]
     return wanted
 
@@ -53,7 +53,7 @@ def make_ahead(store_path: Path | str, home: Path | None = None) -> Ahead:
     ExportError (a format of `made_ahead` that does not exist), StoreError or OSError say
     why it could not; the store itself is never touched."""
     started = time.monotonic()
-    if not export.settings().made_ahead:
+    if not export_settings.settings().made_ahead:
         return Ahead(0, 0, 0, 0.0)
     store = open_stable(store_path)
     if export_cache.loaded_id(store) is None:  # cannot be kept (no stamp)

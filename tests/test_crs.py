@@ -8,7 +8,7 @@ from pyproj import CRS
 
 from geo import boundaries
 from geo.crs import WGS84, CRSError, crs_code, crs_uri, parse_crs, reproject
-from layers.export import settings
+from layers.export_settings import settings
 
 
 @pytest.mark.parametrize("text, code, kind", [

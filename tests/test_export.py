@@ -26,7 +26,7 @@ from markupsafe import escape
 from pyproj import CRS, Geod, Transformer
 
 from geo.crs import WGS84
-from layers import export, query, tempfiles
+from layers import export, export_settings, query, tempfiles
 from layers.paths import DATA_DIR
 
 OGRINFO = shutil.which("ogrinfo")
@@ -133,7 +133,7 @@ def api_rows(store, layer: str, **filters):
 # --- comparing what came back -----------------------------------------------------------------
 
 def shapefile_field(column: str) -> str:
-    return export.settings().fields[column][0]
+    return export_settings.settings().fields[column][0]
 
 
 def read_back(path: Path, layer: str, format: str) -> OgrLayer:
@@ -207,7 +207,7 @@ def check_export(store, path: Path, layer: str, format: str, asked: CRS, filters
     frame, matched = api_rows(store, layer, **(filters or {}))
     read = read_back(path, layer, format)
     assert read.count == matched == len(read.features)
-    wgs84_only = export.settings().formats[format].wgs84_only
+    wgs84_only = export_settings.settings().formats[format].wgs84_only
     if format == "csv":
         assert read.crs is None  # a CSV has no place for a CRS: the header names it
     elif wgs84_only:
@@ -262,7 +262,7 @@ def test_every_layer_in_every_format_reads_back_in_cgcs2000(store, client, downl
                                                            format):
     path, headers = download(client, downloads, f"/export/{layer}.{format}?crs=EPSG:4490")
     check_export(store, path, layer, format, CRS("EPSG:4490"))
-    wgs84_only = export.settings().formats[format].wgs84_only
+    wgs84_only = export_settings.settings().formats[format].wgs84_only
     assert headers["X-Export-Crs"] == ("EPSG:4326" if wgs84_only else "EPSG:4490")
     if wgs84_only:
         assert "EPSG:4490" in headers["X-Export-Note"] and "WGS 84" in headers["X-Export-Note"]
@@ -364,7 +364,7 @@ def test_anchor_points_are_the_new_areas_cores(store, client, downloads):
 
 
 def test_field_map_names_every_store_column_deliberately(store):
-    chosen = export.settings().fields
+    chosen = export_settings.settings().fields
     for layer, frame in store.layers.items():
         columns = [c for c in frame.columns if c != frame.geometry.name]
         assert export.unmapped(columns) == [], f"{layer}: add these to data/export-fields.yaml"
@@ -399,7 +399,7 @@ def test_fields_csv_lists_every_dbf_field(client, downloads):
 def test_readme_field_map_matches_the_data():
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Export field map", 1)[1].split("\n## ", 1)[0]
-    for column, (name, _) in export.settings().fields.items():
+    for column, (name, _) in export_settings.settings().fields.items():
         assert re.search(rf"\|\s*`{name}`\s*\|\s*`{column}`\s*\|", section), column
 
 
@@ -626,7 +626,7 @@ def test_collection_page_offers_the_menu(client):
     assert 'name="layer" value="new-areas"' in html
     assert "KML (Google Earth, WGS 84)" in html
     assert '<option value="EPSG:4548" selected>CGCS2000 3° Gauss-Krüger CM 117°E' in html
-    for choice in export.settings().crs_choices:
+    for choice in export_settings.settings().crs_choices:
         assert f'<option value="{choice.code}"' in html
     for format in FORMATS:
         assert f'<option value="{format}"' in html
@@ -658,7 +658,7 @@ def test_menu_on_the_map_offers_all_layers(client, store):
     assert '<select name="layer">' in html
     assert all(f'<option value="{layer}">' in html for layer in store.layers)
     assert '<option value="gpkg"' in html and '<option value="shp.zip"' in html
-    for format in export.settings().formats.values():  # every format, one-layer ones off
+    for format in export_settings.settings().formats.values():  # every format, one-layer ones off
         option = re.search(rf'<option value="{re.escape(format.id)}"[^>]*>', html).group(0)
         assert ("disabled" in option) is (not format.all_layers), option
     assert 'name="bbox" value="100,20,120,40" data-export-filter="bbox"' in html

@@ -22,7 +22,7 @@ from test_documents_add import PUDONG_TEXT
 from test_export_cache import REPO, data_with_setting, entries, export_alone, written, xinqu
 from web_fixtures import serving
 
-from layers import export
+from layers import export, export_settings
 from layers.export_ahead import requests
 from layers.store import open_stable
 
@@ -65,7 +65,7 @@ def test_the_first_export_after_a_build_is_a_copy_of_what_the_build_kept(built_h
     before = kept_names(built_home)
     names = ahead_names(store_file)
     assert len(names) == 8 and set(before) == names  # each layer and all, nothing else
-    for layer in ("partners", "new-areas", export.ALL):
+    for layer in ("partners", "new-areas", export_settings.ALL):
         out = tmp_path / f"{layer}.gpkg"
         assert first_export(built_home, layer, out) == []  # none of the heavy modules
         assert out.read_bytes() == written(store_file, layer, "gpkg")
@@ -113,7 +113,7 @@ def test_documents_add_and_remove_keep_the_exports_of_the_new_store(home, tmp_pa
     assert again.isdisjoint(names) and again <= set(kept_names(home))
     out = tmp_path / "after-remove.gpkg"
     assert first_export(home, "all", out) == []
-    assert out.read_bytes() == written(store_file, export.ALL, "gpkg")
+    assert out.read_bytes() == written(store_file, export_settings.ALL, "gpkg")
 
 
 def test_a_dry_run_makes_nothing_ahead(home, tmp_path):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from layers import export
+from layers import export_settings
 
 pytest_plugins = ["web_fixtures"]
 
@@ -31,7 +31,7 @@ def page(chromium):
 
 
 def test_map_menu_offers_every_format_of_the_chosen_layer(page, live_server, store):
-    formats = export.settings().formats
+    formats = export_settings.settings().formats
     page.goto(f"{live_server}/?lang=en")
     page.click("details.export-dropdown > summary")
     form = page.locator("form[data-export-menu]")

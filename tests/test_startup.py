@@ -54,13 +54,13 @@ def test_help_of_a_command_prints_without_heavy_libraries(command):
 
 
 def test_export_help_lists_the_formats_of_the_export_settings():
-    from layers import export
+    from layers import export_settings
 
     result = subprocess.run([sys.executable, "-m", "webapp.cli", "export", "--help"], cwd=REPO,
                             env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0
-    assert "one of: " + ", ".join(export.format_ids()) in " ".join(result.stdout.split())
+    assert "one of: " + ", ".join(export_settings.format_ids()) in " ".join(result.stdout.split())
 
 
 def test_export_command_does_not_load_the_web_app(store_path, tmp_path):

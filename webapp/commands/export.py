@@ -86,7 +86,7 @@ def run(args) -> int:
     # Imported here, not at the top, to keep `xinqu --help`, the other commands and a kept
     # export light (pandas, geopandas, PROJ only when an export is written).
     from geo.crs import crs_code
-    from layers import export
+    from layers import export, export_settings
     from layers.query import NotFound, QueryError
 
     store = store_option.open_chosen(args)
@@ -98,7 +98,7 @@ def run(args) -> int:
         with export.exported(store, wanted) as result:
             target = _target(args, result.filename)
             _save(target, lambda partial: shutil.copyfile(result.path, partial), args.out)
-    except export.ExportError as error:
+    except export_settings.ExportError as error:
         valid = f" (valid: {', '.join(error.valid)})" if error.valid else ""
         option = "csv-geometry" if error.param == "geometry" else error.param
         raise UsageError(f"--{option}: {error.message}{valid}") from None
@@ -132,8 +132,8 @@ def keep_ahead(store_path: Path, home: Path | None = None) -> None:
     on stderr why (the store is in place either way: a miss only costs the first export
     its writing)."""
     # Imported here: the store and the export's libraries load only when a store changed.
-    from layers.export import ExportError
     from layers.export_ahead import make_ahead
+    from layers.export_settings import ExportError
     from layers.store import StoreError
     from webapp.commands.output import emit
 
